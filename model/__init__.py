@@ -1,0 +1,13 @@
+"""twitchdx: why do my muscles twitch? Exact posteriors over causes, triage and next questions.
+
+>>> from model import infer
+>>> r = infer({"location": "eyelid", "duration": "under_1_week", "sleep": "short"})
+>>> r.causes.index[0]
+'eyelid_myokymia'
+"""
+
+from .api import BatchResult, Result, infer
+from .network import Network, load_network
+
+__all__ = ["infer", "load_network", "Network", "Result", "BatchResult"]
+__version__ = "0.1.0"

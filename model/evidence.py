@@ -1,0 +1,231 @@
+"""User evidence (SPEC §2 keys and states) -> node states, with errors a person can act on."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+from collections.abc import Mapping
+from typing import Any, Iterator
+
+from . import vocabulary as V
+
+# SPEC §7.1: half-open bands, in days and in years.
+DURATION_BANDS_DAYS = ((7, "under_1_week"), (14, "1_to_2_weeks"), (90, "2_weeks_to_3_months"), (math.inf, "over_3_months"))
+AGE_BANDS_YEARS = ((40, "under_40"), (60, "40_to_60"), (120, "over_60"))
+AGE_RANGE_YEARS = (16, 120)
+
+_TRUE = ("true", "yes", "present", "1")
+_FALSE = ("false", "no", "absent", "0")
+
+USER_KEYS = (
+    ("location",)
+    + tuple(V.ORDINAL_FINDINGS)
+    + V.BINARY_FINDINGS
+    + tuple(k for k in V.CATEGORICAL_EXPOSURES)
+    + V.BINARY_EXPOSURES
+    + ("medications",)
+)
+NODE_KEYS = V.REGION_NODES + V.MEDICATION_NODES
+ALL_KEYS = USER_KEYS + NODE_KEYS
+
+
+class Evidence(Mapping):
+    """Observed nodes and their states (node name -> state name), read-only."""
+
+    def __init__(self, states: Mapping[str, str]):
+        self._states = dict(sorted(states.items()))
+
+    def __getitem__(self, node: str) -> str:
+        return self._states[node]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._states)
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._states.items()))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self) == dict(other)
+
+    def __repr__(self) -> str:
+        return "Evidence(" + ", ".join(f"{k}={v}" for k, v in self._states.items()) + ")"
+
+
+def _suggest(word: Any, allowed: tuple[str, ...]) -> str:
+    if isinstance(word, str):
+        close = difflib.get_close_matches(word.strip().lower(), allowed, n=1, cutoff=0.6)
+        if close:
+            return f"; did you mean {close[0]!r}?"
+    return ""
+
+
+def _bad(key: str, value: Any, what: str, allowed: tuple[str, ...]) -> ValueError:
+    hint = _suggest(value, allowed)
+    sep = "" if hint else ";"
+    return ValueError(f"{key}: {value!r} is not {what}{hint}{sep} allowed: {', '.join(allowed)}")
+
+
+def is_missing(value: Any) -> bool:
+    """None or a float NaN (pandas' missing value)."""
+    if value is None:
+        return True
+    try:
+        return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isnan(value)
+    except TypeError:
+        return False
+
+
+def _number(key: str, value: Any, unit: str) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    x = float(value)
+    if not math.isfinite(x):
+        raise ValueError(f"{key}: {value!r} is not a finite number of {unit}")
+    return x
+
+
+def _band(key: str, value: Any, bands, unit: str) -> str | None:
+    x = _number(key, value, unit)
+    if x is None:
+        return None
+    for upper, state in bands:
+        if x < upper:
+            return state
+    return bands[-1][1]
+
+
+def _state(key: str, value: Any, states: tuple[str, ...]) -> str:
+    if isinstance(value, str) and value.strip().lower() in states:
+        return value.strip().lower()
+    raise _bad(key, value, f"a {key} state", states)
+
+
+def _boolean(key: str, value: Any) -> str:
+    if isinstance(value, bool) or (hasattr(value, "dtype") and getattr(value, "dtype").kind == "b"):
+        return "present" if bool(value) else "absent"
+    if isinstance(value, numbers.Real) and value in (0, 1):
+        return "present" if value == 1 else "absent"
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE:
+            return "present"
+        if word in _FALSE:
+            return "absent"
+    raise ValueError(f"{key}: {value!r} is not a yes/no answer; allowed: true, false")
+
+
+def _tokens(key: str, value: Any) -> list[str]:
+    """A list, tuple or set of names, or one ';'-separated string (CSV round trip)."""
+    if isinstance(value, str):
+        return [t.strip().lower() for t in value.split(";") if t.strip()]
+    if isinstance(value, (list, tuple, set, frozenset)):
+        out = []
+        for item in value:
+            if not isinstance(item, str):
+                raise ValueError(f"{key}: {item!r} in {value!r} is not a name")
+            out.append(item.strip().lower())
+        return out
+    raise ValueError(f"{key}: {value!r} is not a list of names or a ';'-separated string")
+
+
+def _location(value: Any) -> dict[str, str]:
+    allowed = V.REGIONS + tuple(V.REGION_ALIASES)
+    present: set[str] = set()
+    for token in _tokens("location", value):
+        if token in V.REGION_ALIASES:
+            present.update(V.REGION_ALIASES[token])
+        elif token in V.REGIONS:
+            present.add(token)
+        else:
+            raise _bad("location", token, "a location", allowed)
+    if not present:
+        raise ValueError(
+            "location: names no region; the model assumes twitching in at least one region "
+            "(leave location out if unknown)"
+        )
+    return {f"twitch_{r}": ("present" if r in present else "absent") for r in V.REGIONS}
+
+
+def _medications(value: Any) -> dict[str, str]:
+    tokens = _tokens("medications", value)
+    if tokens == ["none"]:
+        tokens = []
+    for token in tokens:
+        if token not in V.MEDICATIONS:
+            raise _bad("medications", token, "a medication", V.MEDICATIONS + ("none",))
+    return {f"med_{m}": ("present" if m in tokens else "absent") for m in V.MEDICATIONS}
+
+
+def _one(key: str, value: Any) -> dict[str, str]:
+    """The node states one evidence item sets."""
+    if key == "location":
+        return _location(value)
+    if key == "medications":
+        return _medications(value)
+    if key == "duration":
+        band = _band(key, value, DURATION_BANDS_DAYS, "days")
+        if band is not None:
+            if float(value) < 0:
+                raise ValueError(f"duration: {value!r} days is negative")
+            return {key: band}
+        if not isinstance(value, str):
+            raise ValueError(
+                f"duration: {value!r} is not a duration state or a number of days; "
+                f"allowed: {', '.join(V.ORDINAL_FINDINGS['duration'])}"
+            )
+    if key == "age":
+        x = _number(key, value, "years")
+        if x is not None:
+            low, high = AGE_RANGE_YEARS
+            if not low <= x < high:
+                raise ValueError(f"age: {value!r} is outside [{low}, {high}) years; the model is for adults")
+            return {key: _band(key, x, AGE_BANDS_YEARS, "years")}
+        if not isinstance(value, str):
+            raise ValueError(
+                f"age: {value!r} is not a number of years or an age band; "
+                f"allowed: {', '.join(V.CATEGORICAL_EXPOSURES['age'])}"
+            )
+    states = V.node_states(key)
+    if states == V.BINARY_STATES:
+        return {key: _boolean(key, value)}
+    return {key: _state(key, value, states)}
+
+
+def encode(evidence: Mapping[str, Any], *, batch: bool = False) -> Evidence:
+    """Turn a dict of user evidence into node states.
+
+    In a single case (``batch=False``) a missing value (None, NaN) is an error: leave
+    the key out for unknown. In a batch row it means unknown (SPEC §7.2).
+    """
+    if not isinstance(evidence, Mapping):
+        raise ValueError(f"evidence must be a dict of key: value, got {type(evidence).__name__}")
+    out: dict[str, str] = {}
+    setter: dict[str, str] = {}
+    for key in evidence:
+        value = evidence[key]
+        if not isinstance(key, str) or key not in ALL_KEYS:
+            hint = _suggest(key, ALL_KEYS)
+            raise ValueError(
+                f"{key!r} is not an evidence key{hint}{'' if hint else ';'} allowed: {', '.join(USER_KEYS)}"
+                f" (or a node name: {', '.join(NODE_KEYS)})"
+            )
+        if is_missing(value):
+            if batch:
+                continue
+            raise ValueError(f"{key}: {value!r} is not a value; leave the key out when it is unknown")
+        for node, state in _one(key, value).items():
+            if node in out and out[node] != state:
+                raise ValueError(
+                    f"{key}: sets {node}={state}, but {setter[node]} sets {node}={out[node]}"
+                )
+            out[node], setter[node] = state, key
+    regions = [out.get(n) for n in V.REGION_NODES]
+    if all(s == "absent" for s in regions):
+        raise ValueError(
+            "location: every region is absent; the model assumes twitching in at least one region"
+        )
+    return Evidence(out)

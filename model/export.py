@@ -1,0 +1,115 @@
+"""The network as a pgmpy `DiscreteBayesianNetwork` (and BIF / XMLBIF files for other tools).
+
+Every table is the exact expansion of the noisy-OR / noisy-MAX links (pgmpy's own
+`NoisyORCPD` has no leak). A finding with many cause parents is split into a chain of
+auxiliary nodes `_<finding>_1`, `_<finding>_2`, ...: each is the largest contribution
+of its chunk of causes and of the previous node, so summing them out gives back the
+finding's table exactly while no table passes `MAX_TABLE` entries.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# Largest conditional table written (entries); larger noisy-MAX tables are split.
+MAX_TABLE = 1 << 16
+# Causes per auxiliary node when a finding is split: small tables keep elimination cheap.
+CHUNK_CAUSES = 8
+PREMISE_NODE = "_any_twitch"
+
+
+def _noisy_max_table(link: np.ndarray, leak: np.ndarray | None, previous: int) -> np.ndarray:
+    """P(node = k | previous node state, causes), shape (K, [K,] 2, ..., 2).
+
+    `link` (r, K): each cause's contribution distribution when present. The node's
+    state is the max of the previous node's state (if `previous`), the leak's and the
+    present causes' contributions.
+    """
+    r, k = link.shape
+    cdf = np.cumsum(link, axis=1)  # (r, K)
+    cdf[:, -1] = 1.0
+    grids = np.indices((2,) * r).reshape(r, -1).T  # (2^r, r): 1 = present
+    # P(max <= k | config) = prod over present causes of cdf_i(k)
+    below = np.ones((grids.shape[0], k))
+    for i in range(r):
+        below *= np.where(grids[:, i : i + 1] == 1, cdf[i], 1.0)
+    if leak is not None:
+        leak_cdf = np.cumsum(leak)
+        leak_cdf[-1] = 1.0
+        below = below * leak_cdf
+    if previous:
+        # previous state s: P(max <= k) is 0 for k < s
+        step = np.tri(k, k, dtype=float).T  # step[s, k] = 1 if s <= k
+        below = step[:, None, :] * below[None]  # (K_prev, 2^r, K)
+    pmf = np.diff(below, axis=-1, prepend=0.0)
+    pmf = np.clip(pmf, 0.0, 1.0)
+    pmf = np.moveaxis(pmf, -1, 0)  # (K, [K_prev,] 2^r)
+    return pmf.reshape((k,) + ((k,) if previous else ()) + (2,) * r)
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    n = math.ceil(len(items) / size)
+    bounds = np.linspace(0, len(items), n + 1).round().astype(int)
+    return [items[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def to_pgmpy(net):
+    """Build the pgmpy network. Binary nodes have states `absent`, `present`.
+
+    It also holds `_any_twitch`, present exactly when some region twitches: observe it
+    `present` to ask pgmpy the question `infer()` answers (SPEC §7.3).
+    """
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.models import DiscreteBayesianNetwork
+
+    cpds, edges = [], []
+    names = {}
+
+    def cpd(node, states, table, parents):
+        names[node] = list(states)
+        card = [len(names[p]) for p in parents]
+        values = np.asarray(table, dtype=float).reshape(len(states), -1)
+        cpds.append(
+            TabularCPD(
+                node,
+                len(states),
+                values,
+                evidence=list(parents) or None,
+                evidence_card=card or None,
+                state_names={node: list(states), **{p: names[p] for p in parents}},
+            )
+        )
+        edges.extend((p, node) for p in parents)
+
+    for e in net.exposures:
+        cpd(e, net.states[e], net.exposure_prob[e].reshape(-1, 1), [])
+    for c in net.causes:
+        t = net.cause_table[c].ravel()
+        cpd(c, ("absent", "present"), np.vstack([1.0 - t, t]), list(net.cause_parents[c]))
+    for f in net.findings:
+        link, leak, states = net.link[f], net.leak[f], net.states[f]
+        k = len(states)
+        linked = [i for i in range(len(net.causes)) if link[i, 0] < 1.0]
+        if k * 2 ** len(linked) <= MAX_TABLE:
+            cpd(f, states, _noisy_max_table(link[linked], leak, 0), [net.causes[i] for i in linked])
+            continue
+        previous = None
+        chunks = _chunks(linked, CHUNK_CAUSES)
+        for j, chunk in enumerate(chunks):
+            node = f if j == len(chunks) - 1 else f"_{f}_{j + 1}"
+            parents = ([previous] if previous else []) + [net.causes[i] for i in chunk]
+            table = _noisy_max_table(link[chunk], leak if j == 0 else None, 1 if previous else 0)
+            cpd(node, states, table, parents)
+            previous = node
+    # the premise: deterministic OR of the regions
+    r = len(net.regions)
+    any_twitch = np.indices((2,) * r).reshape(r, -1).any(axis=0).astype(float)
+    cpd(PREMISE_NODE, ("absent", "present"), np.vstack([1.0 - any_twitch, any_twitch]), list(net.regions))
+
+    model = DiscreteBayesianNetwork(edges)
+    model.add_nodes_from(names)
+    model.add_cpds(*cpds)
+    model.check_model()
+    return model

@@ -1,0 +1,155 @@
+"""The compiled network: one immutable object built from priors/, read by every engine.
+
+Three layers: exposures (roots with population distributions) -> causes (binary,
+P(present | exposures) from relative risks) -> findings (noisy-OR / noisy-MAX with a
+leak). Every finding is stored the same way, as a noisy-MAX link: for each cause a
+probability per state of the cause's *contribution* when the cause is present (an
+absent cause contributes the lowest state), plus a leak distribution. The finding's
+state is the largest contribution. A binary finding is the two-state case (noisy-OR).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import numpy as np
+
+from . import vocabulary as V
+from .priors import PriorsError, Priors, load_priors
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.ascontiguousarray(a, dtype=float)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """The twitch network compiled from a priors folder.
+
+    Attributes
+    ----------
+    causes, exposures, findings : tuple of node names, in a fixed order.
+    states : node name -> its states, in order.
+    exposure_prob : exposure -> P(state), shape (n_states,).
+    cause_parents : cause -> the exposures it depends on.
+    cause_table : cause -> P(present | parents), shape = the parents' state counts.
+    link : finding -> P(contribution = state | cause present), shape (n_causes, n_states);
+        a cause with no link has all its mass on the lowest state.
+    leak : finding -> P(leak contribution = state), shape (n_states,).
+    """
+
+    priors: Priors
+    causes: tuple[str, ...]
+    exposures: tuple[str, ...]
+    findings: tuple[str, ...]
+    states: Mapping[str, tuple[str, ...]]
+    exposure_prob: Mapping[str, np.ndarray]
+    cause_parents: Mapping[str, tuple[str, ...]]
+    cause_table: Mapping[str, np.ndarray]
+    link: Mapping[str, np.ndarray]
+    leak: Mapping[str, np.ndarray]
+    regions: tuple[str, ...] = V.REGION_NODES
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def encode(self, evidence: Mapping[str, Any]) -> "Evidence":
+        """Turn user evidence (SPEC §2 keys and states) into node states."""
+        from .evidence import encode
+
+        return encode(evidence)
+
+    def to_pgmpy(self):
+        """A `pgmpy.models.DiscreteBayesianNetwork` with the same joint distribution."""
+        from .export import to_pgmpy
+
+        return to_pgmpy(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"Network({len(self.exposures)} exposures -> {len(self.causes)} causes -> "
+            f"{len(self.findings)} findings, priors={str(self.priors.folder)!r})"
+        )
+
+
+def compile_network(priors: Priors) -> Network:
+    """Compile checked priors into the network's arrays."""
+    exposure_prob = {
+        e: _frozen([n.value for n in x.distribution]) for e, x in priors.exposures.items()
+    }
+    cause_parents, cause_table = {}, {}
+    for name in V.CAUSES:
+        cause = priors.causes[name]
+        parents = tuple(e for e in V.EXPOSURES if e in cause.relative_risk)
+        # P(c | x) = k * prod_e RR_e(x_e); exposures are independent, so the marginal
+        # is k * prod_e E[RR_e], and k makes it equal the prior.
+        table = np.ones([len(priors.exposures[e].states) for e in parents])
+        k = cause.prior.value
+        for axis, e in enumerate(parents):
+            states = priors.exposures[e].states
+            rr = np.array([cause.relative_risk[e][s].value if s in cause.relative_risk[e] else 1.0 for s in states])
+            mean = float(rr @ exposure_prob[e])
+            if mean <= 0:
+                raise PriorsError(
+                    f"causes.toml: [{name}.relative_risk.{e}]: every state with population share has relative risk 0"
+                )
+            k /= mean
+            shape = [1] * len(parents)
+            shape[axis] = len(states)
+            table = table * rr.reshape(shape)
+        table = table * k
+        if table.size and table.max() > 1.0:
+            worst = np.unravel_index(int(table.argmax()), table.shape)
+            at = ", ".join(f"{e}={priors.exposures[e].states[i]}" for e, i in zip(parents, worst))
+            raise PriorsError(
+                f"causes.toml: [{name}.relative_risk]: P({name} | {at}) = {table.max():.4g} > 1; "
+                f"lower the relative risks or the prior"
+            )
+        cause_parents[name] = parents
+        cause_table[name] = _frozen(table)
+
+    link, leak = {}, {}
+    for name in V.FINDINGS:
+        finding = priors.findings[name]
+        k = len(finding.states)
+        table = np.zeros((len(V.CAUSES), k))
+        table[:, 0] = 1.0
+        for i, c in enumerate(V.CAUSES):
+            if c in finding.links:
+                probs = np.array(finding.links[c].values)
+                if finding.site:
+                    # SPEC §2: a site link is P(site | cause, twitching) * P(twitching | cause)
+                    p = probs[1] * priors.causes[c].twitch.value
+                    probs = np.array([1.0 - p, p])
+                table[i] = probs
+        link[name] = _frozen(table)
+        leak[name] = _frozen(finding.leak.values)
+
+    states = {n: V.node_states(n) for n in V.EXPOSURES + V.CAUSES + V.FINDINGS}
+    return Network(
+        priors=priors,
+        causes=V.CAUSES,
+        exposures=V.EXPOSURES,
+        findings=V.FINDINGS,
+        states=MappingProxyType(states),
+        exposure_prob=MappingProxyType(exposure_prob),
+        cause_parents=MappingProxyType(cause_parents),
+        cause_table=MappingProxyType(cause_table),
+        link=MappingProxyType(link),
+        leak=MappingProxyType(leak),
+    )
+
+
+_DEFAULT: dict[str, Network] = {}
+
+
+def load_network(priors: str | Path | None = None) -> Network:
+    """Load and compile a priors folder (the bundled priors by default, compiled once)."""
+    if priors is None:
+        if "default" not in _DEFAULT:
+            _DEFAULT["default"] = compile_network(load_priors(None))
+        return _DEFAULT["default"]
+    return compile_network(load_priors(priors))

@@ -1,0 +1,348 @@
+"""Read and validate the priors folder (TOML) into plain, checked tables.
+
+Every number of the model lives in priors/; this module checks it and reports a bad
+entry with its file and entry name. It builds no arrays: `model.network` compiles
+the checked tables into the network object.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import vocabulary as V
+
+# One or more evidence.md keys ("S2", "S37b, S37") or "estimate".
+_SOURCE = re.compile(r"^(estimate|S\d+[a-z]?(\s*,\s*S\d+[a-z]?)*)$")
+# Sums of probabilities are checked to this tolerance (decimal data in TOML).
+SUM_TOLERANCE = 1e-9
+FILES = ("exposures.toml", "causes.toml", "findings.toml", "triage.toml")
+
+
+class PriorsError(ValueError):
+    """A priors file is missing, unreadable or holds a bad entry."""
+
+
+@dataclass(frozen=True)
+class Number:
+    """A point value with its plausible range and source."""
+
+    value: float
+    low: float
+    high: float
+    source: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Per-state probabilities (an ordinal link or leak), with per-state ranges."""
+
+    values: tuple[float, ...]
+    low: tuple[float, ...]
+    high: tuple[float, ...]
+    source: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Exposure:
+    name: str
+    states: tuple[str, ...]
+    distribution: tuple[Number, ...]
+
+
+@dataclass(frozen=True)
+class Cause:
+    name: str
+    group: str
+    triage: str
+    presentation_share: Number
+    twitch: Number
+    prior: Number
+    # exposure name -> {state: relative risk}; unnamed states have relative risk 1
+    relative_risk: dict[str, dict[str, Number]]
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    states: tuple[str, ...]
+    site: bool
+    leak: Distribution
+    links: dict[str, Distribution]  # cause -> P(contribution = state | cause present)
+
+
+@dataclass(frozen=True)
+class Priors:
+    folder: Path
+    exposures: dict[str, Exposure]
+    causes: dict[str, Cause]
+    findings: dict[str, Finding]
+    triage: dict[str, Any]
+
+
+class _Where:
+    """Builds error messages that name the file and the entry."""
+
+    def __init__(self, file: str, entry: str):
+        self.file, self.entry = file, entry
+
+    def at(self, field: str) -> "_Where":
+        return _Where(self.file, f"{self.entry}.{field}" if self.entry else field)
+
+    def error(self, message: str) -> PriorsError:
+        return PriorsError(f"{self.file}: [{self.entry}]: {message}")
+
+
+def _table(where: _Where, raw: Any) -> dict:
+    if not isinstance(raw, dict):
+        raise where.error(f"expected a table, got {type(raw).__name__} {raw!r}")
+    return raw
+
+
+def _keys(where: _Where, raw: dict, required: set[str], optional: set[str] = frozenset()) -> None:
+    missing = sorted(required - raw.keys())
+    if missing:
+        raise where.error(f"missing {', '.join(missing)}")
+    unknown = sorted(raw.keys() - required - optional)
+    if unknown:
+        allowed = ", ".join(sorted(required | optional))
+        raise where.error(f"unknown field {', '.join(unknown)}; allowed: {allowed}")
+
+
+def _real(where: _Where, x: Any) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        raise where.error(f"expected a finite number, got {x!r}")
+    return float(x)
+
+
+def _source(where: _Where, raw: dict) -> tuple[str, str]:
+    source = raw.get("source")
+    if not isinstance(source, str) or not _SOURCE.match(source.strip()):
+        raise where.error(
+            f"source {source!r} is not 'estimate' or evidence.md keys such as 'S2' or 'S37b, S37'"
+        )
+    note = raw.get("note", "")
+    if not isinstance(note, str):
+        raise where.error(f"note must be text, got {note!r}")
+    return source.strip(), note
+
+
+def _number(where: _Where, raw: Any, *, probability: bool = True) -> Number:
+    raw = _table(where, raw)
+    _keys(where, raw, {"value", "source"}, {"low", "high", "note"})
+    value = _real(where.at("value"), raw["value"])
+    if "low" in raw or "high" in raw:
+        if not ("low" in raw and "high" in raw):
+            raise where.error("give both low and high, or neither")
+        low, high = _real(where.at("low"), raw["low"]), _real(where.at("high"), raw["high"])
+    else:  # SPEC §7.5: an estimate without a range gets [p/2, min(1, 2p)]
+        low, high = value / 2, (min(1.0, 2 * value) if probability else 2 * value)
+    upper = 1.0 if probability else math.inf
+    for field, x in (("value", value), ("low", low), ("high", high)):
+        if not 0.0 <= x <= upper:
+            kind = "[0, 1]" if probability else "[0, inf)"
+            raise where.error(f"{field} {x!r} is outside {kind}")
+    if not low <= value <= high:
+        raise where.error(f"range is not ordered: need low <= value <= high, got {low!r}, {value!r}, {high!r}")
+    return Number(value, low, high, *_source(where, raw))
+
+
+def _distribution(where: _Where, raw: Any, n_states: int) -> Distribution:
+    raw = _table(where, raw)
+    _keys(where, raw, {"probabilities", "source"}, {"low", "high", "note"})
+
+    def vector(field: str) -> tuple[float, ...]:
+        xs = raw[field]
+        if not isinstance(xs, list) or len(xs) != n_states:
+            raise where.error(f"{field} must be a list of {n_states} numbers (one per state), got {xs!r}")
+        out = tuple(_real(where.at(field), x) for x in xs)
+        for x in out:
+            if not 0.0 <= x <= 1.0:
+                raise where.error(f"{field} {x!r} is outside [0, 1]")
+        return out
+
+    values = vector("probabilities")
+    if abs(sum(values) - 1.0) > SUM_TOLERANCE:
+        raise where.error(f"probabilities sum to {sum(values)!r}, not 1")
+    if "low" in raw or "high" in raw:
+        if not ("low" in raw and "high" in raw):
+            raise where.error("give both low and high, or neither")
+        low, high = vector("low"), vector("high")
+    else:
+        low = tuple(v / 2 for v in values)
+        high = tuple(min(1.0, 2 * v) for v in values)
+    for lo, v, hi in zip(low, values, high):
+        if not lo <= v <= hi:
+            raise where.error(f"range is not ordered: need low <= value <= high, got {lo!r}, {v!r}, {hi!r}")
+    return Distribution(values, low, high, *_source(where, raw))
+
+
+def _binary_as_distribution(number: Number) -> Distribution:
+    return Distribution(
+        (1.0 - number.value, number.value),
+        (1.0 - number.high, number.low),
+        (1.0 - number.low, number.high),
+        number.source,
+        number.note,
+    )
+
+
+def _choice(where: _Where, x: Any, allowed: tuple[str, ...], what: str) -> str:
+    if x not in allowed:
+        raise where.error(f"{what} {x!r} is not one of {', '.join(allowed)}")
+    return x
+
+
+def _names(where: _Where, have: set[str], expected: tuple[str, ...], what: str) -> None:
+    unknown = sorted(have - set(expected))
+    if unknown:
+        raise where.error(f"unknown {what} {', '.join(unknown)}; allowed: {', '.join(expected)}")
+    missing = [n for n in expected if n not in have]
+    if missing:
+        raise where.error(f"missing {what} {', '.join(missing)}")
+
+
+def _states(where: _Where, raw: dict, expected: tuple[str, ...]) -> tuple[str, ...]:
+    states = raw.get("states")
+    if not isinstance(states, list) or tuple(states) != expected:
+        raise where.at("states").error(
+            f"states must be {list(expected)} in this order, got {states!r}"
+        )
+    return expected
+
+
+def _read(folder: Path, file: str) -> dict:
+    path = folder / file
+    if not path.is_file():
+        raise PriorsError(f"{file}: missing from priors folder {folder}")
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise PriorsError(f"{file}: not valid TOML: {e}") from None
+
+
+def _exposures(raw: dict) -> dict[str, Exposure]:
+    file = "exposures.toml"
+    _names(_Where(file, ""), set(raw), V.EXPOSURES, "exposure")
+    out = {}
+    for name in V.EXPOSURES:
+        where = _Where(file, name)
+        table = _table(where, raw[name])
+        _keys(where, table, {"states", "distribution"}, {"note", "question_cost"})
+        states = _states(where, table, V.node_states(name))
+        dist_where = where.at("distribution")
+        dist = _table(dist_where, table["distribution"])
+        _names(dist_where, set(dist), states, "state")
+        numbers = tuple(_number(dist_where.at(s), dist[s]) for s in states)
+        total = sum(n.value for n in numbers)
+        if abs(total - 1.0) > SUM_TOLERANCE:
+            raise dist_where.error(f"values sum to {total!r}, not 1")
+        out[name] = Exposure(name, states, numbers)
+    return out
+
+
+def _causes(raw: dict, exposures: dict[str, Exposure]) -> dict[str, Cause]:
+    file = "causes.toml"
+    _names(_Where(file, ""), set(raw), V.CAUSES, "cause")
+    out = {}
+    for name in V.CAUSES:
+        where = _Where(file, name)
+        table = _table(where, raw[name])
+        _keys(where, table, {"group", "triage", "presentation_share", "twitch", "prior"}, {"relative_risk", "note"})
+        group = _choice(where.at("group"), table["group"], V.GROUPS, "group")
+        triage = _choice(where.at("triage"), table["triage"], V.TRIAGE_LEVELS, "triage level")
+        rr_where = where.at("relative_risk")
+        rr_raw = _table(rr_where, table.get("relative_risk", {}))
+        rr = {}
+        for exposure, by_state in rr_raw.items():
+            if exposure not in exposures:
+                raise rr_where.error(
+                    f"unknown exposure {exposure!r}; allowed: {', '.join(V.EXPOSURES)}"
+                )
+            ex_where = rr_where.at(exposure)
+            by_state = _table(ex_where, by_state)
+            for state in by_state:
+                _choice(ex_where, state, exposures[exposure].states, "state")
+            if exposure not in V.FREE_EXPOSURES and name not in V.EXPOSURE_EDGES[exposure]:
+                allowed = ", ".join(V.EXPOSURE_EDGES[exposure])
+                raise rr_where.error(
+                    f"{exposure} -> {name} is not an edge of the model (SPEC §7.4); {exposure} feeds {allowed}"
+                )
+            rr[exposure] = {
+                s: _number(ex_where.at(s), by_state[s], probability=False) for s in by_state
+            }
+        out[name] = Cause(
+            name,
+            group,
+            triage,
+            _number(where.at("presentation_share"), table["presentation_share"]),
+            _number(where.at("twitch"), table["twitch"]),
+            _number(where.at("prior"), table["prior"]),
+            rr,
+        )
+    for exposure, children in V.EXPOSURE_EDGES.items():
+        for child in children:
+            if exposure not in out[child].relative_risk:
+                raise _Where(file, f"{child}.relative_risk").error(
+                    f"missing the edge {exposure} -> {child} (SPEC §7.4)"
+                )
+    return out
+
+
+def _findings(raw: dict) -> dict[str, Finding]:
+    file = "findings.toml"
+    _names(_Where(file, ""), set(raw), V.FINDINGS, "finding")
+    out = {}
+    for name in V.FINDINGS:
+        where = _Where(file, name)
+        table = _table(where, raw[name])
+        _keys(where, table, {"states", "leak", "links"}, {"site", "note", "question_cost"})
+        states = _states(where, table, V.node_states(name))
+        site = table.get("site", False)
+        if site is not (name in V.REGION_NODES):
+            raise where.at("site").error(
+                f"site must be {name in V.REGION_NODES} for {name} (only twitch regions are sites)"
+            )
+        ordinal = name in V.ORDINAL_FINDINGS
+
+        def link(w: _Where, x: Any) -> Distribution:
+            if ordinal:
+                return _distribution(w, x, len(states))
+            return _binary_as_distribution(_number(w, x))
+
+        links_where = where.at("links")
+        links_raw = _table(links_where, table["links"])
+        unknown = sorted(set(links_raw) - set(V.CAUSES))
+        if unknown:
+            raise links_where.error(f"unknown cause {', '.join(unknown)}; allowed: {', '.join(V.CAUSES)}")
+        if not links_raw:
+            raise links_where.error("a finding needs at least one cause link")
+        links = {c: link(links_where.at(c), links_raw[c]) for c in V.CAUSES if c in links_raw}
+        out[name] = Finding(name, states, site, link(where.at("leak"), table["leak"]), links)
+    return out
+
+
+def load_priors(folder: str | Path | None = None) -> Priors:
+    """Read and validate a priors folder (the bundled one by default)."""
+    folder = Path(folder) if folder is not None else default_priors_dir()
+    if not folder.is_dir():
+        raise PriorsError(f"priors folder {folder} does not exist")
+    raw = {f: _read(folder, f) for f in FILES}
+    exposures = _exposures(raw["exposures.toml"])
+    causes = _causes(raw["causes.toml"], exposures)
+    findings = _findings(raw["findings.toml"])
+    return Priors(folder, exposures, causes, findings, raw["triage.toml"])
+
+
+def default_priors_dir() -> Path:
+    """The bundled priors: inside the wheel, or the repository's top-level priors/."""
+    here = Path(__file__).resolve().parent
+    bundled = here / "_priors"
+    return bundled if bundled.is_dir() else here.parent / "priors"

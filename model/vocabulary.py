@@ -1,0 +1,125 @@
+"""The public vocabulary of SPEC §2: the names and states users and files speak in.
+
+Only names live here (they are the contract); every number lives in priors/.
+"""
+
+from __future__ import annotations
+
+GROUPS = ("common", "uncommon", "rare")
+TRIAGE_LEVELS = ("self_care", "routine", "soon", "emergency")
+BINARY_STATES = ("absent", "present")
+
+CAUSES = (
+    "stress_anxiety",
+    "sleep_deprivation",
+    "stimulants",
+    "exercise_fatigue",
+    "dehydration",
+    "alcohol",
+    "eyelid_myokymia",
+    "nutritional_deficiency",
+    "medication_side_effect",
+    "benign_fasciculation_syndrome",
+    "radiculopathy",
+    "peripheral_neuropathy",
+    "hyperthyroidism",
+    "hemifacial_spasm",
+    "dystonia",
+    "tic_disorder",
+    "hypocalcemia",
+    "kidney_disease",
+    "multiple_sclerosis",
+    "myositis_lupus",
+    "muscular_dystrophy",
+    "spinal_muscular_atrophy",
+    "isaacs_syndrome",
+    "als_mnd",
+    "seizure",
+)
+
+REGIONS = ("eyelid", "face", "tongue", "arm", "leg", "trunk")
+REGION_NODES = tuple(f"twitch_{r}" for r in REGIONS)
+REGION_ALIASES = {"widespread": ("arm", "leg", "trunk")}
+
+ORDINAL_FINDINGS = {
+    "duration": ("under_1_week", "1_to_2_weeks", "2_weeks_to_3_months", "over_3_months"),
+    "weakness": ("none", "mild", "marked"),
+    "progression": ("stable_or_improving", "worsening"),
+}
+BINARY_FINDINGS = (
+    "numbness",
+    "wasting",
+    "cramps",
+    "stiffness",
+    "pain",
+    "bulbar",
+    "breathing",
+    "vision",
+    "fatigue",
+    "sweating",
+    "tremor",
+    "joint_pain_or_rash",
+    "seizure_episode",
+    "tics",
+    "abnormal_posture",
+)
+FINDINGS = REGION_NODES + tuple(ORDINAL_FINDINGS) + BINARY_FINDINGS
+
+MEDICATIONS = ("corticosteroid", "stimulant", "estrogen", "diuretic", "antidepressant", "antihypertensive")
+MEDICATION_NODES = tuple(f"med_{m}" for m in MEDICATIONS)
+
+CATEGORICAL_EXPOSURES = {
+    "caffeine": ("low", "moderate", "high"),
+    "sleep": ("adequate", "short"),
+    "stress": ("low", "high"),
+    "exercise": ("none", "recent_strenuous"),
+    "alcohol_intake": ("none_or_moderate", "heavy"),
+    "diet": ("balanced", "poor"),
+    "age": ("under_40", "40_to_60", "over_60"),
+    "sex": ("female", "male"),
+}
+BINARY_EXPOSURES = (
+    "smoking",
+    "fluid_loss",
+    "eye_strain",
+    "family_history",
+    "kidney_disease_known",
+    "back_or_neck_problem",
+)
+EXPOSURES = tuple(CATEGORICAL_EXPOSURES) + BINARY_EXPOSURES + MEDICATION_NODES
+
+
+def node_states(name: str) -> tuple[str, ...]:
+    """The states of a finding or exposure node, in order."""
+    if name in ORDINAL_FINDINGS:
+        return ORDINAL_FINDINGS[name]
+    if name in CATEGORICAL_EXPOSURES:
+        return CATEGORICAL_EXPOSURES[name]
+    if name in FINDINGS or name in EXPOSURES or name in CAUSES:
+        return BINARY_STATES
+    raise KeyError(name)
+
+# SPEC §7.4: the exposure -> cause edges. Age and sex may feed any cause whose rates
+# differ by them (evidence.md §1); every other edge must be one of these, and each of
+# these must be in priors/.
+EXPOSURE_EDGES = {
+    "caffeine": ("stimulants",),
+    "smoking": ("stimulants",),
+    "sleep": ("sleep_deprivation",),
+    "stress": ("stress_anxiety", "benign_fasciculation_syndrome"),
+    "exercise": ("exercise_fatigue", "dehydration"),
+    "alcohol_intake": ("alcohol", "peripheral_neuropathy", "nutritional_deficiency"),
+    "med_corticosteroid": ("medication_side_effect",),
+    "med_stimulant": ("medication_side_effect",),
+    "med_estrogen": ("medication_side_effect",),
+    "med_diuretic": ("medication_side_effect", "nutritional_deficiency"),
+    "med_antidepressant": ("medication_side_effect",),
+    "med_antihypertensive": ("medication_side_effect",),
+    "diet": ("nutritional_deficiency", "hypocalcemia"),
+    "fluid_loss": ("dehydration", "nutritional_deficiency"),
+    "eye_strain": ("eyelid_myokymia",),
+    "kidney_disease_known": ("kidney_disease", "hypocalcemia"),
+    "back_or_neck_problem": ("radiculopathy",),
+    "family_history": ("als_mnd", "muscular_dystrophy", "spinal_muscular_atrophy"),
+}
+FREE_EXPOSURES = ("age", "sex")
