@@ -3,50 +3,237 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from . import triage as T
+from . import vocabulary as V
 from .engine import Query, evaluate, query_from_evidence
 from .evidence import Evidence, encode
 from .network import Network, load_network
 
-
-@dataclass(frozen=True, repr=False)
-class Result:
-    """The answer for one case.
-
-    causes : P(cause present | evidence), sorted descending, for every cause.
-    evidence : the encoded evidence (node -> state).
-    """
-
-    causes: pd.Series
-    evidence: Evidence
-    network: Network = field(compare=False)
-    method: str = "quickscore"
-
-    def __repr__(self) -> str:
-        top = ", ".join(f"{c}={p:.3f}" for c, p in self.causes.head(3).items())
-        return f"Result({top}, ...; {len(self.evidence)} observed nodes)"
+# Log-odds of a probability are taken on [LOGIT_FLOOR, 1 - LOGIT_FLOOR], so that a
+# cause ruled out (probability 0) shows as a large finite change, not an infinity.
+LOGIT_FLOOR = 1e-12
 
 
-def _impossible(net: Network, evidence: Evidence) -> ValueError:
+@dataclass(frozen=True)
+class Analysis:
+    """Everything exact that one evidence set implies (internal)."""
+
+    total: float  # P(evidence, twitching)
+    causes: np.ndarray  # P(cause | evidence), network order
+    triage: np.ndarray  # P(level | evidence), LEVELS order
+    method: str
+
+
+def _impossible(net: Network, evidence: Mapping[str, str]) -> ValueError:
     """Name a smallest set of evidence items that together have probability 0."""
     items = dict(evidence)
     for node in list(items):
         trial = {k: v for k, v in items.items() if k != node}
         if evaluate(net, query_from_evidence(net, trial)).total == 0.0:
             items = trial
-    conflict = ", ".join(f"{k}={v}" for k, v in items.items()) or "the premise of twitching"
+    conflict = ", ".join(f"{k}={v}" for k, v in items.items()) or "twitching (every region has probability 0)"
     return ValueError(f"evidence is impossible under the model: {conflict} cannot occur together")
 
 
-def _posterior(net: Network, evidence: Evidence) -> tuple[np.ndarray, str]:
-    answer = evaluate(net, query_from_evidence(net, evidence))
+def analyse(net: Network, evidence: Mapping[str, str], *, triage: bool = True) -> Analysis:
+    """Exact cause posteriors and triage distribution for node-level evidence."""
+    query = query_from_evidence(net, evidence)
+    answer = evaluate(net, query)
     if not answer.total > 0.0:
         raise _impossible(net, evidence)
-    return np.clip(answer.joint / answer.total, 0.0, 1.0), answer.method
+    causes = np.clip(answer.joint / answer.total, 0.0, 1.0)
+    if triage:
+        observed = {node: net.states[node].index(s) for node, s in evidence.items()}
+        levels = T.distribution(T.level_at_least(net, query, observed, answer.total))
+    else:
+        levels = np.full(len(T.LEVELS), np.nan)
+    return Analysis(answer.total, causes, levels, answer.method)
+
+
+def _advise(net: Network, probs: np.ndarray) -> int:
+    return int(np.argmin(T.expected_loss(net, probs)))
+
+
+def _items(evidence: Evidence) -> dict[str, dict[str, str]]:
+    """Group node evidence back into the user's items (location, medications, others)."""
+    items: dict[str, dict[str, str]] = {}
+    for group, nodes in (("location", V.REGION_NODES), ("medications", V.MEDICATION_NODES)):
+        if all(n in evidence for n in nodes):
+            items[group] = {n: evidence[n] for n in nodes}
+    for node, state in evidence.items():
+        if not any(node in nodes for nodes in items.values()):
+            items[node] = {node: state}
+    return items
+
+
+def _describe(item: str, nodes: Mapping[str, str]) -> str:
+    if item == "location":
+        return "location=" + "+".join(n.removeprefix("twitch_") for n, s in nodes.items() if s == "present")
+    if item == "medications":
+        meds = [n.removeprefix("med_") for n, s in nodes.items() if s == "present"]
+        return "medications=" + ("+".join(meds) or "none")
+    return f"{item}={nodes[item]}"
+
+
+def _logit(p: np.ndarray | float) -> np.ndarray:
+    p = np.clip(p, LOGIT_FLOOR, 1 - LOGIT_FLOOR)
+    return np.log(p) - np.log1p(-p)
+
+
+@dataclass(frozen=True, repr=False)
+class Result:
+    """The answer for one case (SPEC §3).
+
+    causes : P(cause present | evidence), sorted descending, for every cause.
+    triage : P(true triage level | evidence) for self_care, routine, soon, emergency.
+    urgency : P(level is soon or emergency | evidence).
+    advice : the level that minimises expected loss (priors/triage.toml).
+    advice_reason : the facts that decided the advice, in words.
+    evidence : the encoded evidence (node -> state).
+    """
+
+    causes: pd.Series
+    triage: pd.Series
+    urgency: float
+    advice: str
+    advice_reason: str
+    evidence: Evidence
+    network: Network = field(compare=False)
+    analysis: Analysis = field(compare=False)
+
+    def __repr__(self) -> str:
+        top = ", ".join(f"{c}={p:.3f}" for c, p in self.causes.head(3).items())
+        return f"Result({top}, ...; urgency={self.urgency:.3f}, advice={self.advice})"
+
+    def explain(self, *, top: int = 3) -> pd.DataFrame:
+        """How much each evidence item moved the top causes and urgency.
+
+        For each item, the change in log-odds of each target when the item is removed
+        from the evidence (positive: the item raised it). Sorted by size.
+        """
+        net = self.network
+        targets = list(self.causes.index[:top])
+        idx = [net.causes.index(c) for c in targets]
+        now = np.concatenate([self.analysis.causes[idx], [self.urgency]])
+        rows = []
+        for item, nodes in _items(self.evidence).items():
+            rest = {k: v for k, v in self.evidence.items() if k not in nodes}
+            other = analyse(net, rest)
+            without = np.concatenate([other.causes[idx], [other.triage[2:].sum()]])
+            change = _logit(now) - _logit(without)
+            for target, c, p0, p1 in zip(targets + ["urgency"], change, without, now):
+                rows.append({
+                    "target": target,
+                    "item": _describe(item, nodes),
+                    "log_odds_change": float(c),
+                    "without": float(p0),
+                    "with": float(p1),
+                })
+        table = pd.DataFrame(rows, columns=["target", "item", "log_odds_change", "without", "with"])
+        order = table["log_odds_change"].abs().sort_values(ascending=False, kind="stable").index
+        return table.loc[order].reset_index(drop=True)
+
+    def next_questions(self, k: int = 5) -> pd.DataFrame:
+        """Unobserved findings and exposures ranked by the expected value of their answer.
+
+        value: expected reduction of the advice's expected loss (priors/triage.toml
+        units); net_value = value - cost; ties by the expected drop in the sum of the
+        causes' binary entropies. `changes_advice` lists the answers that would change
+        the advice.
+        """
+        return next_questions(self.network, self.evidence, self.analysis, k=k)
+
+    def plot(self, ax=None, *, top: int = 10):
+        """Bar chart of the top causes' posteriors (matplotlib)."""
+        from .plots import plot_result
+
+        return plot_result(self, ax=ax, top=top)
+
+
+def _entropy(p: np.ndarray) -> float:
+    p = np.clip(p, 0.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = -(np.where(p > 0, p * np.log2(p), 0.0) + np.where(p < 1, (1 - p) * np.log2(1 - p), 0.0))
+    return float(h.sum())
+
+
+def questions(net: Network, evidence: Mapping[str, str]) -> list[str]:
+    """The nodes one could still ask about: one question per node."""
+    return [n for n in net.findings + net.exposures if n not in evidence]
+
+
+def next_questions(net: Network, evidence: Evidence, now: Analysis, *, k: int = 5) -> pd.DataFrame:
+    tri = T.triage_of(net)
+    loss_now = T.expected_loss(net, now.triage)
+    advice_now = int(np.argmin(loss_now))
+    h_now = _entropy(now.causes)
+    rows = []
+    for node in questions(net, evidence):
+        after_loss, after_h, answers, changes = 0.0, 0.0, {}, []
+        for state in net.states[node]:
+            trial = {**evidence, node: state}
+            total = evaluate(net, query_from_evidence(net, trial)).total
+            p = total / now.total
+            answers[state] = p
+            if p <= 0.0:
+                continue
+            a = analyse(net, trial)
+            loss = T.expected_loss(net, a.triage)
+            after_loss += p * loss.min()
+            after_h += p * _entropy(a.causes)
+            if int(np.argmin(loss)) != advice_now:
+                changes.append(f"{state} -> {T.LEVELS[int(np.argmin(loss))]}")
+        value = max(0.0, float(loss_now.min()) - after_loss)
+        cost = tri.question_cost.get(node, tri.question_cost["default"])
+        rows.append({
+            "question": node,
+            "value": value,
+            "cost": cost,
+            "net_value": value - cost,
+            "entropy_drop": h_now - after_h,
+            "answers": {s: round(float(p), 6) for s, p in answers.items()},
+            "changes_advice": "; ".join(changes),
+        })
+    table = pd.DataFrame(rows)
+    table = table.sort_values(["net_value", "entropy_drop"], ascending=False, kind="stable")
+    return table.head(k).reset_index(drop=True)
+
+
+def _reason(net: Network, evidence: Evidence, analysis: Analysis, advice: int) -> str:
+    level = T.LEVELS[advice]
+    held = [r for r in T.rules_holding(net, {n: net.states[n].index(s) for n, s in evidence.items()}) if r.level >= advice]
+    parts = []
+    if held and advice > 0:
+        top = max(held, key=lambda r: r.level)
+        parts.append(f"{top.text} (at least {T.LEVELS[top.level]})")
+    p_at_least = analysis.triage[advice:].sum()
+    if advice > 0:
+        parts.append(f"P(needs {level} or more) = {p_at_least:.1%}")
+    else:
+        parts.append(f"P(needs a doctor) = {analysis.triage[1:].sum():.1%}, too low to outweigh the visit")
+    return "; ".join(parts)
+
+
+def _result(net: Network, encoded: Evidence) -> Result:
+    a = analyse(net, encoded)
+    causes = pd.Series(a.causes, index=list(net.causes), name="P(present | evidence)")
+    causes = causes.sort_values(ascending=False, kind="stable")
+    advice = _advise(net, a.triage)
+    return Result(
+        causes=causes,
+        triage=pd.Series(a.triage, index=list(T.LEVELS), name="P(level | evidence)"),
+        urgency=float(a.triage[2:].sum()),
+        advice=T.LEVELS[advice],
+        advice_reason=_reason(net, encoded, a, advice),
+        evidence=encoded,
+        network=net,
+        analysis=a,
+    )
 
 
 def infer(
@@ -54,7 +241,7 @@ def infer(
     *,
     network: Network | None = None,
 ) -> "Result | BatchResult":
-    """Exact posteriors of every cause given the evidence.
+    """Exact posteriors of every cause, the triage distribution, urgency and advice.
 
     Parameters
     ----------
@@ -65,19 +252,15 @@ def infer(
     Examples
     --------
     >>> r = infer({"location": ["arm", "leg"], "duration": 120, "weakness": "none"})
-    >>> float(r.causes.sum()) > 0
-    True
+    >>> round(float(r.triage.sum()), 9)
+    1.0
     """
     net = network if network is not None else load_network()
     if isinstance(evidence, (pd.DataFrame, list, tuple)):
         from .batch import infer_batch
 
         return infer_batch(evidence, network=net)
-    encoded = encode(evidence)
-    post, method = _posterior(net, encoded)
-    causes = pd.Series(post, index=list(net.causes), name="P(present | evidence)")
-    causes = causes.sort_values(ascending=False, kind="stable")
-    return Result(causes=causes, evidence=encoded, network=net, method=method)
+    return _result(net, encode(evidence))
 
 
 class BatchResult:  # filled in by model.batch

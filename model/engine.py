@@ -53,7 +53,7 @@ class Query:
 
     exposures : exposure -> allowed states (a tuple of state indices); others unconstrained.
     findings : finding -> (lo, hi) allowed state range; others unconstrained.
-    absent : causes forced absent.
+    absent : causes that must be absent (the event "cause absent" joins the query).
     premise : condition on twitching in at least one region.
     """
 
@@ -91,7 +91,7 @@ def _cause_probabilities(net, query: Query):
     Returns p (X, n_causes), w (X,) the configurations' probabilities, and the scalar
     factor from fixed and folded exposures.
     """
-    key = (tuple(sorted(query.exposures.items())), query.absent)
+    key = tuple(sorted(query.exposures.items()))
     cached = net._cache.get(("p", key))
     if cached is not None:
         return cached
@@ -138,8 +138,6 @@ def _cause_probabilities(net, query: Query):
                 table = np.tensordot(table, weights[e] / weights[e].sum(), axes=([axis], [0]))
         at = tuple(fixed[e] if e in fixed else index[e] for e in parents if e in fixed or e in index)
         p[:, i] = table[at] if at else float(table)
-        if c in query.absent:
-            p[:, i] = 0.0
     out = (p, wx, scale)
     if len(net._cache) < 4096:
         net._cache[("p", key)] = out
@@ -278,6 +276,10 @@ def evaluate(net, query: Query, *, method: str = "auto") -> Answer:
     p, w, scale = _cause_probabilities(net, query)
     neg, leak_neg, pos = _observations(net, query)
     n = len(net.causes)
+    # P(query, these causes absent): a forced-absent cause keeps only its (1 - p) branch
+    for i, c in enumerate(net.causes):
+        if c in query.absent:
+            neg[i] = 0.0
     if scale == 0.0 or leak_neg == 0.0 and not pos:
         return Answer(0.0, np.zeros(n), 1.0, "zero")
     if method != "coverage":

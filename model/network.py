@@ -54,6 +54,8 @@ class Network:
     link: Mapping[str, np.ndarray]
     leak: Mapping[str, np.ndarray]
     regions: tuple[str, ...] = V.REGION_NODES
+    cause_level: Mapping[str, int] = field(default_factory=dict)  # cause -> index in TRIAGE_LEVELS
+    triage_table: Mapping[str, Any] = field(default_factory=dict)  # triage.toml as read
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def encode(self, evidence: Mapping[str, Any]) -> "Evidence":
@@ -140,6 +142,8 @@ def compile_network(priors: Priors) -> Network:
         cause_table=MappingProxyType(cause_table),
         link=MappingProxyType(link),
         leak=MappingProxyType(leak),
+        cause_level=MappingProxyType({c: V.TRIAGE_LEVELS.index(priors.causes[c].triage) for c in V.CAUSES}),
+        triage_table=MappingProxyType(priors.triage),
     )
 
 

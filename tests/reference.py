@@ -110,8 +110,10 @@ def brute_force(net: Network, query: Query, *, exact=float) -> tuple[float, list
         for c in net.causes:
             t = net.cause_table[c]
             v = float(t[tuple(x[e] for e in net.cause_parents[c])]) if net.cause_parents[c] else float(t)
-            pc.append(0.0 if c in query.absent else v)
+            pc.append(v)
         for config in itertools.product((0, 1), repeat=n):
+            if any(on and c in query.absent for on, c in zip(config, net.causes)):
+                continue
             w = px
             for on, p in zip(config, pc):
                 w *= exact(p) if on else exact(1) - exact(p)
@@ -150,3 +152,78 @@ def _likelihood(net, query, config, exact):
             none *= _cdf(net, r, config, 0, exact)
         lik = lik - none
     return lik
+
+
+LOSS = {
+    "self_care": [0.0, 1.0, 3.0, 10.0],
+    "routine": [4.0, 0.0, 1.0, 6.0],
+    "soon": [40.0, 6.0, 0.0, 3.0],
+    "emergency": [300.0, 100.0, 30.0, 0.0],
+}
+LEVELS = ("self_care", "routine", "soon", "emergency")
+
+
+def with_random_triage(rng: np.random.Generator, net: Network, n_rules: int = 4) -> Network:
+    """The same network with random cause levels and random red-flag rules."""
+    import dataclasses
+
+    nodes = list(net.findings) + list(net.exposures)
+    rules = []
+    for r in range(n_rules):
+        picked = rng.choice(len(nodes), size=int(rng.integers(1, 4)), replace=False)
+        atoms = {}
+        for i in picked:
+            node = nodes[i]
+            states = list(net.states[node])
+            size = int(rng.integers(1, len(states)))
+            atoms[node] = [str(s) for s in rng.choice(states, size=size, replace=False)]
+        rule = {"id": f"r{r}", "level": LEVELS[int(rng.integers(1, 4))], "text": f"rule {r}", "source": "estimate"}
+        if len(atoms) > 1 and rng.random() < 0.5:
+            rule["of"], rule["at_least"] = atoms, int(rng.integers(1, len(atoms) + 1))
+        else:
+            rule["all"] = atoms
+        rules.append(rule)
+    table = {"levels": list(LEVELS), "rule": rules, "loss": dict(LOSS), "question_cost": {"default": 0.01}}
+    levels = {c: int(rng.integers(0, 4)) for c in net.causes}
+    return dataclasses.replace(net, cause_level=MappingProxyType(levels), triage_table=MappingProxyType(table), _cache={})
+
+
+def _holds(net, rule, config):
+    def atom(node, states):
+        return net.states[node][config[node]] in states
+
+    ok = all(atom(n, s) for n, s in rule.get("all", {}).items())
+    if "of" in rule:
+        ok = ok and sum(atom(n, s) for n, s in rule["of"].items()) >= rule["at_least"]
+    return ok
+
+
+def brute_force_triage(net: Network, query: Query) -> np.ndarray:
+    """P(true level | query) by enumerating exposures, causes and every finding's state."""
+    probs = np.zeros(4)
+    n = len(net.causes)
+    exp_states = [list(query.exposures.get(e, range(len(net.states[e])))) for e in net.exposures]
+    find_states = [
+        list(range(query.findings[f][0], query.findings[f][1] + 1)) if f in query.findings else list(range(len(net.states[f])))
+        for f in net.findings
+    ]
+    rules = net.triage_table["rule"]
+    for xs in itertools.product(*exp_states):
+        px = float(np.prod([net.exposure_prob[e][s] for e, s in zip(net.exposures, xs)]))
+        x = dict(zip(net.exposures, xs))
+        pc = [float(net.cause_table[c][tuple(x[e] for e in net.cause_parents[c])]) for c in net.causes]
+        for config in itertools.product((0, 1), repeat=n):
+            w = px * float(np.prod([p if on else 1 - p for on, p in zip(config, pc)]))
+            if w == 0:
+                continue
+            base = max([0] + [net.cause_level[c] for c, on in zip(net.causes, config) if on])
+            for fs in itertools.product(*find_states):
+                full = {**x, **dict(zip(net.findings, fs))}
+                if query.premise and not any(full[r] >= 1 for r in net.regions):
+                    continue
+                lik = 1.0
+                for f, s in zip(net.findings, fs):
+                    lik *= float(_cdf(net, f, config, s, float) - _cdf(net, f, config, s - 1, float))
+                level = max([base] + [LEVELS.index(r["level"]) for r in rules if _holds(net, r, full)])
+                probs[level] += w * lik
+    return probs / probs.sum()
