@@ -6,7 +6,8 @@
 'eyelid_myokymia'
 """
 
-from .api import BatchResult, Result, infer
+from .api import Result, infer
+from .batch import BatchResult
 from .network import Network, load_network
 
 __all__ = ["infer", "load_network", "Network", "Result", "BatchResult"]

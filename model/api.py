@@ -13,6 +13,7 @@ from . import vocabulary as V
 from .engine import Query, evaluate, query_from_evidence
 from .evidence import Evidence, encode
 from .network import Network, load_network
+from .batch import BatchResult
 
 # Log-odds of a probability are taken on [LOGIT_FLOOR, 1 - LOGIT_FLOOR], so that a
 # cause ruled out (probability 0) shows as a large finite change, not an infinity.
@@ -219,8 +220,24 @@ def _reason(net: Network, evidence: Evidence, analysis: Analysis, advice: int) -
     return "; ".join(parts)
 
 
-def _result(net: Network, encoded: Evidence) -> Result:
+def apply_recalibration(probs: np.ndarray, recalibration: Callable[[float], float] | None) -> np.ndarray:
+    """SPEC §7.7: map urgency, rescale soon and emergency in proportion to match it, and
+    self_care and routine in proportion to the rest. Without a map, `probs` unchanged."""
+    if recalibration is None:
+        return probs
+    u = float(probs[2:].sum())
+    target = float(np.clip(recalibration(u), 0.0, 1.0))
+    out = np.empty(4)
+    # where a pair has no mass, the new mass goes to its less severe level
+    out[2:] = probs[2:] * (target / u) if u > 0 else [target, 0.0]
+    out[:2] = probs[:2] * ((1 - target) / (1 - u)) if u < 1 else [1 - target, 0.0]
+    return out
+
+
+def _result(net: Network, encoded: Evidence, recalibration=None) -> Result:
     a = analyse(net, encoded)
+    if recalibration is not None:
+        a = Analysis(a.total, a.causes, apply_recalibration(a.triage, recalibration), a.method)
     causes = pd.Series(a.causes, index=list(net.causes), name="P(present | evidence)")
     causes = causes.sort_values(ascending=False, kind="stable")
     advice = _advise(net, a.triage)
@@ -240,6 +257,8 @@ def infer(
     evidence: Mapping[str, Any] | Sequence[Mapping[str, Any]] | pd.DataFrame,
     *,
     network: Network | None = None,
+    recalibration: Callable[[float], float] | None = None,
+    errors: str = "raise",
 ) -> "Result | BatchResult":
     """Exact posteriors of every cause, the triage distribution, urgency and advice.
 
@@ -248,6 +267,10 @@ def infer(
     evidence : a dict of SPEC §2 keys (one case), or a list of dicts or a DataFrame
         (one case a row, empty values unknown).
     network : the network to use (default: the bundled priors).
+    recalibration : a map of urgency fitted by `model.validation` (SPEC §7.7); applied
+        only when given.
+    errors : for a batch, "raise" (default: a ValueError naming the first bad rows) or
+        "collect" (the bad rows are listed in `BatchResult.errors`).
 
     Examples
     --------
@@ -259,9 +282,5 @@ def infer(
     if isinstance(evidence, (pd.DataFrame, list, tuple)):
         from .batch import infer_batch
 
-        return infer_batch(evidence, network=net)
-    return _result(net, encode(evidence))
-
-
-class BatchResult:  # filled in by model.batch
-    pass
+        return infer_batch(evidence, network=net, errors=errors, recalibration=recalibration)
+    return _result(net, encode(evidence), recalibration)

@@ -113,3 +113,12 @@ def to_pgmpy(net):
     model.add_cpds(*cpds)
     model.check_model()
     return model
+
+
+def write(net, path, fmt: str = "bif") -> None:
+    """Write the network as BIF or XMLBIF (pgmpy's writers)."""
+    from pgmpy.readwrite import BIFWriter, XMLBIFWriter
+
+    model = to_pgmpy(net)
+    writer = {"bif": BIFWriter, "xmlbif": XMLBIFWriter}[fmt](model)
+    writer.write_bif(str(path)) if fmt == "bif" else writer.write_xmlbif(str(path))

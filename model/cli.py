@@ -1,0 +1,195 @@
+"""The `twitchdx` command line (SPEC §5)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Sequence, TextIO
+
+from . import vocabulary as V
+from .evidence import USER_KEYS
+
+STROKE_WARNING = (
+    "Sudden one-sided weakness or numbness, or the worst headache of your life, is outside "
+    "this model: call emergency services."
+)
+LIST_KEYS = ("location", "medications")
+
+
+def _states_help(key: str) -> str:
+    if key == "location":
+        return "where: any of " + ", ".join(V.REGIONS + tuple(V.REGION_ALIASES)) + " (comma-separated)"
+    if key == "medications":
+        return "any of " + ", ".join(V.MEDICATIONS) + ", or none (comma-separated)"
+    if key == "duration":
+        return "one of " + ", ".join(V.ORDINAL_FINDINGS["duration"]) + ", or a number of days"
+    if key == "age":
+        return "age in years (16-119)"
+    states = V.node_states(key)
+    if states == V.BINARY_STATES:
+        return "yes or no"
+    return "one of " + ", ".join(states)
+
+
+def _add_evidence_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("evidence (every key optional; leave out what is unknown)")
+    for key in USER_KEYS:
+        group.add_argument(f"--{key.replace('_', '-')}", dest=key, metavar="VALUE", help=_states_help(key))
+
+
+def _parse_value(key: str, raw: str) -> Any:
+    if key in LIST_KEYS:
+        return [t.strip() for t in raw.replace(";", ",").split(",") if t.strip()]
+    if key in ("duration", "age"):
+        try:
+            return float(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def evidence_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    return {k: _parse_value(k, getattr(args, k)) for k in USER_KEYS if getattr(args, k, None) is not None}
+
+
+def _result_dict(r, reasons) -> dict:
+    return {
+        "evidence": dict(r.evidence),
+        "causes": {c: float(p) for c, p in r.causes.items()},
+        "triage": {k: float(p) for k, p in r.triage.items()},
+        "urgency": r.urgency,
+        "advice": r.advice,
+        "advice_reason": r.advice_reason,
+        "reasons": reasons.to_dict(orient="records"),
+        "note": STROKE_WARNING,
+    }
+
+
+def _print_result(r, reasons, out: TextIO, top: int = 10) -> None:
+    width = max(len(c) for c in r.causes.index[:top])
+    print("Causes, P(present | evidence):", file=out)
+    for c, p in r.causes.head(top).items():
+        bar = "#" * int(round(40 * p))
+        print(f"  {c:<{width}}  {p:8.2%}  {bar}", file=out)
+    print("Triage:", "  ".join(f"{k} {p:.1%}" for k, p in r.triage.items()), file=out)
+    print(f"Urgency, P(soon or emergency): {r.urgency:.2%}", file=out)
+    print(f"Advice: {r.advice} ({r.advice_reason})", file=out)
+    if len(reasons):
+        print("Top reasons:", file=out)
+        for row in reasons.itertuples():
+            sign = "raises" if row.log_odds_change > 0 else "lowers"
+            print(f"  {row.item} {sign} {row.target} ({row.without:.1%} -> {row.with_:.1%})", file=out)
+    print(STROKE_WARNING, file=out)
+
+
+def _reasons(r, k: int = 3):
+    table = r.explain()
+    table = table[table["log_odds_change"].abs() > 0].head(k)
+    return table.rename(columns={"with": "with_"})
+
+
+def cmd_infer(args, out: TextIO) -> int:
+    from .api import infer
+    from .network import load_network
+
+    net = load_network(args.priors)
+    r = infer(evidence_from_args(args), network=net)
+    reasons = _reasons(r)
+    if args.json:
+        json.dump(_result_dict(r, reasons.rename(columns={"with_": "with"})), out, indent=2)
+        print(file=out)
+    else:
+        _print_result(r, reasons, out)
+    return 0
+
+
+def cmd_ask(args, out: TextIO, stdin: TextIO) -> int:
+    from .api import infer
+    from .network import load_network
+
+    net = load_network(args.priors)
+    evidence = evidence_from_args(args)
+    skipped: set[str] = set()
+    asked = 0
+    while True:
+        r = infer(evidence, network=net)
+        table = r.next_questions(k=len(net.findings) + len(net.exposures))
+        table = table[~table["question"].isin(skipped)]
+        deciding = table[table["changes_advice"] != ""]
+        if not len(table) or not len(deciding):
+            print("No single answer can change the advice now.", file=out)
+            break
+        node = table.iloc[0]["question"]
+        states = net.states[node]
+        print(f"Q{asked + 1}. {node}? [{' / '.join(states)}] (blank: don't know, q: stop)", file=out)
+        line = stdin.readline()
+        if not line or line.strip().lower() in ("q", "quit"):
+            break
+        answer = line.strip().lower()
+        asked += 1
+        if not answer:
+            skipped.add(node)
+            continue
+        if answer in ("yes", "y", "true"):
+            answer = "present"
+        elif answer in ("no", "n", "false"):
+            answer = "absent"
+        if answer not in states:
+            print(f"{answer!r} is not one of {', '.join(states)}", file=out)
+            asked -= 1
+            continue
+        evidence[node] = answer
+    print(f"Questions asked: {asked}", file=out)
+    _print_result(r, _reasons(r), out)
+    return 0
+
+
+def cmd_export(args, out: TextIO) -> int:
+    from .export import write
+    from .network import load_network
+
+    write(load_network(args.priors), args.output, args.format)
+    print(f"wrote {args.output} ({args.format})", file=out)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="twitchdx", description="Why do my muscles twitch? Exact Bayesian-network answers.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("infer", help="rank the causes for one case")
+    _add_evidence_options(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--priors", help="another priors folder")
+    p = sub.add_parser("ask", help="ask the next best question, one at a time (answers on standard input)")
+    _add_evidence_options(p)
+    p.add_argument("--priors", help="another priors folder")
+    p = sub.add_parser("export", help="write the network for other tools")
+    p.add_argument("--format", choices=("bif", "xmlbif"), default="bif")
+    p.add_argument("--output", required=True, help="file to write")
+    p.add_argument("--priors", help="another priors folder")
+    from .commands import add_commands
+
+    add_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "infer":
+            return cmd_infer(args, out)
+        if args.command == "ask":
+            return cmd_ask(args, out, stdin or sys.stdin)
+        if args.command == "export":
+            return cmd_export(args, out)
+        return args.run(args, out)
+    except ValueError as e:  # user error: one line, no traceback
+        print(f"twitchdx: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

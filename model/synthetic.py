@@ -1,0 +1,305 @@
+"""Synthetic cases drawn from the network object (SPEC §4, §7.8).
+
+Cases are drawn exactly from P(exposures, causes, findings | twitching somewhere),
+vectorised over cases:
+
+1. Exposures from their population distributions, then the causes given them, by a
+   rejection scheme that keeps every step exact while accepting most draws: the union
+   bound P(twitch | c) <= L + sum_i c_i t_i (L: the leak's chance of some twitch, t_i:
+   cause i's) is a mixture we can draw from directly (pick the leak or a cause i with
+   weight t_i p_i(x), force that cause present, draw the rest), and a final
+   accept-with-probability P(twitch | c) / (L + sum_i c_i t_i) makes it exact.
+2. Every twitch link (each source present x each region) fires conditioned on at least
+   one firing, one link after another: P(link k fires | none before) =
+   pi_k / (1 - prod_{j >= k} (1 - pi_j)). The causes whose links fired are the
+   case's *responsible* causes.
+3. Other findings: each present cause and the leak draw a contribution; the state is
+   the largest.
+
+Worlds the model does not know: `perturbed_network` redraws every parameter from its
+range; `misreport` flips reported answers; `correlation` couples exposures (stress with
+short sleep, heavy drinking with smoking, poor diet with fluid loss) by a Gaussian
+copula that keeps each exposure's own distribution.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import triage as T
+from . import vocabulary as V
+
+# Exposure pairs coupled in the `correlation` world: risks that travel together.
+CORRELATED_PAIRS = (("stress", "sleep"), ("alcohol_intake", "smoking"), ("diet", "fluid_loss"), ("stress", "caffeine"))
+
+
+def _categorical(rng, probs: np.ndarray, u: np.ndarray | None = None, size: int = 0) -> np.ndarray:
+    cdf = np.cumsum(probs)
+    cdf[-1] = 1.0
+    u = rng.random(size) if u is None else u
+    return np.searchsorted(cdf, u, side="right").clip(0, len(probs) - 1)
+
+
+def _exposures(net, rng, size: int, correlation: float) -> dict[str, np.ndarray]:
+    uniforms = {e: rng.random(size) for e in net.exposures}
+    if correlation:
+        from scipy.stats import norm
+
+        for a, b in CORRELATED_PAIRS:
+            if a in uniforms and b in uniforms:
+                za, zb = norm.ppf(uniforms[a]), norm.ppf(uniforms[b])
+                uniforms[b] = norm.cdf(correlation * za + math.sqrt(1 - correlation**2) * zb)
+    return {e: _categorical(rng, net.exposure_prob[e], uniforms[e]) for e in net.exposures}
+
+
+def _cause_probs(net, x: Mapping[str, np.ndarray]) -> np.ndarray:
+    size = len(next(iter(x.values())))
+    p = np.empty((size, len(net.causes)))
+    for i, c in enumerate(net.causes):
+        table = net.cause_table[c]
+        parents = net.cause_parents[c]
+        p[:, i] = table[tuple(x[e] for e in parents)] if parents else float(table)
+    return p
+
+
+def _twitch_links(net) -> tuple[np.ndarray, np.ndarray]:
+    """pi[source, region]: chance a source's twitch link fires (sources: causes, then leak)."""
+    links = np.array([[net.link[r][i, 1] for r in net.regions] for i in range(len(net.causes))])
+    leak = np.array([net.leak[r][1] for r in net.regions])
+    return links, leak
+
+
+def _draw_causes(net, rng, size: int, correlation: float):
+    links, leak = _twitch_links(net)
+    t = 1.0 - np.prod(1.0 - links, axis=1)  # t_i
+    big_l = 1.0 - np.prod(1.0 - leak)  # L
+    p_max = np.array([net.cause_table[c].max() for c in net.causes])
+    m_max = big_l + t @ p_max
+    xs, cs = [], []
+    have = 0
+    while have < size:
+        batch = max(1024, int(1.3 * (size - have) * m_max / max(big_l + 1e-12, 1e-6)) if have == 0 else 2 * (size - have) + 1024)
+        batch = min(batch, 1 << 20)
+        x = _exposures(net, rng, batch, correlation)
+        p = _cause_probs(net, x)
+        weight = np.column_stack([np.full(batch, big_l), p * t])  # mixture: leak, causes
+        m = weight.sum(axis=1)
+        keep = rng.random(batch) < m / m_max
+        x = {e: v[keep] for e, v in x.items()}
+        p, weight, m = p[keep], weight[keep], m[keep]
+        k = len(p)
+        component = (rng.random(k)[:, None] > np.cumsum(weight, axis=1) / m[:, None]).sum(axis=1)
+        c = rng.random(p.shape) < p
+        forced = component > 0
+        c[np.flatnonzero(forced), component[forced] - 1] = True
+        p_twitch = 1.0 - (1.0 - big_l) * np.prod(np.where(c, 1.0 - t, 1.0), axis=1)
+        ok = rng.random(k) * (big_l + c @ t) < p_twitch
+        xs.append({e: v[ok] for e, v in x.items()})
+        cs.append(c[ok])
+        have += int(ok.sum())
+    x = {e: np.concatenate([d[e] for d in xs])[:size] for e in net.exposures}
+    return x, np.concatenate(cs)[:size]
+
+
+def _draw_twitches(net, rng, c: np.ndarray):
+    """Region states and responsible causes, given at least one twitch link fires."""
+    links, leak = _twitch_links(net)
+    size, n = c.shape
+    # pi[case, source, region], sources = causes then the leak, flattened in firing order
+    pi = np.concatenate([np.where(c[:, :, None], links[None], 0.0), np.broadcast_to(leak, (size, 1, len(leak)))], axis=1)
+    flat = pi.reshape(size, -1)
+    # P(none of links k.. fires), from the end
+    none_from = np.cumprod((1.0 - flat)[:, ::-1], axis=1)[:, ::-1]
+    fired = np.zeros_like(flat, dtype=bool)
+    done = np.zeros(size, dtype=bool)
+    u = rng.random(flat.shape)
+    for k in range(flat.shape[1]):
+        conditional = np.where(done, flat[:, k], flat[:, k] / np.maximum(1.0 - none_from[:, k], 1e-300))
+        fired[:, k] = u[:, k] < np.minimum(conditional, 1.0)
+        done |= fired[:, k]
+    fired = fired.reshape(size, n + 1, len(net.regions))
+    regions = fired.any(axis=1)
+    responsible = fired[:, :n].any(axis=2)
+    return regions, responsible
+
+
+def _draw_findings(net, rng, c: np.ndarray) -> dict[str, np.ndarray]:
+    size = len(c)
+    out = {}
+    for f in net.findings:
+        if f in net.regions:
+            continue
+        state = _categorical(rng, net.leak[f], size=size)
+        for i in range(c.shape[1]):
+            rows = np.flatnonzero(c[:, i])
+            if len(rows) and net.link[f][i, 0] < 1.0:
+                state[rows] = np.maximum(state[rows], _categorical(rng, net.link[f][i], size=len(rows)))
+        out[f] = state
+    return out
+
+
+def true_levels(net, nodes: Mapping[str, np.ndarray], c: np.ndarray) -> np.ndarray:
+    """The true triage level of each case (SPEC §7.6), as an index into LEVELS."""
+    levels = np.array([net.cause_level[cause] for cause in net.causes])
+    level = np.where(c, levels[None], 0).max(axis=1)
+    for rule in T.triage_of(net).rules:
+        holds = np.zeros(len(c), dtype=bool)
+        for conj in rule.conjunctions:
+            ok = np.ones(len(c), dtype=bool)
+            for node, allowed in conj:
+                ok &= np.isin(nodes[node], list(allowed))
+            holds |= ok
+        level = np.where(holds, np.maximum(level, rule.level), level)
+    return level
+
+
+def _report(net, rng, nodes: Mapping[str, np.ndarray], missing: float, misreport: float) -> pd.DataFrame:
+    """The evidence a person reports: user keys, a share of them missing."""
+    size = len(next(iter(nodes.values())))
+    cols: dict[str, object] = {}
+    regions = np.column_stack([nodes[r] for r in V.REGION_NODES]).astype(bool)
+    if misreport:
+        flipped = regions ^ (rng.random(regions.shape) < misreport)
+        regions = np.where(flipped.any(axis=1, keepdims=True), flipped, regions)
+    names = np.array(V.REGIONS)
+    cols["location"] = np.array([";".join(names[row]) for row in regions], dtype=object)
+    for f in V.ORDINAL_FINDINGS:
+        s = nodes[f].copy()
+        if misreport:
+            shift = (rng.random(size) < misreport) * rng.choice([-1, 1], size=size)
+            s = np.clip(s + shift, 0, len(net.states[f]) - 1)
+        cols[f] = np.array(net.states[f], dtype=object)[s]
+    for f in V.BINARY_FINDINGS:
+        s = nodes[f].astype(bool)
+        if misreport:
+            s = s ^ (rng.random(size) < misreport)
+        cols[f] = s
+    for e in V.CATEGORICAL_EXPOSURES:
+        cols[e] = np.array(net.states[e], dtype=object)[nodes[e]]
+    for e in V.BINARY_EXPOSURES:
+        cols[e] = nodes[e].astype(bool)
+    meds = np.column_stack([nodes[m] for m in V.MEDICATION_NODES]).astype(bool)
+    med_names = np.array(V.MEDICATIONS)
+    cols["medications"] = np.array([";".join(med_names[row]) or "none" for row in meds], dtype=object)
+    frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in cols.items()})
+    if missing:
+        frame = frame.mask(rng.random(frame.shape) < missing)
+    return frame
+
+
+def sample_cases(
+    net,
+    n: int,
+    *,
+    rng: np.random.Generator,
+    missing: float = 0.3,
+    misreport: float = 0.0,
+    correlation: float = 0.0,
+) -> pd.DataFrame:
+    """Draw `n` cases from the network, conditioned on twitching somewhere.
+
+    Returns one row a case: the reported evidence (SPEC §2 user keys; a `missing`
+    share of answers left empty), then `true_level`, `primary` (None when the leak alone
+    made the twitch), `responsible` and `present` (';'-joined causes), and one boolean
+    column `present:<cause>` per cause.
+    """
+    for name, value in (("missing", missing), ("misreport", misreport)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name}: {value!r} is outside [0, 1]")
+    if not -1.0 < correlation < 1.0:
+        raise ValueError(f"correlation: {correlation!r} is outside (-1, 1)")
+    if n < 0:
+        raise ValueError(f"n: {n!r} is negative")
+    x, c = _draw_causes(net, rng, n, correlation)
+    regions, responsible = _draw_twitches(net, rng, c)
+    nodes = dict(x)
+    nodes.update({r: regions[:, j].astype(int) for j, r in enumerate(net.regions)})
+    nodes.update(_draw_findings(net, rng, c))
+    level = true_levels(net, nodes, c)
+    frame = _report(net, rng, nodes, missing, misreport)
+    # primary: the responsible cause of highest triage level, then lowest prior
+    levels = np.array([net.cause_level[k] for k in net.causes])
+    prior = np.array([net.cause_table[k].mean() for k in net.causes])
+    rank = levels * 10.0 - prior / (prior.max() + 1.0)  # level first, then rarer first
+    score = np.where(responsible, rank[None], -np.inf)
+    best = score.argmax(axis=1)
+    names = np.array(net.causes, dtype=object)
+    frame["true_level"] = np.array(T.LEVELS, dtype=object)[level]
+    frame["primary"] = np.where(responsible.any(axis=1), names[best], None)
+    frame["responsible"] = [";".join(names[row]) for row in responsible]
+    frame["present"] = [";".join(names[row]) for row in c]
+    for i, cause in enumerate(net.causes):
+        frame[f"present:{cause}"] = c[:, i]
+    return frame
+
+
+def truth_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of a case set that are not evidence."""
+    return [k for k in frame.columns if k in ("true_level", "primary", "responsible", "present") or k.startswith("present:")]
+
+
+def evidence_of(frame: pd.DataFrame) -> pd.DataFrame:
+    """The evidence columns of a case set (what `infer` reads)."""
+    return frame.drop(columns=truth_columns(frame))
+
+
+def perturbed_network(net, rng: np.random.Generator):
+    """A network whose every number is redrawn from its range in priors/ (see `redraw`)."""
+    from .network import compile_network
+
+    return compile_network(redraw_priors(net.priors, rng))
+
+
+def _draw_number(rng, number, probability: bool = True):
+    """Beta on [low, high] with its mean at the point value (a relative risk: log scale).
+
+    The Beta's shape is fixed by the point's place in the range and a concentration of
+    BETA_CONCENTRATION; a collapsed range gives the point back.
+    """
+    lo, hi, v = number.low, number.high, number.value
+    if hi <= lo:
+        return v
+    if not probability:
+        lo, hi, v = math.log(max(lo, 1e-300)), math.log(hi), math.log(max(v, 1e-300))
+    m = min(max((v - lo) / (hi - lo), 1e-3), 1 - 1e-3)
+    draw = lo + (hi - lo) * rng.beta(m * BETA_CONCENTRATION, (1 - m) * BETA_CONCENTRATION)
+    return math.exp(draw) if not probability else draw
+
+
+# The Beta's concentration (a + b) for a redrawn number: 4 puts about 90% of the mass of a
+# centred draw in the middle 80% of the range.
+BETA_CONCENTRATION = 4.0
+
+
+def redraw_priors(priors, rng: np.random.Generator):
+    """Priors with every number redrawn from its range (distributions renormalised)."""
+    from .priors import Distribution, Number
+
+    def num(x, probability=True):
+        return dataclasses.replace(x, value=_draw_number(rng, x, probability), low=x.low, high=x.high) if isinstance(x, Number) else x
+
+    def dist(d: "Distribution"):
+        vals = np.array([_draw_number(rng, Number(v, lo, hi, d.source)) for v, lo, hi in zip(d.values, d.low, d.high)])
+        vals = vals / vals.sum() if vals.sum() > 0 else np.array(d.values)
+        return dataclasses.replace(d, values=tuple(vals), low=tuple(np.minimum(d.low, vals)), high=tuple(np.maximum(d.high, vals)))
+
+    exposures = {}
+    for name, e in priors.exposures.items():
+        vals = np.array([_draw_number(rng, n) for n in e.distribution])
+        vals = vals / vals.sum()
+        exposures[name] = dataclasses.replace(
+            e, distribution=tuple(dataclasses.replace(n, value=float(v), low=min(n.low, v), high=max(n.high, v)) for n, v in zip(e.distribution, vals))
+        )
+    causes = {}
+    for name, c in priors.causes.items():
+        rr = {e: {s: num(x, False) for s, x in by.items()} for e, by in c.relative_risk.items()}
+        causes[name] = dataclasses.replace(c, twitch=num(c.twitch), prior=num(c.prior), relative_risk=rr)
+    findings = {}
+    for name, f in priors.findings.items():
+        findings[name] = dataclasses.replace(f, leak=dist(f.leak), links={k: dist(v) for k, v in f.links.items()})
+    return dataclasses.replace(priors, exposures=exposures, causes=causes, findings=findings)
