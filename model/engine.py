@@ -40,8 +40,8 @@ import numpy as np
 
 
 # Quickscore's relative error is about kappa * (n_causes + m) * eps ~ kappa * 1e-14.
-# Above this kappa the coverage recursion answers instead, keeping errors near 1e-12.
-CANCELLATION_BOUND = 1e3
+# Above this kappa the coverage recursion answers instead, so errors stay below ~1e-10.
+CANCELLATION_BOUND = 1e4
 # Quickscore's (terms x exposure configurations x causes) work array is cut in chunks of
 # at most this many elements over the exposure configurations.
 CHUNK_ELEMENTS = 1 << 21
@@ -219,21 +219,26 @@ def _quickscore(p, w, neg, leak_neg, pos):
 
 
 def _apply(alpha, lower, active, upper, transpose=False):
-    """Apply one cause's 2x2 transitions, one per positive observation (axes 1..m).
+    """Apply one cause's 2x2 transitions, one per positive observation.
 
-    Forward: bit 0 -> 0 with weight `lower` (contribution below lo), 0 -> 1 with
-    `active` (in [lo, hi]); bit 1 -> 1 with `upper` (anything <= hi).
+    alpha has shape (X, 2^m); bit j of the column index says whether observation j
+    already has a contribution in [lo, hi]. Forward: bit 0 -> 0 with weight `lower`
+    (contribution below lo), 0 -> 1 with `active` (in [lo, hi]); 1 -> 1 with `upper`
+    (anything <= hi).
     """
-    out = alpha
-    for j in range(alpha.ndim - 1):
-        ax = j + 1
-        a0 = np.take(out, 0, axis=ax)
-        a1 = np.take(out, 1, axis=ax)
+    x = alpha.shape[0]
+    m = len(lower)
+    out = alpha.copy()
+    for j in range(m):
+        # view the bit j as its own axis: (X, high bits, bit j, low bits)
+        v = out.reshape(x, 1 << (m - j - 1), 2, 1 << j)
+        a0, a1 = v[:, :, 0, :].copy(), v[:, :, 1, :].copy()
         if transpose:
-            b0, b1 = lower[j] * a0 + active[j] * a1, upper[j] * a1
+            v[:, :, 0, :] = lower[j] * a0 + active[j] * a1
+            v[:, :, 1, :] = upper[j] * a1
         else:
-            b0, b1 = lower[j] * a0, active[j] * a0 + upper[j] * a1
-        out = np.stack([b0, b1], axis=ax)
+            v[:, :, 0, :] = lower[j] * a0
+            v[:, :, 1, :] = active[j] * a0 + upper[j] * a1
     return out
 
 
@@ -243,27 +248,34 @@ def _coverage(p, w, neg, leak_neg, pos):
     upper = np.array([u for u, _, _ in pos])  # (m, n + 1)
     lower = np.array([l for _, l, _ in pos])
     active = np.array([a for _, _, a in pos])
-    shape = (x,) + (2,) * m
-    empty = (slice(None),) + (0,) * m
-    full = (slice(None),) + (1,) * m
-    alpha = np.zeros(shape)
-    alpha[empty] = 1.0
+    full = (1 << m) - 1
+    # a cause whose every transition is the identity (no link to any positive
+    # observation) or that is forced absent only rescales the state: skip the transitions
+    moves = ~((active[:, :n] == 0).all(axis=0) & (lower[:, :n] == 1).all(axis=0) & (upper[:, :n] == 1).all(axis=0))
+    moves &= neg != 0
+
+    def step(state, i, transpose=False):
+        pi = p[:, i : i + 1]
+        if not moves[i]:
+            return (1.0 - pi + pi * neg[i]) * state
+        return (1.0 - pi) * state + (pi * neg[i]) * _apply(state, lower[:, i], active[:, i], upper[:, i], transpose)
+
+    alpha = np.zeros((x, 1 << m))
+    alpha[:, 0] = 1.0
     alpha = leak_neg * _apply(alpha, lower[:, n], active[:, n], upper[:, n])
     alphas = []
-    bshape = (x,) + (1,) * m
     for i in range(n):
         alphas.append(alpha)
-        pi = p[:, i].reshape(bshape)
-        alpha = (1.0 - pi) * alpha + (pi * neg[i]) * _apply(alpha, lower[:, i], active[:, i], upper[:, i])
-    total = float(w @ alpha[full])
-    beta = np.zeros(shape)
-    beta[full] = 1.0
-    joint = np.empty(n)
+        alpha = step(alpha, i)
+    total = float(w @ alpha[:, full])
+    beta = np.zeros((x, 1 << m))
+    beta[:, full] = 1.0
+    joint = np.zeros(n)
     for i in reversed(range(n)):
-        pi = p[:, i].reshape(bshape)
-        moved = _apply(alphas[i], lower[:, i], active[:, i], upper[:, i])
-        joint[i] = w @ (p[:, i] * neg[i] * (moved * beta).reshape(x, -1).sum(axis=1))
-        beta = (1.0 - pi) * beta + (pi * neg[i]) * _apply(beta, lower[:, i], active[:, i], upper[:, i], transpose=True)
+        if neg[i] != 0:
+            moved = _apply(alphas[i], lower[:, i], active[:, i], upper[:, i]) if moves[i] else alphas[i]
+            joint[i] = w @ (p[:, i] * neg[i] * (moved * beta).sum(axis=1))
+        beta = step(beta, i, transpose=True)
     return total, joint
 
 

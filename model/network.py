@@ -22,7 +22,7 @@ from .priors import PriorsError, Priors, load_priors
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
-    a = np.ascontiguousarray(a, dtype=float)
+    a = np.array(a, dtype=float)  # a copy; keeps 0-d tables 0-d
     a.setflags(write=False)
     return a
 
@@ -77,6 +77,33 @@ class Network:
         )
 
 
+# Bisection steps for the scale of a capped cause table: 200 halvings pass float64's range.
+_BISECTION_STEPS = 200
+
+
+def _scale_to_marginal(rr: np.ndarray, weight: np.ndarray, prior: float, where: str) -> np.ndarray:
+    """min(1, k * rr) with k such that sum(weight * min(1, k * rr)) == prior."""
+    mean = float((weight * rr).sum())
+    if prior == 0.0:
+        return np.zeros_like(rr)
+    if mean <= 0.0:
+        raise PriorsError(f"{where}: every exposure state with population share has relative risk 0")
+    k = prior / mean
+    if (k * rr).max() <= 1.0:
+        return k * rr
+    reachable = float(weight[rr > 0].sum())
+    if prior > reachable:
+        raise PriorsError(f"{where}: the prior {prior} cannot be reached: relative risk 0 covers too much of the population")
+    lo, hi = k, 1.0 / rr[rr > 0].min()
+    for _ in range(_BISECTION_STEPS):
+        mid = 0.5 * (lo + hi)
+        if float((weight * np.minimum(1.0, mid * rr)).sum()) < prior:
+            lo = mid
+        else:
+            hi = mid
+    return np.minimum(1.0, hi * rr)
+
+
 def compile_network(priors: Priors) -> Network:
     """Compile checked priors into the network's arrays."""
     exposure_prob = {
@@ -86,30 +113,20 @@ def compile_network(priors: Priors) -> Network:
     for name in V.CAUSES:
         cause = priors.causes[name]
         parents = tuple(e for e in V.EXPOSURES if e in cause.relative_risk)
-        # P(c | x) = k * prod_e RR_e(x_e); exposures are independent, so the marginal
-        # is k * prod_e E[RR_e], and k makes it equal the prior.
+        # P(c | x) = min(1, k * prod_e RR_e(x_e)), with k chosen so that the marginal over
+        # the exposures' population distributions equals the prior. Without the cap k
+        # is prior / prod_e E[RR_e]; with it, the marginal is increasing in k and k is
+        # found by bisection.
         table = np.ones([len(priors.exposures[e].states) for e in parents])
-        k = cause.prior.value
+        weight = np.ones_like(table)
         for axis, e in enumerate(parents):
             states = priors.exposures[e].states
             rr = np.array([cause.relative_risk[e][s].value if s in cause.relative_risk[e] else 1.0 for s in states])
-            mean = float(rr @ exposure_prob[e])
-            if mean <= 0:
-                raise PriorsError(
-                    f"causes.toml: [{name}.relative_risk.{e}]: every state with population share has relative risk 0"
-                )
-            k /= mean
             shape = [1] * len(parents)
             shape[axis] = len(states)
             table = table * rr.reshape(shape)
-        table = table * k
-        if table.size and table.max() > 1.0:
-            worst = np.unravel_index(int(table.argmax()), table.shape)
-            at = ", ".join(f"{e}={priors.exposures[e].states[i]}" for e, i in zip(parents, worst))
-            raise PriorsError(
-                f"causes.toml: [{name}.relative_risk]: P({name} | {at}) = {table.max():.4g} > 1; "
-                f"lower the relative risks or the prior"
-            )
+            weight = weight * exposure_prob[e].reshape(shape)
+        table = _scale_to_marginal(table, weight, cause.prior.value, f"causes.toml: [{name}.relative_risk]")
         cause_parents[name] = parents
         cause_table[name] = _frozen(table)
 
