@@ -189,7 +189,7 @@ def next_questions(net: Network, evidence: Evidence, now: Analysis, *, k: int = 
             after_h += p * _entropy(a.causes)
             if int(np.argmin(loss)) != advice_now:
                 changes.append(f"{state} -> {T.LEVELS[int(np.argmin(loss))]}")
-        value = max(0.0, float(loss_now.min()) - after_loss)
+        value = float(loss_now.min()) - after_loss  # >= 0: the loss is concave in the beliefs
         cost = tri.question_cost.get(node, tri.question_cost["default"])
         rows.append({
             "question": node,

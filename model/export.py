@@ -121,4 +121,4 @@ def write(net, path, fmt: str = "bif") -> None:
 
     model = to_pgmpy(net)
     writer = {"bif": BIFWriter, "xmlbif": XMLBIFWriter}[fmt](model)
-    writer.write_bif(str(path)) if fmt == "bif" else writer.write_xmlbif(str(path))
+    writer.write(str(path))
