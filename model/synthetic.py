@@ -204,7 +204,7 @@ def sample_cases(
     """Draw `n` cases from the network, conditioned on twitching somewhere.
 
     Returns one row a case: the reported evidence (SPEC §2 user keys; a `missing`
-    share of answers left empty), then `true_level`, `primary` (None when the leak alone
+    share of answers left empty), then `true_level`, `primary` (missing when the leak alone
     made the twitch), `responsible` and `present` (';'-joined causes), and one boolean
     column `present:<cause>` per cause.
     """
