@@ -54,3 +54,23 @@ def test_batch_equals_single_and_collects_bad_rows():
         assert batch.advice[i] == single.advice
     frame = infer(pd.DataFrame(rows[:3]))
     pd.testing.assert_frame_equal(frame.causes, batch.causes)
+
+
+def test_impossible_evidence_names_the_conflict_single_and_batch():
+    import dataclasses
+    from types import MappingProxyType
+
+    net = load_network()
+    link = dict(net.link)
+    leak = dict(net.leak)
+    link["breathing"] = np.tile([1.0, 0.0], (len(net.causes), 1))
+    leak["breathing"] = np.array([1.0, 0.0])
+    never = dataclasses.replace(net, link=MappingProxyType(link), leak=MappingProxyType(leak), _cache={})
+    message = "evidence is impossible under the model: breathing=present cannot occur together"
+    with pytest.raises(ValueError) as info:
+        infer({"location": "arm", "caffeine": "high", "breathing": True}, network=never)
+    assert str(info.value) == message
+    batch = infer([{"location": "arm"}, {"location": "arm", "breathing": True}], network=never, errors="collect")
+    assert list(batch.causes.index) == [0]
+    assert batch.errors.to_dict(orient="records") == [{"row": 1, "error": message}]
+    assert np.isfinite(batch.causes.to_numpy()).all()
