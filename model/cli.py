@@ -120,6 +120,9 @@ def cmd_ask(args, out: TextIO, stdin: TextIO) -> int:
         if not len(table) or not len(deciding):
             print("No single answer can change the advice now.", file=out)
             break
+        if table.iloc[0]["net_value"] <= 0:  # as GeNIe's diagnosis: no question is worth its cost
+            print("No question is worth asking now: none is expected to lower the loss by more than it costs.", file=out)
+            break
         node = table.iloc[0]["question"]
         states = net.states[node]
         print(f"Q{asked + 1}. {node}? [{' / '.join(states)}] (blank: don't know, q: stop)", file=out)
