@@ -15,6 +15,8 @@ DURATION_BANDS_DAYS = ((7, "under_1_week"), (14, "1_to_2_weeks"), (90, "2_weeks_
 AGE_BANDS_YEARS = ((40, "under_40"), (60, "40_to_60"), (120, "over_60"))
 AGE_RANGE_YEARS = (16, 120)
 
+# difflib similarity a near-miss needs before we suggest it ("eyelids" -> "eyelid")
+SUGGESTION_CUTOFF = 0.6
 _TRUE = ("true", "yes", "present", "1")
 _FALSE = ("false", "no", "absent", "0")
 
@@ -57,7 +59,7 @@ class Evidence(Mapping):
 
 def _suggest(word: Any, allowed: tuple[str, ...]) -> str:
     if isinstance(word, str):
-        close = difflib.get_close_matches(word.strip().lower(), allowed, n=1, cutoff=0.6)
+        close = difflib.get_close_matches(word.strip().lower(), allowed, n=1, cutoff=SUGGESTION_CUTOFF)
         if close:
             return f"; did you mean {close[0]!r}?"
     return ""

@@ -35,6 +35,8 @@ from . import triage as T
 from . import vocabulary as V
 
 # Exposure pairs coupled in the `correlation` world: risks that travel together.
+# The default share of answers left empty in a case set (also `twitchdx validate`'s mix).
+DEFAULT_MISSING = 0.3
 CORRELATED_PAIRS = (("stress", "sleep"), ("alcohol_intake", "smoking"), ("diet", "fluid_loss"), ("stress", "caffeine"))
 
 
@@ -197,7 +199,7 @@ def sample_cases(
     n: int,
     *,
     rng: np.random.Generator,
-    missing: float = 0.3,
+    missing: float = DEFAULT_MISSING,
     misreport: float = 0.0,
     correlation: float = 0.0,
 ) -> pd.DataFrame:
