@@ -192,6 +192,11 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
     except ValueError as e:  # user error: one line, no traceback
         print(f"twitchdx: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and closed early: not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -226,10 +226,10 @@ def sample_cases(
     frame = _report(net, rng, nodes, missing, misreport)
     # primary: the responsible cause of highest triage level, then lowest prior
     levels = np.array([net.cause_level[k] for k in net.causes])
-    prior = np.array([net.cause_table[k].mean() for k in net.causes])
-    rank = levels * 10.0 - prior / (prior.max() + 1.0)  # level first, then rarer first
-    score = np.where(responsible, rank[None], -np.inf)
-    best = score.argmax(axis=1)
+    prior = np.array([_marginal(net, k) for k in net.causes])
+    preference = np.lexsort((prior, -levels))  # causes, most preferred first
+    first = np.argmax(responsible[:, preference], axis=1)
+    best = preference[first]
     names = np.array(net.causes, dtype=object)
     frame["true_level"] = np.array(T.LEVELS, dtype=object)[level]
     frame["primary"] = np.where(responsible.any(axis=1), names[best], None)
@@ -238,6 +238,14 @@ def sample_cases(
     for i, cause in enumerate(net.causes):
         frame[f"present:{cause}"] = c[:, i]
     return frame
+
+
+def _marginal(net, cause: str) -> float:
+    """P(cause present): its table averaged over its exposures' population distributions."""
+    table = net.cause_table[cause]
+    for e in reversed(net.cause_parents[cause]):
+        table = table @ net.exposure_prob[e]
+    return float(table)
 
 
 def truth_columns(frame: pd.DataFrame) -> list[str]:
