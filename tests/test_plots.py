@@ -1,0 +1,282 @@
+"""Figures: each function returns a Figure that shows what its input says."""
+
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.container import BarContainer, ErrorbarContainer  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from model import infer, load_network, plots, validation  # noqa: E402
+from model.vocabulary import TRIAGE_LEVELS  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def eyelid():
+    return infer({"location": "eyelid"}, network=load_network())
+
+
+def bars(ax):
+    return [c for c in ax.containers if isinstance(c, BarContainer)]
+
+
+def test_import_model_does_not_import_matplotlib():
+    code = "import sys, model, model.plots; assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- plot_result ----------------------------------------------------------------------
+
+
+def test_result_bars_are_the_top_posteriors_in_order_coloured_by_level(eyelid):
+    top = 6
+    fig = plots.plot_result(eyelid, top=top)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    (container,) = bars(ax)
+    expected = eyelid.causes.head(top)
+    np.testing.assert_allclose([r.get_width() for r in container], expected.to_numpy(), rtol=0, atol=1e-12)
+    # the bar at y=k is the k-th cause, and the axis is inverted so k=0 is on top
+    labels = {t.get_position()[1]: t.get_text() for t in ax.get_yticklabels()}
+    assert [labels[r.get_y() + r.get_height() / 2] for r in container] == list(expected.index)
+    assert ax.yaxis_inverted()
+    assert ax.get_xlim() == (0.0, 1.0)
+    levels = [TRIAGE_LEVELS[eyelid.network.cause_level[c]] for c in expected.index]
+    for rect, level in zip(container, levels):
+        assert matplotlib.colors.same_color(rect.get_facecolor(), plots.LEVEL_COLOURS[level])
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == [lv for lv in TRIAGE_LEVELS if lv in levels]
+    assert eyelid.advice in ax.get_title() and f"{eyelid.urgency:.1%}" in ax.get_title()
+    assert not [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+
+
+def test_result_plot_method_draws_ten_bars_into_a_given_axes(eyelid):
+    fig, ax = plt.subplots()
+    assert eyelid.plot(ax=ax) is fig
+    (container,) = bars(ax)
+    assert len(container) == 10
+    np.testing.assert_allclose([r.get_width() for r in container], eyelid.causes.head(10).to_numpy(), atol=1e-12)
+    assert isinstance(infer({"location": "eyelid"}).plot(), Figure)
+
+
+def _intervals(result, rng, k=4):
+    causes = result.causes.head(k)
+    p50 = causes.to_numpy()
+    lo = p50 * rng.uniform(0.5, 0.9, size=k)
+    hi = np.minimum(1.0, p50 + (1 - p50) * rng.uniform(0.05, 0.3, size=k))
+    frame = pd.DataFrame({"p05": lo, "p50": p50, "p95": hi}, index=causes.index)
+    frame.loc["urgency"] = [0.01, 0.02, 0.04]
+    return frame
+
+
+def _error_segments(ax):
+    (eb,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    _, _, (lines,) = eb.lines
+    return np.array([[seg[0][0], seg[1][0], seg[0][1]] for seg in lines.get_segments()])
+
+
+def test_intervals_draw_error_bars_from_p05_to_p95(eyelid):
+    rng = np.random.default_rng(3)
+    frame = _intervals(eyelid, rng)
+    fig = plots.plot_result(eyelid, top=8, intervals=frame)
+    ax = fig.axes[0]
+    seg = _error_segments(ax)
+    covered = frame.drop(index="urgency")
+    # one bar per covered cause, at that cause's row, from p05 to p95
+    np.testing.assert_allclose(seg[:, 0], covered["p05"], atol=1e-12)
+    np.testing.assert_allclose(seg[:, 1], covered["p95"], atol=1e-12)
+    np.testing.assert_array_equal(seg[:, 2], np.arange(len(covered)))
+    assert "1.0% to 4.0%" in ax.get_title()
+    assert "p05 to p95 (dot: p50)" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_result_intervals_attribute_is_the_default(eyelid):
+    frame = _intervals(eyelid, np.random.default_rng(5), k=3)
+    carrier = SimpleNamespace(**{k: getattr(eyelid, k) for k in ("causes", "network", "advice", "urgency")}, intervals=frame)
+    seg = _error_segments(plots.plot_result(carrier, top=5).axes[0])
+    np.testing.assert_allclose(seg[:, :2], frame.drop(index="urgency")[["p05", "p95"]].to_numpy(), atol=1e-12)
+
+
+def test_intervals_without_the_columns_are_refused(eyelid):
+    with pytest.raises(ValueError, match="p95"):
+        plots.plot_result(eyelid, intervals=pd.DataFrame({"p05": [0.1], "p50": [0.2]}, index=["alcohol"]))
+    crossed = pd.DataFrame({"p05": [0.1, 0.3], "p50": [0.2, 0.2], "p95": [0.3, 0.4]}, index=["stress_anxiety", "alcohol"])
+    with pytest.raises(ValueError, match="does not hold for alcohol"):
+        plots.plot_result(eyelid, intervals=crossed)
+
+
+# -- plot_reliability -----------------------------------------------------------------
+
+
+def _calibration_sets(rng):
+    p = rng.uniform(0, 1, size=3000)
+    calibrated = (rng.uniform(size=p.size) < p).astype(float)
+    overconfident = (rng.uniform(size=p.size) < 0.5 + 0.5 * (p - 0.5)).astype(float)
+    return {"calibrated": (calibrated, p), "overconfident": (overconfident, p)}
+
+
+@pytest.mark.parametrize("strategy", ["uniform", "quantile"])
+def test_reliability_points_and_counts_are_the_validation_bins(strategy):
+    curves = _calibration_sets(np.random.default_rng(11))
+    fig = plots.plot_reliability(curves, title="urgency", strategy=strategy)
+    main, hist = fig.axes
+    assert main.get_title() == "urgency"
+    lines = {line.get_label(): line for line in main.get_lines()}
+    assert "perfect calibration" in lines
+    for k, (label, (y, p)) in enumerate(curves.items()):
+        mean_p, freq, count = validation.reliability(y, p, strategy=strategy)
+        key = f"{label} (ECE {validation.ece(y, p, strategy=strategy):.3f})"
+        np.testing.assert_allclose(lines[key].get_xdata(), mean_p, atol=1e-12)
+        np.testing.assert_allclose(lines[key].get_ydata(), freq, atol=1e-12)
+        np.testing.assert_array_equal([r.get_height() for r in bars(hist)[k]], count)
+    assert [t.get_text() for t in main.get_legend().get_texts()][1:] == [
+        f"{label} (ECE {validation.ece(y, p, strategy=strategy):.3f})" for label, (y, p) in curves.items()
+    ]
+
+
+def test_reliability_default_is_fifteen_equal_bins_and_draws_into_a_given_axes():
+    rng = np.random.default_rng(12)
+    p = rng.uniform(0, 1, size=2000)
+    y = (rng.uniform(size=p.size) < p).astype(float)
+    fig, ax = plt.subplots()
+    assert plots.plot_reliability({"urgency": (y, p)}, ax=ax) is fig
+    (line,) = [line for line in ax.get_lines() if line.get_label().startswith("urgency")]
+    assert len(line.get_xdata()) == 15  # 2000 uniform draws fill every bin
+    # the counts go on a twin axis of the given one, not on a new panel
+    (twin,) = [a for a in fig.axes if a is not ax]
+    assert twin.get_shared_x_axes().joined(ax, twin)
+    np.testing.assert_array_equal([r.get_height() for r in bars(twin)[0]], validation.reliability(y, p)[2])
+    fig.canvas.draw()
+    fig2 = plots.plot_reliability({"urgency": (y, p)}, counts=False)
+    assert len(fig2.axes) == 1
+
+
+# -- plot_confusion -------------------------------------------------------------------
+
+
+def test_confusion_annotations_are_the_counts_and_under_triage_is_marked():
+    rng = np.random.default_rng(21)
+    true = rng.choice(TRIAGE_LEVELS, size=400, p=[0.5, 0.3, 0.15, 0.05])
+    advice = np.where(rng.uniform(size=true.size) < 0.7, true, rng.choice(TRIAGE_LEVELS, size=true.size))
+    confusion = validation.triage_confusion(true, advice)
+    fig = plots.plot_confusion(confusion)
+    ax = fig.axes[0]
+    matrix = np.asarray(confusion["matrix"])
+    n = len(TRIAGE_LEVELS)
+    counts = {t.get_gid(): t.get_text() for t in ax.texts}
+    for i in range(n):
+        for j in range(n):
+            assert counts[f"count-{i}-{j}"] == str(matrix[i, j])
+            text = [t for t in ax.texts if t.get_gid() == f"count-{i}-{j}"][0]
+            assert text.get_position() == (j, i)  # column = advice, row = true level
+    marked = sorted(tuple(map(int, p.get_gid().split("-")[1:])) for p in ax.patches if (p.get_gid() or "").startswith("under-"))
+    assert marked == [(i, j) for i in range(n) for j in range(n) if j < i]
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(TRIAGE_LEVELS)
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(TRIAGE_LEVELS)
+    title = ax.get_title()
+    assert f"under-triage {confusion['under_triage']:.1%}" in title
+    assert f"over-triage {confusion['over_triage']:.1%}" in title
+
+
+# -- plot_topk ------------------------------------------------------------------------
+
+
+def test_topk_single_and_grouped_bars():
+    one = {"top1": 0.62, "top3": 0.91, "cases": 900, "leak_only": 100}
+    fig = plots.plot_topk(one)
+    top1, top3 = bars(fig.axes[0])
+    assert [r.get_height() for r in top1] == [0.62] and [r.get_height() for r in top3] == [0.91]
+
+    worlds = {"model": one, "perturbed": {"top1": 0.55, "top3": 0.85, "cases": 880, "leak_only": 120}}
+    ax = plots.plot_topk(worlds).axes[0]
+    top1, top3 = bars(ax)
+    assert [r.get_height() for r in top1] == [0.62, 0.55]
+    assert [r.get_height() for r in top3] == [0.91, 0.85]
+    assert [t.get_text().split("\n")[0] for t in ax.get_xticklabels()] == ["model", "perturbed"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["top-1", "top-3"]
+
+
+def test_topk_from_validation_and_a_world_without_cases():
+    rng = np.random.default_rng(31)
+    post = rng.uniform(size=(50, 6))
+    responsible = rng.uniform(size=(50, 6)) < 0.3
+    primary = rng.integers(-1, 6, size=50)
+    acc = validation.topk_accuracy(post, responsible, primary)
+    empty = validation.topk_accuracy(post[:2], responsible[:2], np.array([-1, -1]))
+    ax = plots.plot_topk({"sampled": acc, "leak only": empty}).axes[0]
+    top1, _ = bars(ax)
+    assert top1[0].get_height() == pytest.approx(acc["top1"])
+    assert "n/a" in [t.get_text() for t in ax.texts]
+
+
+# -- plot_tornado ---------------------------------------------------------------------
+
+
+def test_tornado_sorted_by_swing_largest_on_top():
+    rng = np.random.default_rng(41)
+    baseline = 0.2
+    frame = pd.DataFrame({
+        "parameter": [f"p{i}" for i in range(7)],
+        "low_value": baseline - rng.uniform(0, 0.1, size=7),
+        "high_value": baseline + rng.uniform(0, 0.1, size=7),
+    })
+    fig = plots.plot_tornado(frame, baseline=baseline, title="urgency")
+    ax = fig.axes[0]
+    low, high = bars(ax)
+    swing = (frame["high_value"] - frame["low_value"]).abs()
+    order = swing.sort_values(ascending=False).index
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(frame.loc[order, "parameter"])
+    assert ax.yaxis_inverted()
+    np.testing.assert_array_equal([r.get_y() + r.get_height() / 2 for r in low], np.arange(7))
+    # bars run from the baseline to the answer at each end
+    np.testing.assert_allclose([r.get_x() for r in low], baseline)
+    np.testing.assert_allclose([r.get_x() + r.get_width() for r in low], frame.loc[order, "low_value"], atol=1e-12)
+    np.testing.assert_allclose([r.get_x() + r.get_width() for r in high], frame.loc[order, "high_value"], atol=1e-12)
+    assert ax.get_title() == "urgency"
+
+
+def test_tornado_shows_the_shorter_bar_in_front_when_both_ends_move_one_way():
+    frame = pd.DataFrame({"parameter": ["a", "b"], "low_value": [0.25, 0.3], "high_value": [0.4, 0.22]})
+    low, high = bars(plots.plot_tornado(frame, baseline=0.2).axes[0])
+    assert low[0].get_zorder() > high[0].get_zorder()
+    assert high[1].get_zorder() > low[1].get_zorder()
+
+
+def test_tornado_needs_a_baseline():
+    frame = pd.DataFrame({"parameter": ["a"], "low_value": [0.1], "high_value": [0.3]})
+    with pytest.raises(ValueError, match="baseline"):
+        plots.plot_tornado(frame)
+    ax = plots.plot_tornado(frame.assign(baseline=0.2)).axes[0]
+    assert [r.get_x() for r in bars(ax)[0]] == [0.2]
+
+
+# -- save -----------------------------------------------------------------------------
+
+
+def test_save_writes_a_png_and_closes_the_figure(tmp_path, eyelid):
+    fig = plots.plot_result(eyelid)
+    number = fig.number
+    path = plots.save(fig, tmp_path / "out" / "result.png")
+    data = path.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 1000
+    assert not plt.fignum_exists(number)
+
+
+def test_many_saved_figures_raise_no_warning(tmp_path):
+    for i in range(25):  # past pyplot's 20-open-figures warning, an error under pytest
+        plots.save(plots.plot_topk({"top1": 0.5, "top3": 0.8}), tmp_path / f"r{i}.png", dpi=10)
+    assert plt.get_fignums() == []
