@@ -22,14 +22,13 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from . import vocabulary as V
 from .network import Network, load_network
+from .plots import LEVEL_COLOURS, plot_result
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
     from .api import Result
 
-# Colours of the triage levels, least to most urgent (colour-blind safe: Okabe-Ito).
-LEVEL_COLOURS = {"self_care": "#009E73", "routine": "#0072B2", "soon": "#E69F00", "emergency": "#D55E00"}
 # How many causes the bar chart shows.
 TOP_CAUSES = 10
 # The checkbox that says "takes none of the listed medications".
@@ -110,18 +109,18 @@ class View:
         return f"View(evidence={self.evidence!r})\n{self.summary()}"
 
 
-def draw(view_evidence: Mapping, result: "Result | None", *, network: Network, error: str | None = None, top: int = TOP_CAUSES) -> "Figure":
-    """A two-panel figure: the top causes' posteriors and the triage distribution.
+def draw(evidence: Mapping, result: "Result | None", *, error: str | None = None, top: int = TOP_CAUSES) -> "Figure":
+    """A two-panel figure: the top causes' posteriors (`model.plots.plot_result`) and
+    the triage distribution with the advice outlined.
 
     Built on `matplotlib.figure.Figure`, not pyplot, so that an explorer redrawing on
     every change leaves no open pyplot figures behind.
     """
     from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
 
-    fig = Figure(figsize=(10, 4.2), layout="constrained")
+    fig = Figure(figsize=(11, 4.5), layout="constrained")
     ax_c, ax_t = fig.subplots(1, 2, width_ratios=[3, 2])
-    shown = ", ".join(f"{k}={v}" for k, v in view_evidence.items()) or "no evidence (twitching somewhere)"
+    shown = ", ".join(f"{k}={v}" for k, v in evidence.items()) or "no evidence (twitching somewhere)"
     fig.suptitle(_wrap(shown, 110), fontsize=9)
     if result is None:
         for ax in (ax_c, ax_t):
@@ -129,15 +128,8 @@ def draw(view_evidence: Mapping, result: "Result | None", *, network: Network, e
         ax_c.text(0, 0.5, _wrap(f"No result: {error}", 70), fontsize=10, va="center", color=LEVEL_COLOURS["emergency"])
         return fig
 
-    causes = result.causes.head(top)[::-1]
-    levels = [V.TRIAGE_LEVELS[network.cause_level[c]] for c in causes.index]
-    ax_c.barh([c.replace("_", " ") for c in causes.index], causes.to_numpy(), color=[LEVEL_COLOURS[lv] for lv in levels])
-    for y, p in enumerate(causes.to_numpy()):
-        ax_c.text(p, y, f" {p:.1%}", va="center", fontsize=8)
-    ax_c.set_xlim(0, min(1.0, max(0.05, causes.max() * 1.25)))
-    ax_c.set_xlabel("P(cause present | evidence)")
-    ax_c.set_title(f"Top {len(causes)} causes (colour: the cause's triage level)", fontsize=10)
-    ax_c.legend(handles=[Patch(color=LEVEL_COLOURS[lv], label=lv.replace("_", " ")) for lv in V.TRIAGE_LEVELS], fontsize=8, loc="lower right")
+    plot_result(result, ax=ax_c, top=top)
+    ax_c.set_title(f"Top {top} causes (colour: the cause's triage level)", fontsize=10)
 
     tri = result.triage
     bars = ax_t.bar([lv.replace("_", " ") for lv in tri.index], tri.to_numpy(), color=[LEVEL_COLOURS[lv] for lv in tri.index])
@@ -148,7 +140,7 @@ def draw(view_evidence: Mapping, result: "Result | None", *, network: Network, e
         ax_t.text(x, p, f"{p:.1%}", ha="center", va="bottom", fontsize=8)
     ax_t.set_ylim(0, 1.1)
     ax_t.set_ylabel("P(level | evidence)")
-    ax_t.set_title(f"Triage: advice {result.advice.replace('_', ' ')} (outlined), urgency {result.urgency:.1%}", fontsize=10)
+    ax_t.set_title(f"Triage: advice {result.advice.replace('_', ' ')} (outlined)\nurgency P(soon or emergency) {result.urgency:.1%}", fontsize=10)
     return fig
 
 
@@ -284,7 +276,7 @@ class Explorer:
             result, error = infer(evidence, network=self.network), None
         except ValueError as e:
             result, error = None, str(e)
-        return View(evidence, result, error, draw(evidence, result, network=self.network, error=error))
+        return View(evidence, result, error, draw(evidence, result, error=error))
 
     # -- display ---------------------------------------------------------------------
     def widgets(self):
