@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import sys
 from typing import Any, Sequence, TextIO
@@ -177,10 +179,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """Run the command line; returns the exit code: 0 success, 2 bad input (a one-line
+    message on stderr, never a traceback)."""
     out = stdout or sys.stdout
     parser = build_parser()
-    args = parser.parse_args(argv)
+    captured = io.StringIO()
+    try:
+        # argparse reports a bad option as a usage block and exits: keep only its message
+        with contextlib.redirect_stderr(captured):
+            args = parser.parse_args(argv)
+    except SystemExit as e:
+        if e.code in (0, None):  # --help, printed on stdout
+            raise
+        lines = [line for line in captured.getvalue().splitlines() if line.strip()]
+        message = lines[-1] if lines else "bad arguments"
+        message = message.split(": error: ", 1)[-1]
+        print(f"twitchdx: error: {_one_line(message)} (see twitchdx --help)", file=sys.stderr)
+        return 2
     try:
         if args.command == "infer":
             return cmd_infer(args, out)
@@ -190,13 +210,17 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
             return cmd_export(args, out)
         return args.run(args, out)
     except ValueError as e:  # user error: one line, no traceback
-        print(f"twitchdx: error: {e}", file=sys.stderr)
+        print(f"twitchdx: error: {_one_line(e)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as e:  # a file the user named cannot be read or written
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"twitchdx: error: {where}{_one_line(e.strerror or e)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
+import reprlib
 from collections.abc import Mapping
 from typing import Any, Iterator
 
@@ -57,6 +58,20 @@ class Evidence(Mapping):
         return "Evidence(" + ", ".join(f"{k}={v}" for k, v in self._states.items()) + ")"
 
 
+# Values are shown in messages by repr, cut to a readable length (a fuzzed 10**400 or a
+# megabyte string must not flood the message).
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 80
+_REPR.maxlong = 40
+
+
+def _show(value: Any) -> str:
+    try:
+        return _REPR.repr(value)
+    except Exception:  # a value whose own repr fails: name its type
+        return f"<{type(value).__name__}>"
+
+
 def _suggest(word: Any, allowed: tuple[str, ...]) -> str:
     if isinstance(word, str):
         close = difflib.get_close_matches(word.strip().lower(), allowed, n=1, cutoff=SUGGESTION_CUTOFF)
@@ -68,25 +83,37 @@ def _suggest(word: Any, allowed: tuple[str, ...]) -> str:
 def _bad(key: str, value: Any, what: str, allowed: tuple[str, ...]) -> ValueError:
     hint = _suggest(value, allowed)
     sep = "" if hint else ";"
-    return ValueError(f"{key}: {value!r} is not {what}{hint}{sep} allowed: {', '.join(allowed)}")
+    return ValueError(f"{key}: {_show(value)} is not {what}{hint}{sep} allowed: {', '.join(allowed)}")
 
 
 def is_missing(value: Any) -> bool:
-    """None or a float NaN (pandas' missing value)."""
+    """None, a float NaN, or pandas' own missing scalars (pd.NA, pd.NaT)."""
     if value is None:
         return True
-    try:
-        return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isnan(value)
-    except TypeError:
-        return False
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        try:
+            return math.isnan(value)
+        except (TypeError, ValueError, OverflowError):  # an int too large for a float is not NaN
+            return False
+    if type(value).__module__.startswith("pandas"):  # pd.NA, pd.NaT (nullable dtypes in a DataFrame)
+        import pandas as pd
+
+        try:
+            return bool(pd.isna(value)) if pd.api.types.is_scalar(value) else False
+        except (TypeError, ValueError):
+            return False
+    return False
 
 
 def _number(key: str, value: Any, unit: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return None
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an int past float's range (10**400) is as good as infinite
+        x = math.inf if value > 0 else -math.inf
     if not math.isfinite(x):
-        raise ValueError(f"{key}: {value!r} is not a finite number of {unit}")
+        raise ValueError(f"{key}: {_show(value)} is not a finite number of {unit}")
     return x
 
 
@@ -107,7 +134,8 @@ def _state(key: str, value: Any, states: tuple[str, ...]) -> str:
 
 
 def _boolean(key: str, value: Any) -> str:
-    if isinstance(value, bool) or (hasattr(value, "dtype") and getattr(value, "dtype").kind == "b"):
+    # a Python or numpy boolean scalar (not an array: its truth value is ambiguous)
+    if isinstance(value, bool) or (getattr(value, "shape", None) == () and getattr(value, "dtype", None) is not None and value.dtype.kind == "b"):
         return "present" if bool(value) else "absent"
     if isinstance(value, numbers.Real) and value in (0, 1):
         return "present" if value == 1 else "absent"
@@ -117,7 +145,7 @@ def _boolean(key: str, value: Any) -> str:
             return "present"
         if word in _FALSE:
             return "absent"
-    raise ValueError(f"{key}: {value!r} is not a yes/no answer; allowed: true, false")
+    raise ValueError(f"{key}: {_show(value)} is not a yes/no answer; allowed: true, false")
 
 
 def _tokens(key: str, value: Any) -> list[str]:
@@ -128,10 +156,10 @@ def _tokens(key: str, value: Any) -> list[str]:
         out = []
         for item in value:
             if not isinstance(item, str):
-                raise ValueError(f"{key}: {item!r} in {value!r} is not a name")
+                raise ValueError(f"{key}: {_show(item)} in {_show(value)} is not a name")
             out.append(item.strip().lower())
         return out
-    raise ValueError(f"{key}: {value!r} is not a list of names or a ';'-separated string")
+    raise ValueError(f"{key}: {_show(value)} is not a list of names or a ';'-separated string")
 
 
 def _location(value: Any) -> dict[str, str]:
@@ -171,12 +199,12 @@ def _one(key: str, value: Any) -> dict[str, str]:
     if key == "duration":
         band = _band(key, value, DURATION_BANDS_DAYS, "days")
         if band is not None:
-            if float(value) < 0:
-                raise ValueError(f"duration: {value!r} days is negative")
+            if value < 0:
+                raise ValueError(f"duration: {_show(value)} days is negative")
             return {key: band}
         if not isinstance(value, str):
             raise ValueError(
-                f"duration: {value!r} is not a duration state or a number of days; "
+                f"duration: {_show(value)} is not a duration state or a number of days; "
                 f"allowed: {', '.join(V.ORDINAL_FINDINGS['duration'])}"
             )
     if key == "age":
@@ -184,11 +212,11 @@ def _one(key: str, value: Any) -> dict[str, str]:
         if x is not None:
             low, high = AGE_RANGE_YEARS
             if not low <= x < high:
-                raise ValueError(f"age: {value!r} is outside [{low}, {high}) years; the model is for adults")
+                raise ValueError(f"age: {_show(value)} is outside [{low}, {high}) years; the model is for adults")
             return {key: _band(key, x, AGE_BANDS_YEARS, "years")}
         if not isinstance(value, str):
             raise ValueError(
-                f"age: {value!r} is not a number of years or an age band; "
+                f"age: {_show(value)} is not a number of years or an age band; "
                 f"allowed: {', '.join(V.CATEGORICAL_EXPOSURES['age'])}"
             )
     states = V.node_states(key)
@@ -212,13 +240,13 @@ def encode(evidence: Mapping[str, Any], *, batch: bool = False) -> Evidence:
         if not isinstance(key, str) or key not in ALL_KEYS:
             hint = _suggest(key, ALL_KEYS)
             raise ValueError(
-                f"{key!r} is not an evidence key{hint}{'' if hint else ';'} allowed: {', '.join(USER_KEYS)}"
+                f"{_show(key)} is not an evidence key{hint}{'' if hint else ';'} allowed: {', '.join(USER_KEYS)}"
                 f" (or a node name: {', '.join(NODE_KEYS)})"
             )
         if is_missing(value):
             if batch:
                 continue
-            raise ValueError(f"{key}: {value!r} is not a value; leave the key out when it is unknown")
+            raise ValueError(f"{key}: {_show(value)} is not a value; leave the key out when it is unknown")
         for node, state in _one(key, value).items():
             if node in out and out[node] != state:
                 raise ValueError(
