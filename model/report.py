@@ -1,0 +1,402 @@
+"""`twitchdx validate`: synthetic validation in one call, with a report a person can read.
+
+For each world (SPEC §4; issue #4):
+
+* ``model``: cases drawn from the network itself: a check that sampler and engine agree
+  (calibration should be near perfect);
+* ``redrawn``: every probability redrawn once from its range in priors/;
+* ``misreport``: answers flipped at the rate of priors/validation.toml;
+* ``correlated``: exposures that travel together coupled by a Gaussian copula;
+
+cases are drawn, answered by the batch path of `infer` with the model's own network, and
+scored by `model.validation`: top-1/top-3, urgency ECE (equal-width and equal-mass bins),
+Brier with its split, calibration intercept and slope, the triage confusion matrix,
+every common cause's ECE, and an urgency recalibration map fitted on part of the cases
+and scored on the rest. `write_report` turns the results into report.md, metrics.json
+and PNG figures (`model.plots`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import time
+import tomllib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import synthetic as S
+from . import validation as M
+from .batch import BatchResult
+from .network import Network, load_network
+from .priors import PriorsError
+
+FILE = "validation.toml"
+WORLDS = ("model", "redrawn", "misreport", "correlated")
+# Rows a worker answers at a time (the progress bar moves once a chunk).
+CHUNK_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class Settings:
+    """priors/validation.toml, checked."""
+
+    cases: int
+    worlds: tuple[str, ...]
+    seed: int
+    missing: float
+    workers: int
+    misreport_rate: float
+    correlation: float
+    min_prevalence: float
+    recalibration_share: float
+
+
+def _err(entry: str, message: str) -> PriorsError:
+    return PriorsError(f"{FILE}: [{entry}]: {message}")
+
+
+def load_settings(network: Network | None = None) -> Settings:
+    """Read and check validation.toml from the network's priors folder."""
+    net = network if network is not None else load_network()
+    path = Path(net.priors.folder) / FILE
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except FileNotFoundError:
+        raise PriorsError(f"{FILE}: missing from {path.parent}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise PriorsError(f"{FILE}: not valid TOML: {e}") from None
+
+    def get(table: str, key: str, kind, low=None, high=None):
+        value = raw.get(table.split(".")[0], {})
+        for part in table.split(".")[1:]:
+            value = value.get(part, {})
+        value = value.get(key)
+        entry = f"{table}.{key}"
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise _err(entry, f"expected a whole number, got {value!r}")
+        if kind is float and (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)):
+            raise _err(entry, f"expected a number, got {value!r}")
+        if low is not None and not low <= value <= high:
+            raise _err(entry, f"{value!r} is outside [{low}, {high}]")
+        return kind(value)
+
+    worlds = raw.get("default", {}).get("worlds")
+    if not isinstance(worlds, list) or not worlds or any(w not in WORLDS for w in worlds):
+        raise _err("default.worlds", f"expected a list of worlds from {', '.join(WORLDS)}, got {worlds!r}")
+    return Settings(
+        cases=get("default", "cases", int, 1, 10**9),
+        worlds=tuple(worlds),
+        seed=get("default", "seed", int, 0, 2**63 - 1),
+        missing=get("default", "missing", float, 0.0, 1.0),
+        workers=get("default", "workers", int, 1, 1024),
+        misreport_rate=get("worlds.misreport", "rate", float, 0.0, 1.0),
+        correlation=get("worlds.correlated", "correlation", float, -0.999, 0.999),
+        min_prevalence=get("report", "min_prevalence", float, 0.0, 1.0),
+        recalibration_share=get("report", "recalibration_share", float, 0.05, 0.95),
+    )
+
+
+def sample_world(net: Network, world: str, n: int, *, seed: int, missing: float, settings: Settings) -> pd.DataFrame:
+    """n cases of a world, from a generator seeded by (seed, world): each world's cases
+    depend on the seed alone, not on which other worlds run or in which order."""
+    if world not in WORLDS:
+        raise ValueError(f"world: {world!r} is not one of {', '.join(WORLDS)}")
+    rng = np.random.default_rng([seed, WORLDS.index(world)])
+    source = S.perturbed_network(net, rng) if world == "redrawn" else net
+    return S.sample_cases(
+        source,
+        n,
+        rng=rng,
+        missing=missing,
+        misreport=settings.misreport_rate if world == "misreport" else 0.0,
+        correlation=settings.correlation if world == "correlated" else 0.0,
+    )
+
+
+_WORKER_NET: Network | None = None
+
+
+def _infer_chunk(frame: pd.DataFrame) -> BatchResult:
+    from .api import infer
+
+    return infer(frame, network=_WORKER_NET, errors="collect")
+
+
+def infer_cases(net: Network, evidence: pd.DataFrame, *, workers: int = 1, progress: bool = False, label: str = "") -> BatchResult:
+    """The batch path of `infer` over many rows, in chunks, on `workers` processes."""
+    from tqdm.auto import tqdm
+
+    global _WORKER_NET
+    chunks = [evidence.iloc[i : i + CHUNK_ROWS] for i in range(0, len(evidence), CHUNK_ROWS)]
+    bar = tqdm(total=len(evidence), desc=label or "cases", unit="case", disable=not progress, leave=False)
+    parts = []
+    _WORKER_NET = net
+    try:
+        # processes are forked so they share the network object (it is not rebuilt)
+        if workers > 1 and len(chunks) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                for part in pool.map(_infer_chunk, chunks):
+                    parts.append(part)
+                    bar.update(len(part) + len(part.errors))
+        else:
+            for chunk in chunks:
+                parts.append(_infer_chunk(chunk))
+                bar.update(len(chunk))
+    finally:
+        _WORKER_NET = None
+        bar.close()
+    return _concat(parts, net)
+
+
+def _concat(parts: Sequence[BatchResult], net: Network) -> BatchResult:
+    if not parts:
+        from .api import infer
+
+        return infer(pd.DataFrame(), network=net, errors="collect")
+    return BatchResult(
+        causes=pd.concat([p.causes for p in parts]),
+        triage=pd.concat([p.triage for p in parts]),
+        urgency=pd.concat([p.urgency for p in parts]),
+        advice=pd.concat([p.advice for p in parts]),
+        errors=pd.concat([p.errors for p in parts], ignore_index=True),
+    )
+
+
+def score(net: Network, cases: pd.DataFrame, result: BatchResult, settings: Settings) -> dict[str, Any]:
+    """Every metric of one case set (JSON-able)."""
+    rows = result.causes.index
+    truth = cases.loc[rows]
+    posteriors = result.causes[list(net.causes)].to_numpy()
+    present = truth[[f"present:{c}" for c in net.causes]].to_numpy(dtype=bool)
+    responsible = np.array([[c in set(r.split(";")) for c in net.causes] for r in truth["responsible"]], dtype=bool)
+    primary = np.array([net.causes.index(p) if isinstance(p, str) else -1 for p in truth["primary"]])
+    urgent = truth["true_level"].isin(["soon", "emergency"]).to_numpy()
+    urgency = result.urgency.to_numpy()
+    out: dict[str, Any] = {"cases": int(len(cases)), "answered": int(len(rows)), "errors": int(len(result.errors))}
+    out["ranking"] = M.topk_accuracy(posteriors, responsible, primary)
+    out["urgency"] = {
+        "ece": M.ece(urgent, urgency),
+        "ece_equal_mass": M.ece(urgent, urgency, strategy="quantile"),
+        **M.brier(urgent, urgency),
+        **M.calibration_intercept_slope(urgent, urgency),
+        "mean_predicted": float(urgency.mean()),
+        "observed": float(urgent.mean()),
+    }
+    out["triage"] = M.triage_confusion(truth["true_level"].to_numpy(), result.advice.to_numpy())
+    causes = {}
+    for i, c in enumerate(net.causes):
+        prevalence = float(present[:, i].mean())
+        entry = {"prevalence": prevalence, "mean_posterior": float(posteriors[:, i].mean())}
+        if prevalence >= settings.min_prevalence:
+            entry["ece"] = M.ece(present[:, i], posteriors[:, i])
+            entry["brier"] = M.brier(present[:, i], posteriors[:, i])["brier"]
+        causes[c] = entry
+    out["causes"] = causes
+    # recalibration: fitted on the first share of the cases, scored on the rest
+    cut = int(len(rows) * settings.recalibration_share)
+    if 0 < cut < len(rows):
+        recal = M.fit_recalibration(urgency[:cut], urgent[:cut])
+        mapped = np.array([recal(u) for u in urgency[cut:]])
+        out["recalibration"] = {
+            "fitted_on": cut,
+            "scored_on": int(len(rows) - cut),
+            "ece_before": M.ece(urgent[cut:], urgency[cut:]),
+            "ece_after": M.ece(urgent[cut:], mapped),
+            "map": recal.to_dict(),
+        }
+    return out
+
+
+@dataclass
+class Validation:
+    """One world's case set, its batch result and its metrics."""
+
+    world: str
+    n: int
+    missing: float
+    seed: int
+    metrics: dict[str, Any]
+    cases: pd.DataFrame = field(repr=False)
+    result: BatchResult = field(repr=False)
+    seconds: float = 0.0
+
+    def flat(self) -> dict[str, float]:
+        """The headline figures as scalars (one row of a sweep table)."""
+        m = self.metrics
+        return {
+            "top1": m["ranking"]["top1"],
+            "top3": m["ranking"]["top3"],
+            "urgency_ece": m["urgency"]["ece"],
+            "urgency_ece_equal_mass": m["urgency"]["ece_equal_mass"],
+            "urgency_brier": m["urgency"]["brier"],
+            "calibration_intercept": m["urgency"]["intercept"],
+            "calibration_slope": m["urgency"]["slope"],
+            "under_triage": m["triage"]["under_triage"],
+            "over_triage": m["triage"]["over_triage"],
+            "recalibrated_ece": m.get("recalibration", {}).get("ece_after", float("nan")),
+            "errors": float(m["errors"]),
+            "cases_per_second": self.n / self.seconds if self.seconds else float("nan"),
+        }
+
+
+def validate(
+    *,
+    network: Network | None = None,
+    n: int | None = None,
+    world: str = "model",
+    missing: float | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    progress: bool = False,
+) -> Validation:
+    """Draw one world's case set, infer it in batch and score it (defaults: validation.toml)."""
+    net = network if network is not None else load_network()
+    settings = load_settings(net)
+    n = settings.cases if n is None else n
+    missing = settings.missing if missing is None else missing
+    seed = settings.seed if seed is None else seed
+    workers = settings.workers if workers is None else workers
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n: {n!r} is not a positive whole number of cases")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers: {workers!r} is not a positive whole number")
+    cases = sample_world(net, world, n, seed=seed, missing=missing, settings=settings)
+    start = time.perf_counter()
+    result = infer_cases(net, S.evidence_of(cases), workers=workers, progress=progress, label=world)
+    seconds = time.perf_counter() - start
+    metrics = score(net, cases, result, settings)
+    metrics["seconds"] = seconds
+    return Validation(world, n, missing, seed, metrics, cases, result, seconds)
+
+
+def vignette_metrics(network: Network | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
+    from .vignettes import score_vignettes
+
+    table = score_vignettes(network)
+    summary = {
+        "vignettes": int(len(table)),
+        "top1": float(table["top1"].mean()),
+        "top3": float(table["top3"].mean()),
+        "acceptable_advice": float(table["acceptable"].mean()),
+        "under_triaged": int(table["under_triage"].sum()),
+        "top1_misses": table.loc[~table["top1"], "id"].tolist(),
+        "top3_misses": table.loc[~table["top3"], "id"].tolist(),
+    }
+    return summary, table
+
+
+def metrics_document(validations: Sequence[Validation], vignettes: dict[str, Any] | None, seconds: float) -> dict[str, Any]:
+    return {
+        "worlds": {v.world: v.metrics for v in validations},
+        "settings": {"cases": validations[0].n if validations else 0, "missing": validations[0].missing if validations else None, "seed": validations[0].seed if validations else None},
+        "vignettes": vignettes,
+        "seconds": seconds,
+    }
+
+
+def summary_table(validations: Sequence[Validation]) -> pd.DataFrame:
+    rows = {v.world: v.flat() for v in validations}
+    table = pd.DataFrame(rows).T
+    return table[["top1", "top3", "urgency_ece", "urgency_brier", "calibration_slope", "under_triage", "over_triage", "recalibrated_ece", "cases_per_second"]]
+
+
+def _markdown(frame: pd.DataFrame, *, index: bool = True) -> str:
+    """A pipe table (pandas' to_markdown needs the tabulate package; this does not)."""
+    def cell(x):
+        if isinstance(x, (float, np.floating)):
+            return f"{x:.3f}"
+        return str(x)
+
+    cols = ([frame.index.name or ""] if index else []) + [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for label, row in frame.iterrows():
+        cells = ([str(label)] if index else []) + [cell(x) for x in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_report(folder: str | Path, validations: Sequence[Validation], vignettes: tuple[dict, pd.DataFrame] | None, seconds: float) -> Path:
+    """report.md, metrics.json and the figures, in `folder` (created)."""
+    from . import plots
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    doc = metrics_document(validations, vignettes[0] if vignettes else None, seconds)
+    (folder / "metrics.json").write_text(json.dumps(doc, indent=2, default=float) + "\n")
+    figures = []
+    curves = {}
+    for v in validations:
+        rows = v.result.urgency.index
+        urgent = v.cases.loc[rows, "true_level"].isin(["soon", "emergency"]).to_numpy()
+        curves[v.world] = (urgent, v.result.urgency.to_numpy())
+    if curves:
+        figures.append(("reliability_urgency.png", "Urgency: reliability in each world", plots.plot_reliability(curves, title="urgency = P(soon or emergency)")))
+    first = next((v for v in validations if v.world == "model"), validations[0] if validations else None)
+    if first is not None:
+        common = [c for c, e in first.metrics["causes"].items() if "ece" in e]
+        common = sorted(common, key=lambda c: -first.metrics["causes"][c]["prevalence"])[:6]
+        rows = first.result.causes.index
+        cause_curves = {c: (first.cases.loc[rows, f"present:{c}"].to_numpy(dtype=float), first.result.causes[c].to_numpy()) for c in common}
+        figures.append(("reliability_causes.png", f"The most common causes ({first.world} world)", plots.plot_reliability(cause_curves, title=f"causes, {first.world} world")))
+    for v in validations:
+        figures.append((f"confusion_{v.world}.png", f"Triage confusion ({v.world} world)", plots.plot_confusion(v.metrics["triage"])))
+    if validations:
+        figures.append(("topk.png", "Cause ranking accuracy", plots.plot_topk({v.world: v.metrics["ranking"] for v in validations})))
+    for name, _, fig in figures:
+        plots.save(fig, folder / name)
+    lines = ["# twitchdx validation report", ""]
+    lines.append(f"{len(validations)} world(s), {validations[0].n if validations else 0} cases each, "
+                 f"{validations[0].missing if validations else 0:.0%} of answers missing, seed {validations[0].seed if validations else 0}; "
+                 f"{seconds:.1f} s in all.")
+    lines += ["", "## Summary", "", _markdown(summary_table(validations)) if validations else "", ""]
+    lines += [
+        "top1: the top-ranked cause is one that made the twitch; top3: the primary cause is in the top three "
+        "(cases whose twitch came from the leak alone are left out). urgency_ece: expected calibration error of "
+        "P(soon or emergency), 15 equal-width bins. under_triage: advice below the true level.",
+        "",
+    ]
+    if vignettes:
+        s, table = vignettes
+        lines += ["## Clinical vignettes", "",
+                  f"{s['vignettes']} vignettes: top-1 {s['top1']:.1%}, every expected cause in the top three {s['top3']:.1%}, "
+                  f"acceptable advice {s['acceptable_advice']:.1%}, under-triaged {s['under_triaged']}.", ""]
+        if s["top1_misses"]:
+            lines += ["Not first: " + ", ".join(s["top1_misses"]) + ".", ""]
+        lines += [_markdown(table[["id", "expected", "ranks", "triage", "advice", "acceptable"]], index=False), ""]
+    lines += ["## Figures", ""]
+    for name, caption, _ in figures:
+        lines += [f"### {caption}", "", f"![{caption}]({name})", ""]
+    (folder / "report.md").write_text("\n".join(lines))
+    return folder / "report.md"
+
+
+def run(
+    *,
+    network: Network | None = None,
+    n: int | None = None,
+    worlds: Sequence[str] | None = None,
+    missing: float | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    vignettes: bool = True,
+    progress: bool = False,
+) -> tuple[list[Validation], tuple[dict, pd.DataFrame] | None, float]:
+    """Every world of a validation run, and the vignettes."""
+    net = network if network is not None else load_network()
+    settings = load_settings(net)
+    worlds = settings.worlds if worlds is None else tuple(worlds)
+    for w in worlds:
+        if w not in WORLDS:
+            raise ValueError(f"world: {w!r} is not one of {', '.join(WORLDS)}")
+    start = time.perf_counter()
+    out = [validate(network=net, n=n, world=w, missing=missing, seed=seed, workers=workers, progress=progress) for w in worlds]
+    vig = vignette_metrics(net) if vignettes else None
+    return out, vig, time.perf_counter() - start
