@@ -18,7 +18,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from . import vocabulary as V
-from .priors import PriorsError, Priors, load_priors
+from .priors import PriorsError, Priors, freeze, load_priors
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -57,6 +57,33 @@ class Network:
     cause_level: Mapping[str, int] = field(default_factory=dict)  # cause -> index in TRIAGE_LEVELS
     triage_table: Mapping[str, Any] = field(default_factory=dict)  # triage.toml as read
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Nothing observable changes after construction: arrays are read-only copies,
+        # mappings are read-only views, the triage table is frozen all the way down.
+        # `_cache` is the engine's private memo of values derived from the fields above;
+        # it always starts empty, so `dataclasses.replace(net, cause_table=...)` never
+        # reads the memo of the network it was made from.
+        def arrays(m):
+            return MappingProxyType({k: _frozen(v) for k, v in m.items()})
+
+        def view(m):
+            return MappingProxyType(dict(m))
+
+        set_ = object.__setattr__
+        set_(self, "causes", tuple(self.causes))
+        set_(self, "exposures", tuple(self.exposures))
+        set_(self, "findings", tuple(self.findings))
+        set_(self, "regions", tuple(self.regions))
+        set_(self, "states", view({k: tuple(v) for k, v in self.states.items()}))
+        set_(self, "exposure_prob", arrays(self.exposure_prob))
+        set_(self, "cause_parents", view({k: tuple(v) for k, v in self.cause_parents.items()}))
+        set_(self, "cause_table", arrays(self.cause_table))
+        set_(self, "link", arrays(self.link))
+        set_(self, "leak", arrays(self.leak))
+        set_(self, "cause_level", view(self.cause_level))
+        set_(self, "triage_table", MappingProxyType(freeze(dict(self.triage_table))))
+        set_(self, "_cache", {})
 
     def encode(self, evidence: Mapping[str, Any]) -> "Evidence":
         """Turn user evidence (SPEC §2 keys and states) into node states."""
@@ -148,7 +175,7 @@ def compile_network(priors: Priors) -> Network:
         leak[name] = _frozen(finding.leak.values)
 
     states = {n: V.node_states(n) for n in V.EXPOSURES + V.CAUSES + V.FINDINGS}
-    return Network(
+    net = Network(
         priors=priors,
         causes=V.CAUSES,
         exposures=V.EXPOSURES,
@@ -160,8 +187,14 @@ def compile_network(priors: Priors) -> Network:
         link=MappingProxyType(link),
         leak=MappingProxyType(leak),
         cause_level=MappingProxyType({c: V.TRIAGE_LEVELS.index(priors.causes[c].triage) for c in V.CAUSES}),
-        triage_table=MappingProxyType(priors.triage),
+        triage_table=priors.triage,
     )
+    # Check triage.toml now, so a bad rule fails the load, not the first infer() (the
+    # checked table is the memo triage_of() reads).
+    from .triage import load_triage
+
+    net._cache["triage"] = load_triage(net)
+    return net
 
 
 _DEFAULT: dict[str, Network] = {}

@@ -27,6 +27,46 @@ class PriorsError(ValueError):
     """A priors file is missing, unreadable or holds a bad entry."""
 
 
+def _read_only(self, *args, **kwargs):
+    raise TypeError(f"{type(self).__name__} is read-only: priors do not change once loaded")
+
+
+class FrozenDict(dict):
+    """A dict that cannot change (still a dict for isinstance checks, and picklable)."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _read_only
+
+    def __reduce__(self):
+        return (type(self), (dict(self),))
+
+    def __repr__(self) -> str:
+        return f"FrozenDict({dict.__repr__(self)})"
+
+
+class FrozenList(list):
+    """A list that cannot change (compares equal to the same list)."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = append = extend = insert = pop = remove = _read_only
+    clear = reverse = sort = _read_only
+
+    def __reduce__(self):
+        return (type(self), (list(self),))
+
+    def __repr__(self) -> str:
+        return f"FrozenList({list.__repr__(self)})"
+
+
+def freeze(x: Any) -> Any:
+    """A deep read-only copy of TOML-like data: dicts and lists become FrozenDict and FrozenList."""
+    if isinstance(x, dict):
+        return FrozenDict({k: freeze(v) for k, v in x.items()})
+    if isinstance(x, list):
+        return FrozenList(freeze(v) for v in x)
+    return x
+
+
 @dataclass(frozen=True)
 class Number:
     """A point value with its plausible range and source."""
@@ -96,7 +136,8 @@ class _Where:
         return _Where(self.file, f"{self.entry}.{field}" if self.entry else field)
 
     def error(self, message: str) -> PriorsError:
-        return PriorsError(f"{self.file}: [{self.entry}]: {message}")
+        where = f" [{self.entry}]:" if self.entry else ""
+        return PriorsError(f"{self.file}:{where} {message}")
 
 
 def _table(where: _Where, raw: Any) -> dict:
@@ -116,7 +157,13 @@ def _keys(where: _Where, raw: dict, required: set[str], optional: set[str] = fro
 
 
 def _real(where: _Where, x: Any) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise where.error(f"expected a finite number, got {x!r}")
+    try:
+        finite = math.isfinite(x)
+    except OverflowError:  # an integer past float's range
+        finite = False
+    if not finite:
         raise where.error(f"expected a finite number, got {x!r}")
     return float(x)
 
@@ -217,15 +264,47 @@ def _states(where: _Where, raw: dict, expected: tuple[str, ...]) -> tuple[str, .
     return expected
 
 
+_LINE = re.compile(r"at line (\d+)")
+_HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\-\"' ]+?)\s*(\]\]?)?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_.\-\"' ]+?)\s*=")
+
+
+def _entry_at(text: str, line: int) -> str:
+    """The entry a TOML line belongs to: the table header above it, and the line's key."""
+    lines = text.splitlines()
+    header = ""
+    for k in range(min(line, len(lines)) - 1, -1, -1):
+        m = _HEADER.match(lines[k])
+        if m:
+            header = m.group(1).replace('"', "").replace("'", "").replace(" ", "")
+            break
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    if _HEADER.match(here):
+        return header
+    m = _KEY.match(here)
+    key = m.group(1).replace('"', "").replace("'", "").replace(" ", "") if m else ""
+    return ".".join(p for p in (header, key) if p)
+
+
 def _read(folder: Path, file: str) -> dict:
     path = folder / file
     if not path.is_file():
         raise PriorsError(f"{file}: missing from priors folder {folder}")
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
+        data = path.read_bytes()
+    except OSError as e:
+        raise PriorsError(f"{file}: cannot be read: {e.strerror or e}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PriorsError(f"{file}: not UTF-8 text (byte {e.start})") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise PriorsError(f"{file}: not valid TOML: {e}") from None
+        m = _LINE.search(str(e))
+        entry = _entry_at(text, int(m.group(1))) if m else ""
+        where = f" [{entry}]:" if entry else ""
+        raise PriorsError(f"{file}:{where} not valid TOML: {e}") from None
 
 
 def _exposures(raw: dict) -> dict[str, Exposure]:
@@ -285,7 +364,7 @@ def _causes(raw: dict, exposures: dict[str, Exposure]) -> dict[str, Cause]:
             _number(where.at("presentation_share"), table["presentation_share"]),
             _number(where.at("twitch"), table["twitch"]),
             _number(where.at("prior"), table["prior"]),
-            rr,
+            freeze(rr),
         )
     for exposure, children in V.EXPOSURE_EDGES.items():
         for child in children:
@@ -325,7 +404,7 @@ def _findings(raw: dict) -> dict[str, Finding]:
         if not links_raw:
             raise links_where.error("a finding needs at least one cause link")
         links = {c: link(links_where.at(c), links_raw[c]) for c in V.CAUSES if c in links_raw}
-        out[name] = Finding(name, states, site, link(where.at("leak"), table["leak"]), links)
+        out[name] = Finding(name, states, site, link(where.at("leak"), table["leak"]), freeze(links))
     return out
 
 
@@ -338,7 +417,8 @@ def load_priors(folder: str | Path | None = None) -> Priors:
     exposures = _exposures(raw["exposures.toml"])
     causes = _causes(raw["causes.toml"], exposures)
     findings = _findings(raw["findings.toml"])
-    return Priors(folder, exposures, causes, findings, raw["triage.toml"])
+    # read-only all the way down: a loaded network cannot be changed through its priors
+    return Priors(folder, freeze(exposures), freeze(causes), freeze(findings), freeze(raw["triage.toml"]))
 
 
 def default_priors_dir() -> Path:
