@@ -23,6 +23,10 @@ from .evidence import ALL_KEYS, _one, encode, is_missing
 # Rows answered per engine call: bounds the memory of the query arrays (the triage
 # boxes multiply the rows by up to a few dozen).
 ROWS_PER_CALL = 20_000
+# Evidence patterns (on the nodes the rules read) whose triage boxes are remembered per
+# network: a bound on that memo's memory.
+BOX_MEMO = 200_000
+HOLDS = "holds"
 
 
 @dataclass(frozen=True, repr=False)
@@ -161,17 +165,24 @@ def level_at_least_many(net, base: Queries, states: np.ndarray, total: np.ndarra
         bounds = np.searchsorted(inverse[rows_of], np.arange(len(keys) + 1))
         holds = np.zeros(len(keys), dtype=bool)
         pieces, q_rows = [], []
+        memo = net._cache.setdefault(("boxes", k), {})
         for g, key in enumerate(keys):
-            observed = {n: int(s) for n, s in zip(nodes, key) if s >= 0}
-            boxes = T._safe_boxes(net, conjunctions, observed)
-            if boxes is None:
+            key_t = tuple(key.tolist())
+            got = memo.get(key_t)
+            if got is None:
+                observed = {n: int(s) for n, s in zip(nodes, key_t) if s >= 0}
+                boxes = T._safe_boxes(net, conjunctions, observed)
+                # None: a rule already holds on the observed nodes
+                got = HOLDS if boxes is None else [p for box in boxes for p in _box_overrides(net, box)]
+                if len(memo) < BOX_MEMO:
+                    memo[key_t] = got
+            if got is HOLDS:
                 holds[g] = True
                 continue
             rows = rows_of[bounds[g] : bounds[g + 1]]
-            for box in boxes:
-                for piece in _box_overrides(net, box):
-                    pieces.append(piece)
-                    q_rows.append(rows)
+            for piece in got:
+                pieces.append(piece)
+                q_rows.append(rows)
         safe = np.zeros(len(states))
         if q_rows:
             rows_all = np.concatenate(q_rows)

@@ -352,11 +352,16 @@ def evaluate_many(net, q: Queries, *, joint: bool = True, method: str = "auto"):
                 tot, num = _coverage(p, w, *args, A[r, :n_m], q.absent[r], joint)
                 bad = np.zeros(len(r), dtype=bool)
             else:
-                tot, num, kappa = _quickscore(p, w, *args, q.absent[r], joint)
+                # kappa first (no joint: cheap), then the joint only where it is kept
+                tot, _, kappa = _quickscore(p, w, *args, q.absent[r], False)
                 bad = (n_m > 0) & (kappa > CANCELLATION_BOUND) & (method == "auto")
+                num = np.zeros((len(r), n)) if joint else None
+                good = np.flatnonzero(~bad)
+                if joint and len(good):
+                    _, num[good], _ = _quickscore(p[good], w[good], neg[r[good]], U[r[good], :n_m], L[r[good], :n_m], q.absent[r[good]], True)
                 if bad.any():  # where Quickscore cancelled: the subtraction-free path
                     b = np.flatnonzero(bad)
-                    c_tot, c_num = _coverage(p[b], w[b], neg[r][b], U[r[b], :n_m], L[r[b], :n_m], A[r[b], :n_m], q.absent[r[b]], joint)
+                    c_tot, c_num = _coverage(p[b], w[b], neg[r[b]], U[r[b], :n_m], L[r[b], :n_m], A[r[b], :n_m], q.absent[r[b]], joint)
                     tot[b] = c_tot
                     if joint:
                         num[b] = c_num
