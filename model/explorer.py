@@ -150,6 +150,16 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
+def _panel_class(W):
+    """A VBox whose plain-text form (what a page that cannot run widgets shows) says what it is."""
+
+    class ExplorerPanel(W.VBox):
+        def __repr__(self) -> str:
+            return "Explorer panel: live controls (open the notebook in Jupyter with ipywidgets to use them)"
+
+    return ExplorerPanel
+
+
 class Explorer:
     """Dropdowns and checkboxes for the evidence, live posterior bars and advice.
 
@@ -329,7 +339,7 @@ class Explorer:
             pages.append(W.Box(members, layout=W.Layout(flex_flow="row wrap")))
         tabs = W.Tab(children=pages, titles=tuple(_GROUP_TITLES.values()))
         render()
-        panel = W.VBox([tabs, out])
+        panel = _panel_class(W)([tabs, out])
         panel.controls = boxes  # for scripting and tests: name -> widget
         panel.output = out
         return panel
