@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -96,6 +97,9 @@ class Result:
     advice : the level that minimises expected loss (priors/triage.toml).
     advice_reason : the facts that decided the advice, in words.
     evidence : the encoded evidence (node -> state).
+    intervals : with `infer(..., intervals=N, rng=...)`, the 5%, 50% and 95% points of
+        each cause's posterior and of urgency over N networks redrawn from the ranges in
+        priors/ (one row a cause, then `urgency`; see `model.uncertainty`); else None.
     """
 
     causes: pd.Series
@@ -106,6 +110,7 @@ class Result:
     evidence: Evidence
     network: Network = field(compare=False)
     analysis: Analysis = field(compare=False)
+    intervals: pd.DataFrame | None = field(default=None, compare=False)
 
     def __repr__(self) -> str:
         top = ", ".join(f"{c}={p:.3f}" for c, p in self.causes.head(3).items())
@@ -149,8 +154,19 @@ class Result:
         """
         return next_questions(self.network, self.evidence, self.analysis, k=k)
 
+    def sensitivity(self, target: str, k: int = 10) -> pd.DataFrame:
+        """The `k` parameters whose ranges move `target` (a cause, "urgency" or
+        "expected_loss") most, each at both ends of its range (`model.uncertainty`)."""
+        from .uncertainty import sensitivity
+
+        return sensitivity(self.network, self.evidence, target, k=k)
+
     def plot(self, ax=None, *, top: int = 10):
-        """Bar chart of the top causes' posteriors (matplotlib)."""
+        """Bar chart of the top causes' posteriors (matplotlib), with intervals if any."""
+        if self.intervals is not None:
+            from .uncertainty import plot_intervals
+
+            return plot_intervals(self, ax=ax, top=top)
         from .plots import plot_result
 
         return plot_result(self, ax=ax, top=top)
@@ -259,6 +275,8 @@ def infer(
     network: Network | None = None,
     recalibration: Callable[[float], float] | None = None,
     errors: str = "raise",
+    intervals: int | None = None,
+    rng: np.random.Generator | None = None,
 ) -> "Result | BatchResult":
     """Exact posteriors of every cause, the triage distribution, urgency and advice.
 
@@ -271,6 +289,10 @@ def infer(
         only when given.
     errors : for a batch, "raise" (default: a ValueError naming the first bad rows) or
         "collect" (the bad rows are listed in `BatchResult.errors`).
+    intervals : a number of draws N (single case only): `Result.intervals` then holds
+        the 5%, 50% and 95% points over N networks redrawn from the ranges in priors/,
+        each answered exactly. The point answer is unchanged.
+    rng : the numpy Generator the draws come from (required with `intervals`).
 
     Examples
     --------
@@ -280,7 +302,15 @@ def infer(
     """
     net = network if network is not None else load_network()
     if isinstance(evidence, (pd.DataFrame, list, tuple)):
+        if intervals is not None:
+            raise ValueError("intervals: only for a single case (a dict); for a batch, call infer on each case")
         from .batch import infer_batch
 
         return infer_batch(evidence, network=net, errors=errors, recalibration=recalibration)
-    return _result(net, encode(evidence), recalibration)
+    result = _result(net, encode(evidence), recalibration)
+    if intervals is None:
+        return result
+    from .uncertainty import intervals as interval_table
+
+    table = interval_table(net, result.evidence, intervals, rng, recalibration=recalibration)
+    return dataclasses.replace(result, intervals=table.loc[list(result.causes.index) + ["urgency"]])

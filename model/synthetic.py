@@ -259,57 +259,122 @@ def evidence_of(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def perturbed_network(net, rng: np.random.Generator):
-    """A network whose every number is redrawn from its range in priors/ (see `redraw`)."""
+    """A network whose every number is redrawn from its range in priors/ (see `redraw_priors`)."""
     from .network import compile_network
 
     return compile_network(redraw_priors(net.priors, rng))
 
 
-def _draw_number(rng, number, probability: bool = True):
-    """Beta on [low, high] with its mean at the point value (a relative risk: log scale).
-
-    The Beta's shape is fixed by the point's place in the range and a concentration of
-    BETA_CONCENTRATION; a collapsed range gives the point back.
-    """
-    lo, hi, v = number.low, number.high, number.value
-    if hi <= lo:
-        return v
-    if not probability:
-        lo, hi, v = math.log(max(lo, 1e-300)), math.log(hi), math.log(max(v, 1e-300))
-    m = min(max((v - lo) / (hi - lo), 1e-3), 1 - 1e-3)
-    draw = lo + (hi - lo) * rng.beta(m * BETA_CONCENTRATION, (1 - m) * BETA_CONCENTRATION)
-    return math.exp(draw) if not probability else draw
-
-
 # The Beta's concentration (a + b) for a redrawn number: 4 puts about 90% of the mass of a
 # centred draw in the middle 80% of the range.
 BETA_CONCENTRATION = 4.0
+# The Beta's mean is kept this far (as a share of the range) from either end: a point at an
+# end of its range would make one shape parameter 0, which is no distribution.
+BETA_MEAN_MARGIN = 1e-3
+# A relative risk of 0 is drawn on the log scale from this floor instead.
+LOG_FLOOR = 1e-300
 
 
-def redraw_priors(priors, rng: np.random.Generator):
-    """Priors with every number redrawn from its range (distributions renormalised)."""
-    from .priors import Distribution, Number
+def _draw_number(rng, number, probability: bool = True, size: int | None = None):
+    """Beta on [low, high] with its mean at the point value (a relative risk: log scale).
 
-    def num(x, probability=True):
-        return dataclasses.replace(x, value=_draw_number(rng, x, probability), low=x.low, high=x.high) if isinstance(x, Number) else x
+    The Beta's shape is fixed by the point's place in the range and a concentration of
+    BETA_CONCENTRATION; a collapsed range gives the point back. One value, or an array
+    of `size` independent draws.
+    """
+    lo, hi, v = number.low, number.high, number.value
+    if hi <= lo:
+        return v if size is None else np.full(size, float(v))
+    if not probability:
+        lo, hi, v = math.log(max(lo, LOG_FLOOR)), math.log(hi), math.log(max(v, LOG_FLOOR))
+    m = min(max((v - lo) / (hi - lo), BETA_MEAN_MARGIN), 1 - BETA_MEAN_MARGIN)
+    draw = lo + (hi - lo) * rng.beta(m * BETA_CONCENTRATION, (1 - m) * BETA_CONCENTRATION, size)
+    if size is None:
+        return math.exp(draw) if not probability else draw
+    return np.exp(draw) if not probability else draw
 
-    def dist(d: "Distribution"):
-        vals = np.array([_draw_number(rng, Number(v, lo, hi, d.source)) for v, lo, hi in zip(d.values, d.low, d.high)])
-        vals = vals / vals.sum() if vals.sum() > 0 else np.array(d.values)
+
+def redraw_values(priors, rng: np.random.Generator, size: int | None = None) -> dict[tuple, object]:
+    """Every number of `priors` redrawn from its range: one draw, or `size` draws at once.
+
+    The matching (the one definition, used by `redraw_priors`, `perturbed_network` and
+    `model.uncertainty`): each probability is drawn from a Beta on its range [low, high]
+    whose mean is the point value and whose concentration a + b is BETA_CONCENTRATION; a
+    relative risk the same on the log scale; a collapsed range (low == high) gives the
+    point. The states of a distribution (an exposure's population shares, an ordinal or
+    binary link, a leak) are drawn one by one and renormalised to sum to 1 (a draw that
+    sums to 0 keeps the point values).
+
+    Keys: ("exposure", name) and ("leak", finding) -> per-state values;
+    ("link", finding, cause) -> per-state values (a binary link as its two states);
+    ("relative_risk", cause, exposure, state), ("twitch", cause), ("prior", cause) ->
+    values. With `size`, each value has a leading axis of length `size`.
+    """
+    from .priors import Number
+
+    out: dict[tuple, object] = {}
+
+    def states(numbers):
+        vals = np.array([_draw_number(rng, n, size=size) for n in numbers])
+        return vals if size is None else vals.T  # (size, k)
+
+    def dist(d):
+        vals = states([Number(v, lo, hi, d.source) for v, lo, hi in zip(d.values, d.low, d.high)])
+        total = vals.sum(axis=-1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total > 0, vals / total, np.asarray(d.values))
+
+    for name, e in priors.exposures.items():
+        vals = states(e.distribution)
+        out[("exposure", name)] = vals / vals.sum(axis=-1, keepdims=True)
+    for name, c in priors.causes.items():
+        for e, by in c.relative_risk.items():
+            for s, x in by.items():
+                out[("relative_risk", name, e, s)] = _draw_number(rng, x, False, size)
+        out[("twitch", name)] = _draw_number(rng, c.twitch, size=size)
+        out[("prior", name)] = _draw_number(rng, c.prior, size=size)
+    for name, f in priors.findings.items():
+        out[("leak", name)] = dist(f.leak)
+        for k, v in f.links.items():
+            out[("link", name, k)] = dist(v)
+    return out
+
+
+def priors_with_values(priors, values: Mapping[tuple, object], index: int | None = None):
+    """`priors` with the numbers of `redraw_values` put in (draw `index` of a sized draw).
+
+    Ranges widen to hold a value renormalised outside them; the inputs are not changed.
+    """
+
+    def at(key):
+        v = values[key]
+        return v if index is None else v[index]
+
+    def num(key, x):
+        v = at(key)
+        return dataclasses.replace(x, value=v if index is None else float(v))
+
+    def dist(key, d):
+        vals = np.asarray(at(key))
         return dataclasses.replace(d, values=tuple(vals), low=tuple(np.minimum(d.low, vals)), high=tuple(np.maximum(d.high, vals)))
 
     exposures = {}
     for name, e in priors.exposures.items():
-        vals = np.array([_draw_number(rng, n) for n in e.distribution])
-        vals = vals / vals.sum()
+        vals = at(("exposure", name))
         exposures[name] = dataclasses.replace(
             e, distribution=tuple(dataclasses.replace(n, value=float(v), low=min(n.low, v), high=max(n.high, v)) for n, v in zip(e.distribution, vals))
         )
     causes = {}
     for name, c in priors.causes.items():
-        rr = {e: {s: num(x, False) for s, x in by.items()} for e, by in c.relative_risk.items()}
-        causes[name] = dataclasses.replace(c, twitch=num(c.twitch), prior=num(c.prior), relative_risk=rr)
+        rr = {e: {s: num(("relative_risk", name, e, s), x) for s, x in by.items()} for e, by in c.relative_risk.items()}
+        causes[name] = dataclasses.replace(c, twitch=num(("twitch", name), c.twitch), prior=num(("prior", name), c.prior), relative_risk=rr)
     findings = {}
     for name, f in priors.findings.items():
-        findings[name] = dataclasses.replace(f, leak=dist(f.leak), links={k: dist(v) for k, v in f.links.items()})
+        links = {k: dist(("link", name, k), v) for k, v in f.links.items()}
+        findings[name] = dataclasses.replace(f, leak=dist(("leak", name), f.leak), links=links)
     return dataclasses.replace(priors, exposures=exposures, causes=causes, findings=findings)
+
+
+def redraw_priors(priors, rng: np.random.Generator):
+    """Priors with every number redrawn from its range (see `redraw_values`)."""
+    return priors_with_values(priors, redraw_values(priors, rng))

@@ -1,0 +1,971 @@
+"""What the ranges in priors/ do to an answer: intervals and one-way sensitivity.
+
+Intervals
+---------
+`interval_draws` redraws every number of the priors `n` times from its range (the Beta
+matching of `model.synthetic.redraw_values`: a Beta on [low, high] with its mean at the
+point value and concentration `BETA_CONCENTRATION`; relative risks on the log scale),
+compiles the `n` networks at once (`compile_draws`, the arrays of
+`model.network.compile_network` with a leading draw axis) and answers the evidence on
+each of them exactly, vectorised over the draws (`StackedAnswers`: the engine's
+Quickscore with a draw axis; a draw whose terms cancel too much for float64 is answered
+by the engine's own coverage recursion on that draw's network). `intervals` gives the
+5%, 50% and 95% points of each cause's posterior and of `urgency` over the draws.
+
+Sensitivity
+-----------
+Each probability of the network enters the joint distribution linearly when the other
+entries of its row move with it in an affine way, so P(evidence, twitching), P(cause,
+evidence, twitching) and P(evidence, twitching, no level >= k) are linear in it, and
+every posterior, triage probability and `urgency` is a ratio of two linear functions.
+Two exact evaluations (at the ends of the range) fix each one-way curve everywhere
+(`OneWay.at`); nothing is a finite difference. The parameters varied are the network's
+compiled parameters, with these rows (`parameters` lists them):
+
+* ``prior:<cause>``: the cause's marginal P(present), its whole table P(cause |
+  exposures) scaled in proportion (so relative risks stay fixed). The range is the
+  prior's range in causes.toml, cut where the table's largest entry would pass 1.
+  (The prior in causes.toml reaches the table through the capped k-scaling of
+  `compile_network`, which is not linear; the scaled table is, and equals it wherever
+  no entry is capped.)
+* ``link:<finding>|<cause>[=<state>]``: P(contribution = state | cause present) of a
+  noisy-OR / noisy-MAX link, the other states of the row rescaled in proportion. A
+  twitch site's link is the product P(site | cause, twitching) * P(twitching | cause)
+  (SPEC §2), varied over the site range times the twitch point.
+* ``leak:<finding>[=<state>]``: the same for the leak.
+* ``exposure:<exposure>=<state>``: a population share, the other states rescaled.
+* ``loss:<true level>-><advised level>``: an entry of the loss matrix. Losses do not
+  enter posteriors or `urgency` (their swing there is 0); they move `expected_loss`, the
+  expected loss of the advised level, min over advice a of sum_t P(t | e) loss[t, a].
+  triage.toml gives no ranges: each entry gets SPEC §7.5's range for an estimate,
+  [v/2, 2v].
+
+The state varied in a row is every state above the lowest (the lowest is the "no
+contribution" state that absorbs the rest). Relative risks are not varied: they reach
+the table through the cap, not linearly. Sensitivity describes the model's own answer,
+without a recalibration map.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import triage as T
+from . import vocabulary as V
+from .engine import CANCELLATION_BOUND, CHUNK_ELEMENTS, Query, query_from_evidence
+from .evidence import SUGGESTION_CUTOFF
+from .network import _BISECTION_STEPS, Network
+from .priors import SUM_TOLERANCE, PriorsError
+from .synthetic import BETA_CONCENTRATION, _marginal, priors_with_values, redraw_values
+
+# The points of the answer reported over the draws (the issue's 5%, 50% and 95%).
+INTERVAL_QUANTILES = (0.05, 0.5, 0.95)
+# When more than this share of a chunk of draws cancels past the engine's bound, the
+# remaining draws skip Quickscore for the coverage recursion (a speed choice only).
+CANCELLING_SHARE = 0.5
+URGENCY = "urgency"
+EXPECTED_LOSS = "expected_loss"
+KINDS = ("prior", "link", "leak", "exposure", "loss")
+
+__all__ = [
+    "BETA_CONCENTRATION",
+    "INTERVAL_QUANTILES",
+    "OneWay",
+    "Parameter",
+    "Stack",
+    "compile_draws",
+    "interval_draws",
+    "intervals",
+    "one_way",
+    "parameters",
+    "plot_intervals",
+    "plot_tornado",
+    "scale_ranges",
+    "sensitivity",
+    "stack_networks",
+    "stacked_answers",
+    "with_parameter",
+]
+
+
+# ----------------------------------------------------------------------------------
+# Many networks of one shape
+# ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Stack:
+    """`size` networks of the shape of `base`, their arrays with a leading axis.
+
+    exposure_prob[e] (size, k); cause_table[c] (size, *parent shape); link[f]
+    (size, n_causes, k); leak[f] (size, k). Triage rules and losses are `base`'s.
+    """
+
+    base: Network
+    exposure_prob: Mapping[str, np.ndarray]
+    cause_table: Mapping[str, np.ndarray]
+    link: Mapping[str, np.ndarray]
+    leak: Mapping[str, np.ndarray]
+
+    @property
+    def size(self) -> int:
+        return len(next(iter(self.leak.values())))
+
+    def network(self, i: int) -> Network:
+        """The network of draw `i`, as an ordinary `Network` (any engine reads it)."""
+        return _network_like(
+            self.base,
+            exposure_prob={e: a[i] for e, a in self.exposure_prob.items()},
+            cause_table={c: a[i] for c, a in self.cause_table.items()},
+            link={f: a[i] for f, a in self.link.items()},
+            leak={f: a[i] for f, a in self.leak.items()},
+        )
+
+    def __repr__(self) -> str:
+        return f"Stack({self.size} networks like {self.base!r})"
+
+
+def _frozen(a) -> np.ndarray:
+    a = np.array(a, dtype=float)
+    a.setflags(write=False)
+    return a
+
+
+def _network_like(base: Network, **arrays: Mapping[str, np.ndarray]) -> Network:
+    """`base` with some of its arrays replaced (a fresh cache; `base` is not changed)."""
+    changes = {}
+    for name, table in arrays.items():
+        merged = dict(getattr(base, name))
+        merged.update({k: _frozen(v) for k, v in table.items()})
+        changes[name] = MappingProxyType(merged)
+    return dataclasses.replace(base, _cache={}, **changes)
+
+
+def stack_networks(networks: Sequence[Network]) -> Stack:
+    """Stack networks of one shape (for example, one per parameter value)."""
+    if not networks:
+        raise ValueError("networks: need at least one network")
+    base = networks[0]
+    for i, net in enumerate(networks):
+        if net.causes != base.causes or net.findings != base.findings or dict(net.cause_parents) != dict(base.cause_parents):
+            raise ValueError(f"networks[{i}]: its nodes or edges differ from networks[0]; a stack needs one shape")
+
+    def stack(name: str) -> dict[str, np.ndarray]:
+        return {k: np.stack([getattr(n, name)[k] for n in networks]) for k in getattr(base, name)}
+
+    return Stack(base, stack("exposure_prob"), stack("cause_table"), stack("link"), stack("leak"))
+
+
+def _scale_to_marginal(rr: np.ndarray, weight: np.ndarray, prior: np.ndarray, where: str) -> np.ndarray:
+    """`model.network._scale_to_marginal` for a leading draw axis (the same bisection)."""
+    axes = tuple(range(1, rr.ndim))
+    expand = (slice(None),) + (None,) * (rr.ndim - 1)
+    mean = (weight * rr).sum(axis=axes)
+    if ((mean <= 0) & (prior > 0)).any():
+        raise PriorsError(f"{where}: every exposure state with population share has relative risk 0")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.where(prior > 0, prior / mean, 0.0)
+    table = k[expand] * rr
+    capped = table.reshape(len(rr), -1).max(axis=1) > 1.0
+    if not capped.any():
+        return table
+    rows = np.flatnonzero(capped)
+    r, w, p = rr[rows], weight[rows], prior[rows]
+    reachable = np.where(r > 0, w, 0.0).sum(axis=axes)
+    if (p > reachable).any():
+        raise PriorsError(f"{where}: the prior cannot be reached in some draw: relative risk 0 covers too much of the population")
+    lo = k[rows]
+    hi = 1.0 / np.where(r > 0, r, np.inf).reshape(len(rows), -1).min(axis=1)
+    ex = (slice(None),) + (None,) * (r.ndim - 1)
+    for _ in range(_BISECTION_STEPS):
+        mid = 0.5 * (lo + hi)
+        below = (w * np.minimum(1.0, mid[ex] * r)).sum(axis=axes) < p
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    table[rows] = np.minimum(1.0, hi[ex] * r)
+    return table
+
+
+def compile_draws(net: Network, values: Mapping[tuple, Any]) -> Stack:
+    """The networks of a sized `redraw_values(net.priors, rng, size)`, compiled at once.
+
+    Draw i equals `compile_network(priors_with_values(net.priors, values, i))`.
+    """
+    priors = net.priors
+    size = len(values[("leak", net.findings[0])])
+    exposure_prob = {e: np.asarray(values[("exposure", e)], dtype=float) for e in net.exposures}
+    cause_table = {}
+    for c in net.causes:
+        cause = priors.causes[c]
+        parents = net.cause_parents[c]
+        shape = [len(net.states[e]) for e in parents]
+        table = np.ones([size] + shape)
+        weight = np.ones([size] + shape)
+        for axis, e in enumerate(parents):
+            rr = np.stack(
+                [np.broadcast_to(values[("relative_risk", c, e, s)], size) if s in cause.relative_risk[e] else np.ones(size) for s in net.states[e]],
+                axis=1,
+            )
+            view = [size] + [1] * len(parents)
+            view[axis + 1] = len(net.states[e])
+            table = table * rr.reshape(view)
+            weight = weight * exposure_prob[e].reshape(view)
+        prior = np.broadcast_to(np.asarray(values[("prior", c)], dtype=float), size)
+        cause_table[c] = _scale_to_marginal(table, weight, prior, f"causes.toml: [{c}.relative_risk]")
+    link, leak = {}, {}
+    for f in net.findings:
+        finding = priors.findings[f]
+        k = len(net.states[f])
+        table = np.zeros((size, len(net.causes), k))
+        table[:, :, 0] = 1.0
+        for i, c in enumerate(net.causes):
+            if c in finding.links:
+                probs = np.asarray(values[("link", f, c)], dtype=float)
+                if finding.site:
+                    p = probs[:, 1] * np.asarray(values[("twitch", c)], dtype=float)
+                    probs = np.stack([1.0 - p, p], axis=1)
+                table[:, i] = probs
+        link[f] = table
+        leak[f] = np.asarray(values[("leak", f)], dtype=float)
+    return Stack(net, exposure_prob, cause_table, link, leak)
+
+
+# ----------------------------------------------------------------------------------
+# The engine with a draw axis
+# ----------------------------------------------------------------------------------
+
+
+def _cause_probabilities(stack: Stack, query: Query):
+    """`engine._cause_probabilities` with a draw axis: p (D, X, n), w (D, X), scale (D,).
+
+    Exposures are classed (fixed, shared, folded) by the states any draw allows; a state
+    with weight 0 in some draw then only adds zeros, so each draw's sum is exact.
+    """
+    net = stack.base
+    children = {e: sum(e in net.cause_parents[c] for c in net.causes) for e in net.exposures}
+    size = stack.size
+    scale = np.ones(size)
+    weights, fixed, shared = {}, {}, []
+    for e in net.exposures:
+        w = np.array(stack.exposure_prob[e], dtype=float)
+        allowed = query.exposures.get(e)
+        if allowed is not None:
+            mask = np.zeros(w.shape[1], dtype=bool)
+            mask[list(allowed)] = True
+            w[:, ~mask] = 0.0
+        weights[e] = w
+        nonzero = np.flatnonzero((w != 0).any(axis=0))
+        if len(nonzero) == 0:
+            scale = np.zeros(size)
+        elif len(nonzero) == 1:
+            fixed[e] = int(nonzero[0])
+            scale = scale * w[:, nonzero[0]]
+        elif children[e] >= 2:
+            shared.append(e)
+        else:
+            scale = scale * w.sum(axis=1)
+    allowed_states = [np.flatnonzero((weights[e] != 0).any(axis=0)) for e in shared]
+    grids = np.meshgrid(*allowed_states, indexing="ij") if shared else []
+    index = {e: g.ravel() for e, g in zip(shared, grids)}
+    n_config = int(np.prod([len(a) for a in allowed_states])) if shared else 1
+    wx = np.ones((size, n_config))
+    for e in shared:
+        wx = wx * weights[e][:, index[e]]
+    p = np.empty((size, n_config, len(net.causes)))
+    draws = np.arange(size)[:, None]
+    for i, c in enumerate(net.causes):
+        table = stack.cause_table[c]
+        parents = net.cause_parents[c]
+        for axis in reversed(range(len(parents))):  # fold the exposures this cause alone reads
+            e = parents[axis]
+            if e not in fixed and e not in index:
+                total = weights[e].sum(axis=1, keepdims=True)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    wn = np.where(total > 0, weights[e] / total, 0.0)
+                table = np.einsum("d...k,dk->d...", np.moveaxis(table, axis + 1, -1), wn)
+        at = [fixed[e] if e in fixed else index[e][None, :] for e in parents if e in fixed or e in index]
+        if at:
+            p[:, :, i] = table[(draws, *at)]
+        else:
+            p[:, :, i] = table[:, None]
+    return p, wx, scale
+
+
+def _observations(stack: Stack, query: Query):
+    """`engine._observations` with a draw axis: neg (D, n), leak_neg (D,), positives."""
+    net = stack.base
+    n = len(net.causes)
+    size = stack.size
+    neg = np.ones((size, n))
+    leak_neg = np.ones(size)
+    pos = []  # (U, L, A), each (D, n + 1): causes then the leak
+    region_present = False
+    for f, (lo, hi) in query.findings.items():
+        k = len(net.states[f])
+        if lo == 0 and hi == k - 1:
+            continue
+        if f in net.regions and lo > 0:
+            region_present = True
+        table = np.concatenate([stack.link[f], stack.leak[f][:, None, :]], axis=1)
+        upper = np.ones((size, n + 1)) if hi == k - 1 else table[:, :, : hi + 1].sum(axis=2)
+        if lo == 0:
+            neg = neg * upper[:, :n]
+            leak_neg = leak_neg * upper[:, n]
+        else:
+            pos.append((upper, table[:, :, :lo].sum(axis=2), table[:, :, lo : hi + 1].sum(axis=2)))
+    if query.premise and not region_present:
+        free = [r for r in net.regions if query.findings.get(r, (0, 1)) == (0, 1)]
+        if not free:
+            return neg, np.zeros(size), []
+        none = np.stack([np.concatenate([stack.link[r], stack.leak[r][:, None, :]], axis=1)[:, :, 0] for r in free])
+        with np.errstate(divide="ignore"):
+            log_none = np.log(none).sum(axis=0)
+        pos.append((np.ones((size, n + 1)), np.exp(log_none), -np.expm1(log_none)))
+    return neg, leak_neg, pos
+
+
+def _quickscore(p, w, neg, leak_neg, pos):
+    """`engine._quickscore` with a draw axis: total (D,), joint (D, n), kappa (D,)."""
+    size, x, n = p.shape
+    a = np.ones((size, 1, n))
+    lv = np.ones((size, 1))
+    sign = np.ones(1)
+    for upper, lower, _ in pos:
+        a = np.concatenate([a * upper[:, None, :n], a * lower[:, None, :n]], axis=1)
+        lv = np.concatenate([lv * upper[:, None, n], lv * lower[:, None, n]], axis=1)
+        sign = np.concatenate([sign, -sign])
+    a = a * neg[:, None, :]  # (D, T, n)
+    tw = lv * leak_neg[:, None]  # (D, T)
+    present = p[:, None, :, :] * a[:, :, None, :]  # (D, T, X, n)
+    f = (1.0 - p)[:, None] + present
+    prefix = np.cumprod(f, axis=3)
+    # products over the other causes, without dividing (a factor may be 0)
+    others = np.ones_like(f)
+    others[..., 1:] = prefix[..., :-1]
+    others[..., :-1] *= np.cumprod(f[..., ::-1], axis=3)[..., ::-1][..., 1:]
+    term = np.einsum("dtx,dx->dt", prefix[..., -1], w) * tw
+    num = np.einsum("dtxn,dx->dtn", present * others, w) * tw[:, :, None]
+    total = term @ sign
+    joint = num.transpose(0, 2, 1) @ sign
+    size_ = term.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa = np.where(total != 0, size_ / np.abs(total), np.where(size_ > 0, np.inf, 1.0))
+    return total, joint, kappa
+
+
+def _apply(alpha, lower, active, upper, transpose=False):
+    """`engine._apply` with a draw axis: alpha (D, X, 2^m); lower, active, upper (D, m)."""
+    d, x = alpha.shape[:2]
+    m = lower.shape[1]
+    src, out = alpha, np.empty_like(alpha)
+    for j in range(m):  # two buffers in turn: each pass reads one and writes the other
+        v = src.reshape(d, x, 1 << (m - j - 1), 2, 1 << j)
+        o = out.reshape(v.shape)
+        a0, a1 = v[:, :, :, 0, :], v[:, :, :, 1, :]
+        lo, ac, up = (c[:, j, None, None, None] for c in (lower, active, upper))
+        if transpose:
+            np.multiply(lo, a0, out=o[:, :, :, 0, :])
+            o[:, :, :, 0, :] += ac * a1
+            np.multiply(up, a1, out=o[:, :, :, 1, :])
+        else:
+            np.multiply(lo, a0, out=o[:, :, :, 0, :])
+            np.multiply(up, a1, out=o[:, :, :, 1, :])
+            o[:, :, :, 1, :] += ac * a0
+        src, out = out, (np.empty_like(alpha) if src is alpha else src)
+    return src
+
+
+def _coverage(p, w, neg, leak_neg, pos):
+    """`engine._coverage` with a draw axis: total (D,), joint (D, n).
+
+    A cause that moves the state in no draw is a rescaling, as in the engine; where it
+    moves in some draws only, the others get identity transitions (exact: x1 and +0).
+    """
+    size, x, n = p.shape
+    m = len(pos)
+    upper = np.stack([u for u, _, _ in pos], axis=1)  # (D, m, n + 1)
+    lower = np.stack([lo for _, lo, _ in pos], axis=1)
+    active = np.stack([a for _, _, a in pos], axis=1)
+    full = (1 << m) - 1
+    identity = (active[:, :, :n] == 0).all(axis=1) & (lower[:, :, :n] == 1).all(axis=1) & (upper[:, :, :n] == 1).all(axis=1)
+    moves = (~identity & (neg != 0)).any(axis=0)
+
+    def step(state, i, transpose=False):
+        pi = p[:, :, i : i + 1]
+        ni = neg[:, i, None, None]
+        if not moves[i]:
+            return (1.0 - pi + pi * ni) * state
+        return (1.0 - pi) * state + (pi * ni) * _apply(state, lower[:, :, i], active[:, :, i], upper[:, :, i], transpose)
+
+    alpha = np.zeros((size, x, 1 << m))
+    alpha[:, :, 0] = 1.0
+    alpha = leak_neg[:, None, None] * _apply(alpha, lower[:, :, n], active[:, :, n], upper[:, :, n])
+    alphas = []
+    for i in range(n):
+        alphas.append(alpha)
+        alpha = step(alpha, i)
+    total = np.einsum("dx,dx->d", w, alpha[:, :, full])
+    beta = np.zeros((size, x, 1 << m))
+    beta[:, :, full] = 1.0
+    joint = np.zeros((size, n))
+    for i in reversed(range(n)):
+        moved = _apply(alphas[i], lower[:, :, i], active[:, :, i], upper[:, :, i]) if moves[i] else alphas[i]
+        joint[:, i] = np.einsum("dx,dx->d", w, p[:, :, i] * neg[:, i, None] * (moved * beta).sum(axis=2))
+        beta = step(beta, i, transpose=True)
+    return total, joint
+
+
+def _evaluate(stack: Stack, query: Query, cache: dict) -> tuple[np.ndarray, np.ndarray]:
+    """P(query) and P(query, cause present) for every network of the stack, exactly.
+
+    As `engine.evaluate`: Quickscore, and the coverage recursion for the draws whose
+    signed sum cancels past CANCELLATION_BOUND.
+    """
+    key = tuple(sorted(query.exposures.items()))
+    if key not in cache:
+        cache[key] = _cause_probabilities(stack, query)
+    p, w, scale = cache[key]
+    neg, leak_neg, pos = _observations(stack, query)
+    for i, c in enumerate(stack.base.causes):
+        if c in query.absent:
+            neg[:, i] = 0.0
+    size, x, n = p.shape
+    total = np.zeros(size)
+    joint = np.zeros((size, n))
+    kappa = np.ones(size)
+    # draws in chunks: the work array is (draws, 2^m terms, configurations, causes).
+    # When most of the first chunk cancels, the rest goes straight to the coverage
+    # recursion (exact for every draw; Quickscore is only the faster path).
+    step = max(1, CHUNK_ELEMENTS // ((1 << len(pos)) * x * n))
+    kappa[:] = np.inf
+    for s in range(0, size, step):
+        part = slice(s, s + step)
+        t, j, k = _quickscore(p[part], w[part], neg[part], leak_neg[part], [tuple(a[part] for a in ob) for ob in pos])
+        total[part], joint[part], kappa[part] = t, j, k
+        if pos and np.mean(~(k <= CANCELLATION_BOUND)) > CANCELLING_SHARE:
+            break
+    redo = np.flatnonzero(~(kappa <= CANCELLATION_BOUND)) if pos else np.zeros(0, dtype=int)
+    # the coverage recursion keeps n states of (draws, configurations, 2^m subsets)
+    step = max(1, CHUNK_ELEMENTS // ((1 << len(pos)) * x * (n + 1)))
+    for s in range(0, len(redo), step):
+        rows = redo[s : s + step]
+        total[rows], joint[rows] = _coverage(p[rows], w[rows], neg[rows], leak_neg[rows], [tuple(a[rows] for a in ob) for ob in pos])
+    return scale * total, scale[:, None] * joint
+
+
+@dataclass(frozen=True)
+class StackedAnswers:
+    """Exact answers on every network of a stack, with their linear parts.
+
+    total (D,) P(evidence, twitching); joint (D, n) P(cause, evidence, twitching);
+    safe (D, 3) P(evidence, twitching, level < k) for k = routine, soon, emergency (NaN
+    where a rule of level >= k holds on the evidence, so P(level >= k) is 1); causes
+    (D, n) posteriors; triage (D, 4); urgency (D,).
+    """
+
+    total: np.ndarray
+    joint: np.ndarray
+    safe: np.ndarray
+    causes: np.ndarray
+    triage: np.ndarray
+    urgency: np.ndarray
+
+
+def _triage_from(total: np.ndarray, safe: np.ndarray) -> np.ndarray:
+    """As `api.analyse`: P(level >= k) = 1 - safe / total, made monotone, then P(level)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        at_least = np.where(np.isnan(safe), 1.0, 1.0 - safe / total[:, None])
+    at_least = np.clip(np.minimum.accumulate(at_least, axis=1), 0.0, 1.0)
+    ones, zeros = np.ones((len(total), 1)), np.zeros((len(total), 1))
+    ge = np.concatenate([ones, at_least, zeros], axis=1)
+    return np.clip(ge[:, :-1] - ge[:, 1:], 0.0, 1.0)
+
+
+def stacked_answers(stack: Stack, evidence: Mapping[str, str]) -> StackedAnswers:
+    """`api.analyse` on every network of the stack (node-level evidence), vectorised."""
+    from .api import analyse
+
+    net = stack.base
+    cache: dict = {}
+    query = query_from_evidence(net, evidence)
+    total, joint = _evaluate(stack, query, cache)
+    bad = np.flatnonzero(~(total > 0))
+    if len(bad):
+        analyse(stack.network(int(bad[0])), evidence)  # raises the engine's own error
+        raise ValueError(f"evidence is impossible under draw {int(bad[0])}")
+    observed = {node: net.states[node].index(s) for node, s in evidence.items()}
+    tri = T.triage_of(net)
+    safe = np.full((stack.size, len(T.LEVELS) - 1), np.nan)
+    for k in range(1, len(T.LEVELS)):
+        conjunctions = [c for r in tri.rules if r.level >= k for c in r.conjunctions]
+        boxes = T._safe_boxes(net, conjunctions, observed)
+        if boxes is None:
+            continue
+        absent = frozenset(c for c in net.causes if net.cause_level[c] >= k)
+        safe[:, k - 1] = 0.0
+        for box in boxes:
+            for q in T._box_queries(net, query, box, absent):
+                safe[:, k - 1] += _evaluate(stack, q, cache)[0]
+    causes = np.clip(joint / total[:, None], 0.0, 1.0)
+    triage = _triage_from(total, safe)
+    return StackedAnswers(total, joint, safe, causes, triage, triage[:, 2:].sum(axis=1))
+
+
+# ----------------------------------------------------------------------------------
+# Intervals
+# ----------------------------------------------------------------------------------
+
+
+def _check_rng(rng) -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng: expected a numpy.random.Generator (for example numpy.random.default_rng(0)), got {rng!r}")
+    return rng
+
+
+def _check_draws(n: Any, key: str = "intervals") -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{key}: expected a whole number of draws >= 1, got {n!r}")
+    return int(n)
+
+
+def draw_stack(net: Network, n: int, rng: np.random.Generator) -> tuple[Stack, dict]:
+    """`n` networks redrawn from the ranges of `net.priors`, compiled at once.
+
+    Returns the stack and the drawn values (`priors_with_values(net.priors, values, i)`
+    is draw i's priors).
+    """
+    values = redraw_values(net.priors, _check_rng(rng), size=_check_draws(n, "n"))
+    return compile_draws(net, values), values
+
+
+def interval_draws(
+    net: Network,
+    evidence: Mapping[str, str],
+    n: int,
+    rng: np.random.Generator,
+    *,
+    recalibration: Callable[[float], float] | None = None,
+) -> pd.DataFrame:
+    """The answer on each of `n` redrawn networks: one row a draw, one column a cause
+    (network order), then `urgency`. `evidence` is node-level (`net.encode(...)`)."""
+    stack, _ = draw_stack(net, n, rng)
+    answers = stacked_answers(stack, evidence)
+    urgency = answers.urgency
+    if recalibration is not None:
+        from .api import apply_recalibration
+
+        urgency = np.array([apply_recalibration(t, recalibration)[2:].sum() for t in answers.triage])
+    frame = pd.DataFrame(answers.causes, columns=list(net.causes))
+    frame[URGENCY] = urgency
+    frame.index.name = "draw"
+    return frame
+
+
+def quantile_table(draws: pd.DataFrame) -> pd.DataFrame:
+    """The INTERVAL_QUANTILES points of each column of `draws` (one row a column)."""
+    q = draws.quantile(list(INTERVAL_QUANTILES)).T
+    q.columns = [f"{x:.0%}" for x in INTERVAL_QUANTILES]
+    return q
+
+
+def intervals(
+    net: Network,
+    evidence: Mapping[str, str],
+    n: int,
+    rng: np.random.Generator,
+    *,
+    recalibration: Callable[[float], float] | None = None,
+) -> pd.DataFrame:
+    """5%, 50% and 95% points of every cause's posterior and of urgency over `n` draws.
+
+    One row a cause (network order) and `urgency`; columns "5%", "50%", "95%".
+    """
+    return quantile_table(interval_draws(net, evidence, n, rng, recalibration=recalibration))
+
+
+def scale_ranges(priors, factor: float):
+    """Priors whose every range is scaled about its point by `factor` (0 collapses them).
+
+    A probability's ends are clipped to [0, 1], a relative risk's range is scaled on the
+    log scale. `priors` is not changed.
+    """
+    from .priors import Distribution, Number
+
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor >= 0 or not np.isfinite(factor):
+        raise ValueError(f"factor: expected a finite number >= 0, got {factor!r}")
+
+    def num(x: Number, probability: bool = True) -> Number:
+        if probability:
+            low = min(max(x.value - factor * (x.value - x.low), 0.0), x.value)
+            high = max(min(x.value + factor * (x.high - x.value), 1.0), x.value)
+        elif x.value > 0 and x.low > 0:
+            low = x.value * (x.low / x.value) ** factor
+            high = x.value * (x.high / x.value) ** factor
+        else:
+            low = high = x.value
+        return dataclasses.replace(x, low=low, high=high)
+
+    def dist(d: Distribution) -> Distribution:
+        nums = [num(Number(v, lo, hi, d.source)) for v, lo, hi in zip(d.values, d.low, d.high)]
+        return dataclasses.replace(d, low=tuple(x.low for x in nums), high=tuple(x.high for x in nums))
+
+    exposures = {k: dataclasses.replace(e, distribution=tuple(num(x) for x in e.distribution)) for k, e in priors.exposures.items()}
+    causes = {
+        k: dataclasses.replace(
+            c,
+            twitch=num(c.twitch),
+            prior=num(c.prior),
+            relative_risk={e: {s: num(x, False) for s, x in by.items()} for e, by in c.relative_risk.items()},
+        )
+        for k, c in priors.causes.items()
+    }
+    findings = {k: dataclasses.replace(f, leak=dist(f.leak), links={c: dist(v) for c, v in f.links.items()}) for k, f in priors.findings.items()}
+    return dataclasses.replace(priors, exposures=exposures, causes=causes, findings=findings)
+
+
+# ----------------------------------------------------------------------------------
+# Sensitivity
+# ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One compiled parameter of the network and its range (see the module docstring).
+
+    name : e.g. "prior:als_mnd", "link:weakness|als_mnd=marked", "leak:numbness",
+        "exposure:caffeine=high", "loss:soon->self_care".
+    kind : one of KINDS. node, cause, state : where it sits (cause is None for a leak,
+        an exposure or a loss; for a loss node is the true level, state the advice).
+    """
+
+    name: str
+    kind: str
+    node: str
+    cause: str | None
+    state: int
+    value: float
+    low: float
+    high: float
+
+
+def _state_suffix(net: Network, node: str, j: int) -> str:
+    states = net.states[node]
+    return "" if states == V.BINARY_STATES else f"={states[j]}"
+
+
+def parameters(net: Network) -> list[Parameter]:
+    """Every parameter `sensitivity` varies, with its range (module docstring)."""
+    priors = net.priors
+    out = []
+    for c in net.causes:
+        table = net.cause_table[c]
+        value = _marginal(net, c)
+        top = float(table.max())
+        if value <= 0:
+            continue
+        prior = priors.causes[c].prior
+        # the range of the prior, scaled from its point to this table's marginal
+        low, high = value * prior.low / prior.value, value * prior.high / prior.value
+        if top > 0:
+            high = min(high, value / top)
+        out.append(Parameter(f"prior:{c}", "prior", c, c, 1, value, min(low, value), max(high, value)))
+    for f in net.findings:
+        finding = priors.findings[f]
+        for i, c in enumerate(net.causes):
+            if c not in finding.links:
+                continue
+            d = finding.links[c]
+            factor = priors.causes[c].twitch.value if finding.site else 1.0
+            for j in range(1, len(net.states[f])):
+                value = float(net.link[f][i, j])
+                low, high = d.low[j] * factor, d.high[j] * factor
+                out.append(Parameter(f"link:{f}|{c}{_state_suffix(net, f, j)}", "link", f, c, j, value, min(low, value), max(high, value)))
+        for j in range(1, len(net.states[f])):
+            value = float(net.leak[f][j])
+            low, high = finding.leak.low[j], finding.leak.high[j]
+            out.append(Parameter(f"leak:{f}{_state_suffix(net, f, j)}", "leak", f, None, j, value, min(low, value), max(high, value)))
+    for e in net.exposures:
+        dist = priors.exposures[e].distribution
+        for j in range(1, len(net.states[e])):
+            value = float(net.exposure_prob[e][j])
+            state = net.states[e][j]
+            out.append(Parameter(f"exposure:{e}={state}", "exposure", e, None, j, value, min(dist[j].low, value), max(dist[j].high, value)))
+    loss = T.triage_of(net).loss
+    for t, true in enumerate(T.LEVELS):
+        for a, advised in enumerate(T.LEVELS):
+            v = float(loss[t, a])
+            if t != a:  # SPEC §7.5's range for an estimate without a sourced range
+                out.append(Parameter(f"loss:{true}->{advised}", "loss", true, None, a, v, v / 2, 2 * v))
+    return [p for p in out if p.high > p.low]
+
+
+def _set_row(row: np.ndarray, j: int, theta: float) -> np.ndarray:
+    """Entry j of a probability row set to theta, the others rescaled in proportion."""
+    row = np.array(row, dtype=float)
+    rest = 1.0 - row[j]
+    if rest > 0:
+        row *= (1.0 - theta) / rest
+    else:  # the row had all its mass on j: the remainder goes to the lowest state
+        row[:] = 0.0
+        row[0] = 1.0 - theta
+    row[j] = theta
+    return row
+
+
+def with_parameter(net: Network, parameter: Parameter | str, theta: float) -> Network:
+    """A network equal to `net` but with one parameter set to `theta` (a new object).
+
+    A loss is not a network parameter: use `one_way` for it.
+    """
+    p = _parameter(net, parameter)
+    if not 0.0 <= theta <= (np.inf if p.kind == "loss" else 1.0):
+        raise ValueError(f"theta: {theta!r} is not a probability for {p.name}")
+    if p.kind == "prior":
+        table = net.cause_table[p.cause] * (theta / p.value)
+        if table.max() > 1.0 + SUM_TOLERANCE:
+            raise ValueError(f"theta: {theta!r} would put an entry of {p.cause}'s table above 1 (at most {p.value / net.cause_table[p.cause].max()!r})")
+        return _network_like(net, cause_table={p.cause: np.minimum(table, 1.0)})
+    if p.kind == "link":
+        i = net.causes.index(p.cause)
+        table = np.array(net.link[p.node])
+        table[i] = _set_row(table[i], p.state, theta)
+        return _network_like(net, link={p.node: table})
+    if p.kind == "leak":
+        return _network_like(net, leak={p.node: _set_row(net.leak[p.node], p.state, theta)})
+    if p.kind == "exposure":
+        return _network_like(net, exposure_prob={p.node: _set_row(net.exposure_prob[p.node], p.state, theta)})
+    raise ValueError(f"parameter: {p.name} is a loss, not a network parameter; its curve is one_way(...).at(theta)")
+
+
+def _parameter(net: Network, parameter: Parameter | str) -> Parameter:
+    if isinstance(parameter, Parameter):
+        return parameter
+    table = {p.name: p for p in parameters(net)}
+    if parameter not in table:
+        close = difflib.get_close_matches(str(parameter), list(table), n=1, cutoff=SUGGESTION_CUTOFF)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: parameters(net) names such as {', '.join(list(table)[:3])}"
+        raise ValueError(f"parameter: {parameter!r} is not a parameter with a range{hint}")
+    return table[parameter]
+
+
+def _targets(net: Network) -> tuple[str, ...]:
+    return tuple(net.causes) + (URGENCY, EXPECTED_LOSS)
+
+
+def _check_target(net: Network, target: str) -> str:
+    allowed = _targets(net)
+    if target not in allowed:
+        close = difflib.get_close_matches(str(target), allowed, n=1, cutoff=SUGGESTION_CUTOFF)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"target: {target!r} is not a cause, {URGENCY!r} or {EXPECTED_LOSS!r}{hint}; allowed: {', '.join(allowed)}")
+    return target
+
+
+@dataclass(frozen=True)
+class OneWay:
+    """The exact one-way curve of every answer in one parameter.
+
+    The linear parts (total, joint, safe: see `StackedAnswers`) at the two ends of the
+    range; `at(theta)` interpolates them linearly (exact: they are linear) and takes the
+    ratios. For a loss entry the triage distribution is fixed and the expected loss is
+    computed at theta directly.
+    """
+
+    parameter: Parameter
+    network: Network = dataclasses.field(repr=False)
+    total: np.ndarray  # (2,)
+    joint: np.ndarray  # (2, n)
+    safe: np.ndarray  # (2, 3)
+
+    def _parts(self, theta) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        p = self.parameter
+        theta = np.atleast_1d(np.asarray(theta, dtype=float))
+        if p.kind == "loss":
+            ones = np.ones_like(theta)
+            return self.total[0] * ones, self.joint[0][None] * ones[:, None], self.safe[0][None] * ones[:, None]
+        s = (theta - p.low) / (p.high - p.low)
+        lerp = lambda a: a[0] + s.reshape((-1,) + (1,) * (a.ndim - 1)) * (a[1] - a[0])  # noqa: E731
+        return lerp(self.total), lerp(self.joint), lerp(self.safe)
+
+    def at(self, theta: float | Sequence[float]) -> pd.DataFrame:
+        """Every cause's posterior, `urgency`, `expected_loss` and the advice at theta.
+
+        One row a value of theta (the index).
+        """
+        p = self.parameter
+        thetas = np.atleast_1d(np.asarray(theta, dtype=float))
+        total, joint, safe = self._parts(thetas)
+        triage = _triage_from(total, safe)
+        loss = np.broadcast_to(T.triage_of(self.network).loss, (len(thetas), 4, 4)).copy()
+        if p.kind == "loss":
+            loss[:, T.LEVELS.index(p.node), p.state] = thetas
+        expected = np.einsum("dt,dta->da", triage, loss)
+        frame = pd.DataFrame(np.clip(joint / total[:, None], 0.0, 1.0), columns=list(self.network.causes), index=pd.Index(thetas, name=p.name))
+        frame[URGENCY] = triage[:, 2:].sum(axis=1)
+        frame[EXPECTED_LOSS] = expected.min(axis=1)
+        frame["advice"] = np.array(T.LEVELS, dtype=object)[expected.argmin(axis=1)]
+        return frame
+
+
+def _one_ways(net: Network, evidence: Mapping[str, str], params: Sequence[Parameter]) -> list[OneWay]:
+    """One-way curves of many parameters from one stacked evaluation (2 networks each)."""
+    moving = [p for p in params if p.kind != "loss"]
+    networks = [with_parameter(net, p, theta) for p in moving for theta in (p.low, p.high)]
+    point = None
+    out = {}
+    if networks:
+        a = stacked_answers(stack_networks(networks), evidence)
+        for k, p in enumerate(moving):
+            rows = slice(2 * k, 2 * k + 2)
+            out[p.name] = OneWay(p, net, a.total[rows], a.joint[rows], a.safe[rows])
+    if any(p.kind == "loss" for p in params):
+        point = stacked_answers(stack_networks([net]), evidence)
+        for p in params:
+            if p.kind == "loss":
+                out[p.name] = OneWay(p, net, np.repeat(point.total, 2), np.repeat(point.joint, 2, axis=0), np.repeat(point.safe, 2, axis=0))
+    return [out[p.name] for p in params]
+
+
+def one_way(net: Network, evidence: Mapping[str, str], parameter: Parameter | str) -> OneWay:
+    """The exact one-way curve of every answer in `parameter` (node-level evidence)."""
+    return _one_ways(net, evidence, [_parameter(net, parameter)])[0]
+
+
+def _inert(net: Network, evidence: Mapping[str, str], target: str) -> Callable[[Parameter], bool]:
+    """Parameters that cannot move `target` under this evidence, by the structure alone.
+
+    A finding that is unobserved, not a twitch region (the premise reads those) and not
+    read by a triage rule sums out to 1; an observed exposure's share cancels from every
+    ratio; a loss moves only `expected_loss`. These get a swing of exactly 0 without an
+    evaluation.
+    """
+    rule_nodes = {node for r in T.triage_of(net).rules for conj in r.conjunctions for node, _ in conj}
+    triage_target = target in (URGENCY, EXPECTED_LOSS)
+
+    def inert(p: Parameter) -> bool:
+        if p.kind == "loss":
+            return target != EXPECTED_LOSS
+        if p.kind == "exposure":
+            return p.node in evidence
+        if p.kind in ("link", "leak"):
+            read = p.node in evidence or p.node in net.regions or (triage_target and p.node in rule_nodes)
+            return not read
+        return False
+
+    return inert
+
+
+def sensitivity(
+    net: Network,
+    evidence: Mapping[str, str],
+    target: str,
+    *,
+    k: int = 10,
+    kinds: Sequence[str] = KINDS,
+) -> pd.DataFrame:
+    """The `k` parameters whose ranges move `target` most (node-level evidence).
+
+    target : a cause, "urgency" or "expected_loss".
+    Returns one row a parameter, largest swing first: `parameter`, `kind`, `value`,
+    `low`, `high` (its range), `at_low`, `at_high` (the target with the parameter at
+    each end, the others at their points), `swing` = |at_high - at_low|, and
+    `advice_low`, `advice_high`. `attrs` holds `target` and `point` (the target's
+    point answer). Each curve is monotone in its parameter (a ratio of linear
+    functions with a positive denominator), so the ends are its extremes.
+    """
+    _check_target(net, target)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k: expected a whole number >= 1, got {k!r}")
+    bad = [x for x in kinds if x not in KINDS]
+    if bad:
+        raise ValueError(f"kinds: {bad[0]!r} is not a kind; allowed: {', '.join(KINDS)}")
+    params = [p for p in parameters(net) if p.kind in kinds]
+    inert = _inert(net, evidence, target)
+    live = [p for p in params if not inert(p)]
+    curves = dict(zip([p.name for p in live], _one_ways(net, evidence, live)))
+    # the point answer: any loss entry's curve at its own value leaves the network as is
+    anchor = next(p for p in parameters(net) if p.kind == "loss")
+    point_row = _one_ways(net, evidence, [anchor])[0].at(anchor.value)
+    point = float(point_row[target].iloc[0])
+    rows = []
+    for p in params:
+        if p.name in curves:
+            ends = curves[p.name].at([p.low, p.high])
+        else:  # no path from the parameter to the target: the answer does not move
+            ends = pd.concat([point_row, point_row])
+        lo, hi = float(ends[target].iloc[0]), float(ends[target].iloc[1])
+        rows.append({
+            "parameter": p.name,
+            "kind": p.kind,
+            "value": p.value,
+            "low": p.low,
+            "high": p.high,
+            "at_low": lo,
+            "at_high": hi,
+            "swing": abs(hi - lo),
+            "advice_low": ends["advice"].iloc[0],
+            "advice_high": ends["advice"].iloc[1],
+        })
+    columns = ["parameter", "kind", "value", "low", "high", "at_low", "at_high", "swing", "advice_low", "advice_high"]
+    table = pd.DataFrame(rows, columns=columns)
+    table = table.sort_values("swing", ascending=False, kind="stable").head(int(k)).reset_index(drop=True)
+    table.attrs["target"] = target
+    table.attrs["point"] = point
+    return table
+
+
+# ----------------------------------------------------------------------------------
+# Display (matplotlib is imported only here)
+# ----------------------------------------------------------------------------------
+
+
+def plot_tornado(table: pd.DataFrame, ax=None):
+    """Tornado plot of a `sensitivity` table: one bar a parameter, from its value at the
+    low end to its value at the high end, around the point answer."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.4 * len(table) + 1.2))
+    rows = table.iloc[::-1]
+    y = np.arange(len(rows))
+    point = table.attrs.get("point")
+    base = point if point is not None else 0.0
+    for yi, (_, r) in zip(y, rows.iterrows()):
+        ax.barh(yi, r["at_low"] - base, left=base, color="tab:blue", alpha=0.8, label="parameter at low end" if yi == y[-1] else None)
+        ax.barh(yi, r["at_high"] - base, left=base, color="tab:orange", alpha=0.8, label="parameter at high end" if yi == y[-1] else None)
+    if point is not None:
+        ax.axvline(point, color="black", lw=1)
+    ax.set_yticks(y, rows["parameter"])
+    ax.set_xlabel(table.attrs.get("target", "target"))
+    ax.set_title(f"One-way sensitivity of {table.attrs.get('target', 'the target')}")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_intervals(result, ax=None, *, top: int = 10):
+    """Bar chart of the top causes' posteriors, with their 5-95% intervals if computed."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.35 * top + 1.2))
+    causes = result.causes.head(top).iloc[::-1]
+    y = np.arange(len(causes))
+    ax.barh(y, causes.to_numpy(), color="tab:blue", alpha=0.8)
+    table = getattr(result, "intervals", None)
+    if table is not None:
+        lo_col, _, hi_col = table.columns
+        lo = table.loc[causes.index, lo_col].to_numpy()
+        hi = table.loc[causes.index, hi_col].to_numpy()
+        err = np.vstack([np.clip(causes.to_numpy() - lo, 0, None), np.clip(hi - causes.to_numpy(), 0, None)])
+        ax.errorbar(causes.to_numpy(), y, xerr=err, fmt="none", ecolor="black", capsize=3, label=f"{lo_col}-{hi_col} over redrawn priors")
+        ax.legend(loc="lower right", fontsize="small")
+    ax.set_yticks(y, causes.index)
+    ax.set_xlabel("P(present | evidence)")
+    ax.set_xlim(0, 1)
+    return ax

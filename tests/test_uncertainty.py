@@ -1,0 +1,196 @@
+"""Intervals over redrawn priors and exact one-way sensitivity (model.uncertainty)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import infer, load_network
+from model import uncertainty as U
+from model.api import analyse
+from model.network import compile_network
+from model.synthetic import _marginal, priors_with_values, redraw_priors, redraw_values
+from model import triage as T
+
+# Exposures observed (SPEC §7.9) keep the exposure grid small and the tests fast.
+CASE = {
+    "location": "eyelid", "duration": "under_1_week", "sleep": "short", "caffeine": "high",
+    "age": 30, "sex": "female", "diet": "balanced", "stress": "high", "weakness": "none",
+}
+SERIOUS = {"location": ["arm", "leg"], "duration": 120, "weakness": "mild", "age": 65, "sex": "male", "diet": "balanced", "cramps": True}
+EXACT = 1e-9
+
+
+@pytest.fixture(scope="module")
+def net():
+    return load_network()
+
+
+def _collapsed(net):
+    return compile_network(U.scale_ranges(net.priors, 0.0))
+
+
+def test_collapsed_ranges_give_the_point_answer(net, rng):
+    point_net = _collapsed(net)
+    r = infer(CASE, network=point_net, intervals=20, rng=rng)
+    for col in r.intervals.columns:
+        np.testing.assert_allclose(r.intervals.loc[r.causes.index, col], r.causes, atol=EXACT, rtol=0)
+        assert abs(r.intervals.loc["urgency", col] - r.urgency) < EXACT
+    assert list(r.intervals.columns) == ["5%", "50%", "95%"]
+    assert list(r.intervals.index) == list(r.causes.index) + ["urgency"]
+
+
+def test_point_answer_unchanged_by_intervals(net, rng):
+    plain = infer(CASE, network=net)
+    r = infer(CASE, network=net, intervals=10, rng=rng)
+    pd.testing.assert_series_equal(r.causes, plain.causes)
+    assert r.urgency == plain.urgency and r.advice == plain.advice
+
+
+@pytest.mark.parametrize("case", [CASE, SERIOUS])
+def test_wide_band_holds_the_point_answer(net, case):
+    wide = compile_network(U.scale_ranges(net.priors, 2.0))
+    r = infer(case, network=wide, intervals=200, rng=np.random.default_rng(5))
+    band = r.intervals
+    for name, p in list(r.causes.head(5).items()) + [("urgency", r.urgency)]:
+        assert band.loc[name, "5%"] <= p <= band.loc[name, "95%"], name
+        assert band.loc[name, "95%"] - band.loc[name, "5%"] > 0, name
+
+
+@pytest.mark.parametrize("case", [CASE, SERIOUS, {"location": "trunk", "age": 50, "sex": "male", "diet": "poor"}])
+def test_each_draw_is_the_engine_answer_on_that_drawn_network(net, case):
+    evidence = net.encode(case)
+    stack, values = U.draw_stack(net, 12, np.random.default_rng(11))
+    draws = U.stacked_answers(stack, evidence)
+    for i in (0, 5, 11):
+        drawn = compile_network(priors_with_values(net.priors, values, i))
+        for c in net.causes:  # the stack's compilation is compile_network's
+            np.testing.assert_allclose(stack.cause_table[c][i], drawn.cause_table[c], rtol=1e-12, atol=0)
+        r = infer(case, network=drawn)
+        np.testing.assert_allclose(draws.causes[i], r.causes[list(net.causes)], atol=EXACT, rtol=0)
+        np.testing.assert_allclose(draws.triage[i], r.triage, atol=EXACT, rtol=0)
+        assert abs(draws.urgency[i] - r.urgency) < EXACT
+
+
+def test_intervals_are_the_quantiles_of_the_draws(net):
+    r = infer(CASE, network=net, intervals=50, rng=np.random.default_rng(3))
+    draws = U.interval_draws(net, r.evidence, 50, np.random.default_rng(3))
+    for q, col in zip(U.INTERVAL_QUANTILES, r.intervals.columns):
+        np.testing.assert_allclose(r.intervals[col], draws.quantile(q)[r.intervals.index], atol=0, rtol=0)
+
+
+def test_sized_draw_and_redraw_priors_share_one_matching(net):
+    """redraw_priors is redraw_values with one draw: the same numbers from the same stream."""
+    one = redraw_priors(net.priors, np.random.default_rng(2))
+    values = redraw_values(net.priors, np.random.default_rng(2))
+    again = priors_with_values(net.priors, values)
+    assert one.causes["als_mnd"].prior == again.causes["als_mnd"].prior
+    assert one.findings["weakness"].links["als_mnd"] == again.findings["weakness"].links["als_mnd"]
+
+
+def test_interval_inputs_are_checked(net, rng):
+    with pytest.raises(ValueError, match=r"^rng: expected a numpy.random.Generator \(for example numpy.random.default_rng\(0\)\), got None$"):
+        infer(CASE, network=net, intervals=10)
+    with pytest.raises(ValueError, match=r"^n: expected a whole number of draws >= 1, got 0$"):
+        infer(CASE, network=net, intervals=0, rng=rng)
+    with pytest.raises(ValueError, match=r"^intervals: only for a single case"):
+        infer([CASE], network=net, intervals=10, rng=rng)
+    with pytest.raises(ValueError, match=r"^factor: expected a finite number >= 0, got -1$"):
+        U.scale_ranges(net.priors, -1)
+
+
+def _pick(net):
+    """One parameter of each kind and shape."""
+    by = {p.name: p for p in U.parameters(net)}
+    names = [
+        "prior:stress_anxiety", "prior:als_mnd",
+        "link:cramps|benign_fasciculation_syndrome",  # binary noisy-OR link
+        "link:twitch_eyelid|stress_anxiety",  # a site link (site x twitch)
+        "link:weakness|als_mnd=marked", "link:duration|stress_anxiety=over_3_months",  # noisy-MAX rows
+        "leak:numbness", "leak:weakness=mild",
+        "exposure:alcohol_intake=heavy", "exposure:caffeine=moderate",
+    ]
+    missing = [n for n in names if n not in by]
+    assert not missing, missing
+    return [by[n] for n in names]
+
+
+@pytest.mark.parametrize("case", [CASE, SERIOUS])
+def test_one_way_curve_is_exact(net, case):
+    evidence = net.encode(case)
+    for p in _pick(net):
+        curve = U.one_way(net, evidence, p)
+        thetas = np.linspace(p.low, p.high, 5)[[0, 1, 3, 4]].tolist() + [p.value]
+        got = curve.at(thetas)
+        for theta, (_, row) in zip(thetas, got.iterrows()):
+            direct = analyse(with_net := U.with_parameter(net, p, theta), evidence)
+            np.testing.assert_allclose(row[list(net.causes)].to_numpy(float), direct.causes, atol=EXACT, rtol=0, err_msg=p.name)
+            assert abs(row["urgency"] - direct.triage[2:].sum()) < EXACT, p.name
+            assert row["advice"] == T.LEVELS[int(np.argmin(T.expected_loss(with_net, direct.triage)))]
+
+
+def test_with_parameter_sets_the_parameter(net):
+    base_table = net.cause_table["stress_anxiety"].copy()
+    for p in _pick(net):
+        theta = 0.5 * (p.low + p.high)
+        moved = U.with_parameter(net, p, theta)
+        if p.kind == "prior":
+            assert _marginal(moved, p.cause) == pytest.approx(theta, rel=1e-12)
+        elif p.kind == "link":
+            row = moved.link[p.node][net.causes.index(p.cause)]
+            assert row[p.state] == theta and row.sum() == pytest.approx(1.0, abs=1e-12)
+        elif p.kind == "leak":
+            assert moved.leak[p.node][p.state] == theta
+        else:
+            assert moved.exposure_prob[p.node][p.state] == theta
+    np.testing.assert_array_equal(net.cause_table["stress_anxiety"], base_table)  # not mutated
+    assert U.with_parameter(net, "prior:stress_anxiety", _marginal(net, "stress_anxiety"))._cache is not net._cache
+
+
+def test_loss_entries_move_only_the_expected_loss(net):
+    evidence = net.encode(SERIOUS)
+    a = analyse(net, evidence)
+    p = next(x for x in U.parameters(net) if x.name == "loss:soon->routine")
+    got = U.one_way(net, evidence, p).at([p.low, p.high])
+    for theta, (_, row) in zip([p.low, p.high], got.iterrows()):
+        loss = T.triage_of(net).loss.copy()
+        loss[T.LEVELS.index("soon"), T.LEVELS.index("routine")] = theta
+        assert row["expected_loss"] == pytest.approx((a.triage @ loss).min(), abs=EXACT)
+        assert row["urgency"] == pytest.approx(a.triage[2:].sum(), abs=EXACT)
+
+
+def test_sensitivity_table(net):
+    r = infer(CASE, network=net)
+    table = r.sensitivity("urgency", k=5)
+    assert list(table.columns) == ["parameter", "kind", "value", "low", "high", "at_low", "at_high", "swing", "advice_low", "advice_high"]
+    assert len(table) == 5 and table["swing"].is_monotonic_decreasing
+    assert table.attrs["target"] == "urgency" and table.attrs["point"] == pytest.approx(r.urgency, abs=EXACT)
+    assert (table["low"] <= table["value"]).all() and (table["value"] <= table["high"]).all()
+    top = table.iloc[0]
+    direct_low = analyse(U.with_parameter(net, top["parameter"], top["low"]), r.evidence).triage[2:].sum()
+    assert top["at_low"] == pytest.approx(direct_low, abs=EXACT)
+    loss_table = U.sensitivity(net, r.evidence, "expected_loss", k=3, kinds=("loss",))
+    assert set(loss_table["kind"]) == {"loss"} and loss_table["swing"].iloc[0] > 0
+    assert loss_table["parameter"].iloc[0].endswith("->" + r.advice)  # only the advised column moves it
+
+
+def test_sensitivity_errors(net):
+    r = infer(CASE, network=net)
+    with pytest.raises(ValueError, match=r"^target: 'urgncy' is not a cause, 'urgency' or 'expected_loss'; did you mean 'urgency'\?; allowed: stress_anxiety, "):
+        r.sensitivity("urgncy")
+    with pytest.raises(ValueError, match=r"^k: expected a whole number >= 1, got 0$"):
+        r.sensitivity("urgency", k=0)
+    with pytest.raises(ValueError, match=r"^parameter: 'prior:stres_anxiety' is not a parameter with a range; did you mean 'prior:stress_anxiety'\?$"):
+        U.one_way(net, r.evidence, "prior:stres_anxiety")
+
+
+def test_plots(net, tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    r = infer(CASE, network=net, intervals=20, rng=np.random.default_rng(0))
+    ax = r.plot()
+    assert len(ax.get_yticklabels()) == 10
+    ax = U.plot_tornado(r.sensitivity("eyelid_myokymia", k=4))
+    assert [t.get_text() for t in ax.get_yticklabels()][-1] == r.sensitivity("eyelid_myokymia", k=1)["parameter"][0]
+    plt.close("all")
