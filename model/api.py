@@ -313,4 +313,6 @@ def infer(
     from .uncertainty import intervals as interval_table
 
     table = interval_table(net, result.evidence, intervals, rng, recalibration=recalibration)
-    return dataclasses.replace(result, intervals=table.loc[list(result.causes.index) + ["urgency"]])
+    ordered = table.loc[list(result.causes.index) + ["urgency"]]
+    ordered.attrs = dict(table.attrs)  # the number of draws
+    return dataclasses.replace(result, intervals=ordered)

@@ -65,17 +65,23 @@ def _result_dict(r, reasons) -> dict:
         "advice_reason": r.advice_reason,
         "reasons": reasons.to_dict(orient="records"),
         "note": STROKE_WARNING,
+        **({"intervals": r.intervals.to_dict(orient="index")} if r.intervals is not None else {}),
     }
 
 
 def _print_result(r, reasons, out: TextIO, top: int = 10) -> None:
     width = max(len(c) for c in r.causes.index[:top])
     print("Causes, P(present | evidence):", file=out)
+    band = r.intervals
     for c, p in r.causes.head(top).items():
         bar = "#" * int(round(40 * p))
-        print(f"  {c:<{width}}  {p:8.2%}  {bar}", file=out)
+        span = f"  [{band.loc[c].iloc[0]:6.2%} - {band.loc[c].iloc[-1]:6.2%}]" if band is not None else ""
+        print(f"  {c:<{width}}  {p:8.2%}{span}  {bar}", file=out)
+    if band is not None:
+        print(f"  [{band.columns[0]} - {band.columns[-1]}] over {band.attrs.get('draws', '?')} networks redrawn from the ranges in priors/", file=out)
     print("Triage:", "  ".join(f"{k} {p:.1%}" for k, p in r.triage.items()), file=out)
-    print(f"Urgency, P(soon or emergency): {r.urgency:.2%}", file=out)
+    urgency_band = f" [{band.loc['urgency'].iloc[0]:.2%} - {band.loc['urgency'].iloc[-1]:.2%}]" if band is not None else ""
+    print(f"Urgency, P(soon or emergency): {r.urgency:.2%}{urgency_band}", file=out)
     print(f"Advice: {r.advice} ({r.advice_reason})", file=out)
     if len(reasons):
         print("Top reasons:", file=out)
@@ -96,7 +102,12 @@ def cmd_infer(args, out: TextIO) -> int:
     from .network import load_network
 
     net = load_network(args.priors)
-    r = infer(evidence_from_args(args), network=net)
+    if args.intervals is not None:
+        import numpy as np
+
+        r = infer(evidence_from_args(args), network=net, intervals=args.intervals, rng=np.random.default_rng(args.seed))
+    else:
+        r = infer(evidence_from_args(args), network=net)
     reasons = _reasons(r)
     if args.json:
         json.dump(_result_dict(r, reasons.rename(columns={"with_": "with"})), out, indent=2)
@@ -165,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("infer", help="rank the causes for one case")
     _add_evidence_options(p)
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--intervals", type=int, metavar="N", help="also the 5-95%% interval of each answer over N networks redrawn from the priors' ranges")
+    p.add_argument("--seed", type=int, default=0, help="seed of the --intervals draws (default: 0)")
     p.add_argument("--priors", help="another priors folder")
     p = sub.add_parser("ask", help="ask the next best question, one at a time (answers on standard input)")
     _add_evidence_options(p)

@@ -63,5 +63,53 @@ def with_pd_options(fn):
         return fn()
 
 
+def _add_sweep(sub) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="the validation repeated over a grid of worlds, missing shares, case counts, seeds and parameter draws",
+        description="Run `twitchdx validate`'s validation on every cell of a grid, one Dask task a cell "
+        "(a local cluster by default), and write sweep.parquet, summary.md and figures. "
+        "Cells are seeded by their own values: the table does not depend on the workers.",
+    )
+    p.add_argument("--world", nargs="+", default=["model"], help="worlds (default: model)")
+    p.add_argument("--missing", nargs="+", type=float, default=None, help="shares of answers left empty (default: validation.toml)")
+    p.add_argument("--cases", nargs="+", type=int, default=None, help="case counts (default: validation.toml)")
+    p.add_argument("--seed", nargs="+", type=int, default=None, help="seeds of the case sets (default: validation.toml)")
+    p.add_argument("--draws", nargs="+", type=int, default=[0], help="parameter draws: 0 the priors' point, d >= 1 redrawn from the ranges with seed d (default: 0)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="workers of the local Dask cluster (default: the CPU count)")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    where.add_argument("--serial", action="store_true", help="no Dask: one cell after another in this process")
+    p.add_argument("--retries", type=int, default=None, help="times a failed cell is run again (default: 1)")
+    p.add_argument("--out", default="sweep-report", help="report folder (default: sweep-report)")
+    p.add_argument("--priors", help="another priors folder")
+    p.set_defaults(run=cmd_sweep)
+
+
+def cmd_sweep(args, out: TextIO) -> int:
+    from . import sweep as S
+    from .network import load_network
+    from .report import load_settings
+
+    settings = load_settings(load_network(args.priors))
+    grid = {
+        "world": list(dict.fromkeys(args.world)),
+        "missing": args.missing or [settings.missing],
+        "n": args.cases or [settings.cases],
+        "seed": args.seed or [settings.seed],
+        "draw": args.draws,
+    }
+    fixed = {"priors": args.priors} if args.priors else None
+    retries = S.DEFAULT_RETRIES if args.retries is None else args.retries
+    result = S.run_sweep(grid, fixed=fixed, workers=args.workers, scheduler=args.scheduler, serial=args.serial, retries=retries, progress=True)
+    path = S.write_sweep_report(args.out, result)
+    print(f"{result!r}; {result.cells_per_minute:.1f} cells a minute", file=out)
+    if len(result.failures):
+        print(f"failed cells:\n{result.failures.to_string()}", file=out)
+    print(f"wrote {path} and {path.parent / 'sweep.parquet'}", file=out)
+    return 0 if not len(result.failures) else 1
+
+
 def add_commands(sub) -> None:
     _add_validate(sub)
+    _add_sweep(sub)

@@ -571,6 +571,7 @@ def quantile_table(draws: pd.DataFrame) -> pd.DataFrame:
     """The INTERVAL_QUANTILES points of each column of `draws` (one row a column)."""
     q = draws.quantile(list(INTERVAL_QUANTILES)).T
     q.columns = [f"{x:.0%}" for x in INTERVAL_QUANTILES]
+    q.attrs["draws"] = len(draws)
     return q
 
 

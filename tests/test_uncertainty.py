@@ -194,3 +194,19 @@ def test_plots(net, tmp_path):
     ax = U.plot_tornado(r.sensitivity("eyelid_myokymia", k=4))
     assert [t.get_text() for t in ax.get_yticklabels()][-1] == r.sensitivity("eyelid_myokymia", k=1)["parameter"][0]
     plt.close("all")
+
+
+def test_cli_intervals():
+    import io
+    import json
+
+    from model.cli import main
+
+    out = io.StringIO()
+    assert main(["infer", "--location", "eyelid", "--age", "30", "--sex", "female", "--diet", "balanced", "--intervals", "20", "--seed", "3", "--json"], stdout=out) == 0
+    doc = json.loads(out.getvalue())
+    band = doc["intervals"]["urgency"]
+    assert band["5%"] <= band["50%"] <= band["95%"]
+    out = io.StringIO()
+    assert main(["infer", "--location", "eyelid", "--age", "30", "--sex", "female", "--diet", "balanced", "--intervals", "20"], stdout=out) == 0
+    assert "[5% - 95%] over 20 networks redrawn from the ranges in priors/" in out.getvalue()

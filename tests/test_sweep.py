@@ -1,0 +1,140 @@
+"""The sweep machinery (model.sweep): seeded cells, Dask equals serial, failures reported."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import sweep as S
+
+GRID = {"world": ["a", "b"], "missing": [0.0, 0.5], "seed": [1, 2, 3]}
+
+
+def toy_cell(*, world: str, missing: float, seed: int, scale: float = 1.0) -> dict:
+    """A small deterministic cell: every number from the cell's own values."""
+    rng = np.random.default_rng([seed, len(world), int(missing * 100)])
+    x = rng.normal(size=200)
+    return {"mean": float(x.mean()) * scale, "share": float((x > missing).mean()), "label": f"{world}-{seed}"}
+
+
+def failing_cell(*, world: str, missing: float, seed: int) -> dict:
+    if world == "b" and seed == 2:
+        raise RuntimeError(f"cell {world}/{missing}/{seed} broke")
+    return toy_cell(world=world, missing=missing, seed=seed)
+
+
+@pytest.fixture(scope="module")
+def serial():
+    return S.run_sweep(GRID, cell=toy_cell, serial=True)
+
+
+def _client(n):
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=False, dashboard_address=":0")
+    return cluster, Client(cluster)
+
+
+@pytest.fixture(scope="module")
+def two_workers():
+    pytest.importorskip("distributed")
+    cluster, client = _client(2)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_cells_and_table(serial):
+    t = serial.table
+    assert len(t) == 12 and t.index.name == "cell"
+    assert list(t.columns) == ["world", "missing", "seed", "status", "error", "mean", "share", "label"]
+    assert t.iloc[0][["world", "missing", "seed"]].tolist() == ["a", 0.0, 1]  # first axis slowest
+    assert t.iloc[-1][["world", "missing", "seed"]].tolist() == ["b", 0.5, 3]
+    assert (t["status"] == "ok").all() and t["error"].isna().all()
+    assert t.loc[4, "mean"] == toy_cell(world="a", missing=0.5, seed=2)["mean"]
+    assert len(serial.seconds) == 12 and serial.cells_per_minute > 0
+
+
+def test_two_workers_equal_serial_and_one_worker(serial, two_workers):
+    on_two = S.run_sweep(GRID, cell=toy_cell, client=two_workers)
+    pd.testing.assert_frame_equal(on_two.table, serial.table)
+    cluster, one = _client(1)
+    try:
+        on_one = S.run_sweep(GRID, cell=toy_cell, client=one)
+    finally:
+        one.close()
+        cluster.close()
+    pd.testing.assert_frame_equal(on_one.table, serial.table)
+
+
+def test_fixed_arguments_reach_every_cell(two_workers):
+    doubled = S.run_sweep(GRID, cell=toy_cell, client=two_workers, fixed={"scale": 2.0})
+    plain = S.run_sweep(GRID, cell=toy_cell, serial=True)
+    np.testing.assert_array_equal(doubled.table["mean"], 2.0 * plain.table["mean"])
+
+
+@pytest.mark.parametrize("mode", ["serial", "dask"])
+def test_a_failing_cell_is_reported_and_the_others_complete(mode, two_workers, serial):
+    kw = {"serial": True} if mode == "serial" else {"client": two_workers}
+    out = S.run_sweep(GRID, cell=failing_cell, retries=1, **kw)
+    failed = out.failures
+    assert len(failed) == 2
+    assert failed[["world", "seed"]].drop_duplicates().values.tolist() == [["b", 2]]
+    assert failed["error"].tolist() == [f"RuntimeError: cell b/{m}/2 broke" for m in (0.0, 0.5)]
+    ok = out.table["status"] == "ok"
+    assert ok.sum() == 10
+    pd.testing.assert_frame_equal(out.table.loc[ok, serial.metrics], serial.table.loc[ok, serial.metrics])
+    assert "2 failed" in repr(out)
+
+
+def test_report_files(serial, tmp_path):
+    pytest.importorskip("pyarrow")
+    path = S.write_sweep_report(tmp_path, serial)
+    back = pd.read_parquet(tmp_path / "sweep.parquet")
+    pd.testing.assert_frame_equal(back, serial.table)
+    text = path.read_text()
+    assert "12 cells on serial" in text and "## Failed cells\n\nNone." in text
+    assert (tmp_path / "by_missing.png").is_file()
+
+
+def test_grid_errors():
+    with pytest.raises(ValueError, match=r"^grid: unknown axis 'worlds'; allowed: world, missing, n, seed, draw$"):
+        S.run_sweep({"worlds": ["model"]}, serial=True)
+    with pytest.raises(ValueError, match=r"^grid\['world'\]: 'moon' is not a world; allowed: model, redrawn, misreport, correlated$"):
+        S.run_sweep({"world": ["moon"], "missing": [0.3], "n": [10], "seed": [0]}, serial=True)
+    with pytest.raises(ValueError, match=r"^grid\['missing'\]: 1.5 is outside \[0, 1\]$"):
+        S.run_sweep({"world": ["model"], "missing": [1.5], "n": [10], "seed": [0]}, serial=True)
+    with pytest.raises(ValueError, match=r"^grid\['n'\]: 0 is not a whole number >= 1$"):
+        S.run_sweep({"world": ["model"], "missing": [0.3], "n": [0], "seed": [0]}, serial=True)
+    with pytest.raises(ValueError, match=r"^grid\['seed'\]: a value appears twice in \[1, 1\]$"):
+        S.run_sweep({"seed": [1, 1]}, cell=toy_cell, serial=True)
+    with pytest.raises(ValueError, match=r"^give one of scheduler, client, serial; got scheduler, serial$"):
+        S.run_sweep(GRID, cell=toy_cell, serial=True, scheduler="tcp://127.0.0.1:1")
+    with pytest.raises(ValueError, match=r"^fixed: 'seed' is also an axis of the grid$"):
+        S.run_sweep(GRID, cell=toy_cell, serial=True, fixed={"seed": 1})
+
+
+def test_real_validation_cells():
+    """The default cell: model.report.validate on a tiny grid, same numbers twice."""
+    grid = {"world": ["model", "misreport"], "missing": [0.3], "n": [200], "seed": [4], "draw": [0, 1]}
+    a = S.run_sweep(grid, serial=True)
+    assert (a.table["status"] == "ok").all(), a.failures
+    assert {"top1", "top3", "urgency_ece", "under_triage"} <= set(a.table.columns)
+    assert not set(S.TIMING_KEYS) & set(a.table.columns)
+    b = S.run_sweep({k: v[::-1] if k == "world" else v for k, v in grid.items()}, serial=True)
+    merged = a.table.merge(b.table, on=list(grid), suffixes=("", "_b"))
+    np.testing.assert_array_equal(merged["top1"], merged["top1_b"])
+    assert a.table.loc[0, "top1"] != a.table.loc[1, "top1"]  # draw 1 is another network
+
+
+def test_cli_sweep(tmp_path):
+    import io
+
+    from model.cli import main
+
+    out = io.StringIO()
+    code = main(["sweep", "--world", "model", "--missing", "0.2", "0.4", "--cases", "150", "--seed", "1", "--serial", "--out", str(tmp_path)], stdout=out)
+    assert code == 0, out.getvalue()
+    table = pd.read_parquet(tmp_path / "sweep.parquet")
+    assert table[["world", "missing", "n", "seed", "draw"]].values.tolist() == [["model", 0.2, 150, 1, 0], ["model", 0.4, 150, 1, 0]]
+    assert "Sweep(2 cells, 0 failed" in out.getvalue()
+    assert (tmp_path / "summary.md").is_file() and (tmp_path / "by_missing.png").is_file()
