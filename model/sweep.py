@@ -350,9 +350,12 @@ def write_sweep_report(folder: str | Path, sweep: Sweep) -> Path:
     summary = sweep.summary() if "seed" in sweep.axes else None
     lines += ["", "## Metrics" + (" (mean and sd over the seeds)" if summary is not None else ""), ""]
     shown = summary if summary is not None else sweep.table.set_index(list(sweep.axes))[sweep.metrics]
-    if isinstance(shown.columns, pd.MultiIndex):
-        shown = shown.copy()
-        shown.columns = [f"{m} {s}" for m, s in shown.columns]
+    if isinstance(shown.columns, pd.MultiIndex):  # one column a metric: "mean ± sd"
+        metrics = list(dict.fromkeys(m for m, _ in shown.columns))
+        shown = pd.DataFrame(
+            {m: [f"{a:.4g} ± {b:.2g}" for a, b in zip(shown[(m, "mean")], shown[(m, "std")])] for m in metrics},
+            index=shown.index,
+        )
     lines.append(_markdown(shown.reset_index() if shown.index.nlevels > 1 or shown.index.name else shown))
     if figures:
         lines += ["", "## Figures", ""] + [f"![{p.stem}]({p.name})" for p in figures]
