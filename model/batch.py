@@ -52,35 +52,41 @@ class BatchResult:
         return f"BatchResult({len(self.causes)} cases, {len(self.errors)} errors)"
 
 
-def _frame(evidence) -> pd.DataFrame:
+def _frame(evidence) -> tuple[pd.DataFrame, list | None, dict[int, str]]:
+    """The batch as a DataFrame, the original rows (a list input), and the rows that are
+    not dicts (position -> message: they are bad rows, not a failed batch)."""
     if isinstance(evidence, pd.DataFrame):
-        return evidence
+        return evidence, None, {}
     rows = list(evidence)
+    bad = {}
     for i, row in enumerate(rows):
         if not isinstance(row, Mapping):
-            raise ValueError(f"row {i}: expected a dict of evidence, got {type(row).__name__}")
-    frame = pd.DataFrame.from_records(rows, columns=list(dict.fromkeys(k for row in rows for k in row)))
+            bad[i] = f"expected a dict of evidence, got {type(row).__name__}"
+    clean = [row if i not in bad else {} for i, row in enumerate(rows)]
+    frame = pd.DataFrame.from_records(clean, columns=list(dict.fromkeys(k for row in clean for k in row)))
     frame.index = pd.RangeIndex(len(rows))
-    return frame
+    return frame, clean, bad
 
 
 def _hashable(value: Any):
-    if isinstance(value, (list, set, frozenset)):
-        return ("__seq__", type(value).__name__, tuple(value) if isinstance(value, list) else tuple(sorted(map(repr, value))))
+    """A dict key for a cell value: equal values share a key; a value that cannot be
+    hashed gets a key of its own (it is encoded on its own)."""
+    key = ("__seq__", type(value).__name__, tuple(value)) if isinstance(value, list) else value
     try:
-        hash(value)
+        hash(key)
     except TypeError:
         return ("__id__", id(value))
-    return value
+    return key
 
 
-def encode_frame(net, frame: pd.DataFrame) -> tuple[np.ndarray, dict[int, str]]:
+def encode_frame(net, frame: pd.DataFrame, records: list | None = None) -> tuple[np.ndarray, dict[int, str]]:
     """Node states of every row: (rows, exposures + findings) int8, -1 unknown, and the
     bad rows (position -> the message `encode` gives for that row).
 
     Each distinct value of a column is encoded once; rows that set one node from two
     columns, or whose values fail, go through `encode` whole, so every row gets
-    exactly the states and the message a single `encode(row, batch=True)` gives.
+    exactly the states and the message a single `encode(row, batch=True)` gives
+    (`records`: the original rows, when the frame was built from a list of dicts).
     """
     order = {node: j for j, node in enumerate(net.exposures + net.findings)}
     n_rows = len(frame)
@@ -114,8 +120,12 @@ def encode_frame(net, frame: pd.DataFrame) -> tuple[np.ndarray, dict[int, str]]:
     regions = [order[r] for r in net.regions]
     slow |= (states[:, regions] == 0).all(axis=1)
     bad: dict[int, str] = {}
-    records = frame.iloc[np.flatnonzero(slow)].to_dict(orient="records") if slow.any() else []
-    for i, row in zip(np.flatnonzero(slow), records):
+    if records is not None:
+        slow_rows = [records[i] for i in np.flatnonzero(slow)]
+    else:  # a DataFrame's empty cells are unknown: leave them out of the row
+        slow_rows = frame.iloc[np.flatnonzero(slow)].to_dict(orient="records") if slow.any() else []
+        slow_rows = [{k: v for k, v in row.items() if not is_missing(v)} for row in slow_rows]
+    for i, row in zip(np.flatnonzero(slow), slow_rows):
         states[i] = -1
         try:
             for node, s in encode(row, batch=True).items():
@@ -233,9 +243,10 @@ def infer_batch(evidence: Sequence[Mapping[str, Any]] | pd.DataFrame, *, network
     if errors not in ("raise", "collect"):
         raise ValueError(f"errors: {errors!r} is not one of raise, collect")
     net = network
-    frame = _frame(evidence)
+    frame, records, not_dicts = _frame(evidence)
     labels = list(frame.index)
-    states, bad = encode_frame(net, frame)
+    states, bad = encode_frame(net, frame, records)
+    bad.update(not_dicts)
     good = np.array([i for i in range(len(frame)) if i not in bad], dtype=np.int64)
     totals, causes, levels = analyse_many(net, states[good])
     nodes = net.exposures + net.findings

@@ -210,8 +210,8 @@ def test_infer_single_gives_a_result_or_a_value_error(ev):
 @settings(FUZZ, max_examples=EXAMPLES["infer_batch"])
 @given(st.lists(st.one_of(st.dictionaries(st.sampled_from(USER_KEYS + NODE_KEYS), value, max_size=3), near_evidence()), min_size=1, max_size=4))
 def test_infer_batch_returns_good_rows_and_names_the_bad_ones(rows):
-    # a list holding a list is test_a_list_inside_a_list_in_a_batch_is_a_row_error (xfail)
-    assume(not any(isinstance(v, list) and any(isinstance(x, (list, dict)) for x in v) for row in rows for v in row.values()))
+    # a list holding a list: test_a_list_inside_a_list_in_a_batch_is_a_row_error
+
     batch = infer(rows, errors="collect")
     assert isinstance(batch, BatchResult)
     bad = list(batch.errors["row"])
@@ -318,7 +318,7 @@ def test_huge_numbers_are_value_errors_not_overflow():
         encode({"numbness": 10**400})
 
 
-@pytest.mark.xfail(strict=True, reason="model/batch.py encode_frame: _hashable([[]]) is a tuple holding a list, so memo.get raises TypeError (batch.py line 94); the single path gives a ValueError")
+
 def test_a_list_inside_a_list_in_a_batch_is_a_row_error():
     with pytest.raises(ValueError, match=r"^location: \[\] in \[\[\]\] is not a name$"):
         infer({"location": [[]]})
@@ -327,7 +327,7 @@ def test_a_list_inside_a_list_in_a_batch_is_a_row_error():
     assert list(batch.causes.index) == [1]
 
 
-@pytest.mark.xfail(strict=True, reason="model/batch.py encode_frame: a list of dicts becomes a DataFrame, so a row that fails for its own reason is re-encoded with the other rows' keys as NaN, and an unknown key of another row is reported for it")
+
 def test_a_bad_row_is_reported_with_its_own_key():
     """A row's error names what is wrong with that row, not a key only another row has
     (found by the batch fuzz: rows=[{'locat\u0456on': None}, {'location': False}])."""
@@ -338,3 +338,11 @@ def test_a_bad_row_is_reported_with_its_own_key():
     assert errors[0].startswith("'locat\u0456on' is not an evidence key; did you mean 'location'?")
     assert errors[1] == "location: False is not a list of names or a ';'-separated string"
     assert errors[2] == "twitch_arm: sets twitch_arm=absent, but location sets twitch_arm=present"
+
+
+def test_a_row_that_is_not_a_dict_is_a_row_error():
+    batch = infer([{"location": "arm"}, 3], errors="collect")
+    assert list(batch.causes.index) == [0]
+    assert batch.errors.to_dict(orient="records") == [{"row": 1, "error": "expected a dict of evidence, got int"}]
+    with pytest.raises(ValueError, match="row 1: expected a dict of evidence, got int"):
+        infer([{"location": "arm"}, 3])
