@@ -41,6 +41,10 @@ FILE = "validation.toml"
 WORLDS = ("model", "redrawn", "misreport", "correlated")
 # Rows a worker answers at a time (the progress bar moves once a chunk).
 CHUNK_ROWS = 1000
+# Limits the checks of validation.toml apply (not model numbers): the Gaussian copula
+# needs |correlation| < 1, and the recalibration split must leave cases on both sides.
+CORRELATION_LIMIT = 0.999
+RECALIBRATION_SHARE_RANGE = (0.05, 0.95)
 
 
 @dataclass(frozen=True)
@@ -98,9 +102,9 @@ def load_settings(network: Network | None = None) -> Settings:
         missing=get("default", "missing", float, 0.0, 1.0),
         workers=get("default", "workers", int, 1, 1024),
         misreport_rate=get("worlds.misreport", "rate", float, 0.0, 1.0),
-        correlation=get("worlds.correlated", "correlation", float, -0.999, 0.999),
+        correlation=get("worlds.correlated", "correlation", float, -CORRELATION_LIMIT, CORRELATION_LIMIT),
         min_prevalence=get("report", "min_prevalence", float, 0.0, 1.0),
-        recalibration_share=get("report", "recalibration_share", float, 0.05, 0.95),
+        recalibration_share=get("report", "recalibration_share", float, *RECALIBRATION_SHARE_RANGE),
     )
 
 
