@@ -19,6 +19,8 @@ from .batch import BatchResult
 # Log-odds of a probability are taken on [LOGIT_FLOOR, 1 - LOGIT_FLOOR], so that a
 # cause ruled out (probability 0) shows as a large finite change, not an infinity.
 LOGIT_FLOOR = 1e-12
+# `model.batched.evaluate_many`'s path codes, as `Analysis.method` names them
+PATHS = ("quickscore", "coverage", "impossible", "hybrid")
 
 
 @dataclass(frozen=True)
@@ -43,18 +45,16 @@ def _impossible(net: Network, evidence: Mapping[str, str]) -> ValueError:
 
 
 def analyse(net: Network, evidence: Mapping[str, str], *, triage: bool = True) -> Analysis:
-    """Exact cause posteriors and triage distribution for node-level evidence."""
-    query = query_from_evidence(net, evidence)
-    answer = evaluate(net, query)
-    if not answer.total > 0.0:
+    """Exact cause posteriors and triage distribution for node-level evidence.
+
+    The case's own query and its triage boxes go to the vectorised engine in one call
+    (`model.batch.analyse_many` on one row), the same path a batch takes."""
+    from .batch import analyse_many, node_states
+
+    totals, causes, levels, paths = analyse_many(net, node_states(net, [evidence]), triage=triage)
+    if not totals[0] > 0.0:
         raise _impossible(net, evidence)
-    causes = np.clip(answer.joint / answer.total, 0.0, 1.0)
-    if triage:
-        observed = {node: net.states[node].index(s) for node, s in evidence.items()}
-        levels = T.distribution(T.level_at_least(net, query, observed, answer.total))
-    else:
-        levels = np.full(len(T.LEVELS), np.nan)
-    return Analysis(answer.total, causes, levels, answer.method)
+    return Analysis(float(totals[0]), causes[0], levels[0], PATHS[int(paths[0])])
 
 
 def _advise(net: Network, probs: np.ndarray) -> int:
@@ -185,27 +185,33 @@ def questions(net: Network, evidence: Mapping[str, str]) -> list[str]:
 
 
 def next_questions(net: Network, evidence: Evidence, now: Analysis, *, k: int = 5) -> pd.DataFrame:
+    from .batch import analyse_many, node_states
+
     tri = T.triage_of(net)
     loss_now = T.expected_loss(net, now.triage)
     advice_now = int(np.argmin(loss_now))
     h_now = _entropy(now.causes)
+    # every answer to every question, answered in one call of the vectorised engine
+    trials = [(node, state) for node in questions(net, evidence) for state in net.states[node]]
+    totals, causes, levels, _ = analyse_many(net, node_states(net, [{**evidence, n: s} for n, s in trials]))
+    answered = {}
+    for (node, state), total, post, probs in zip(trials, totals, causes, levels):
+        answered.setdefault(node, []).append((state, total / now.total, post, probs))
     rows = []
-    for node in questions(net, evidence):
-        after_loss, after_h, answers, changes = 0.0, 0.0, {}, []
-        for state in net.states[node]:
-            trial = {**evidence, node: state}
-            total = evaluate(net, query_from_evidence(net, trial)).total
-            p = total / now.total
-            answers[state] = p
+    for node, answers in answered.items():
+        after_loss, after_h, changes = 0.0, 0.0, []
+        for state, p, post, probs in answers:
             if p <= 0.0:
                 continue
-            a = analyse(net, trial)
-            loss = T.expected_loss(net, a.triage)
+            loss = T.expected_loss(net, probs)
             after_loss += p * loss.min()
-            after_h += p * _entropy(a.causes)
+            after_h += p * _entropy(post)
             if int(np.argmin(loss)) != advice_now:
                 changes.append(f"{state} -> {T.LEVELS[int(np.argmin(loss))]}")
-        value = float(loss_now.min()) - after_loss  # >= 0: the loss is concave in the beliefs
+        # >= 0: the loss is concave in the beliefs. When no answer changes the advice it
+        # is exactly 0 (the answers' beliefs average to today's, and the advice's loss is
+        # linear in them): say so, rather than rank questions by rounding noise.
+        value = float(loss_now.min()) - after_loss if changes else 0.0
         cost = tri.question_cost.get(node, tri.question_cost["default"])
         rows.append({
             "question": node,
@@ -213,7 +219,7 @@ def next_questions(net: Network, evidence: Evidence, now: Analysis, *, k: int = 
             "cost": cost,
             "net_value": value - cost,
             "entropy_drop": h_now - after_h,
-            "answers": {s: round(float(p), 6) for s, p in answers.items()},
+            "answers": {state: round(float(p), 6) for state, p, _, _ in answers},
             "changes_advice": "; ".join(changes),
         })
     table = pd.DataFrame(rows)

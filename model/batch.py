@@ -135,6 +135,21 @@ def encode_frame(net, frame: pd.DataFrame, records: list | None = None) -> tuple
     return states, bad
 
 
+def node_states(net, rows: Sequence[Mapping[str, str]]) -> np.ndarray:
+    """Node-level evidence (node -> state name, as `encode` gives) as state rows
+    (rows, exposures + findings), -1 unknown: the layout of `batched.from_states`."""
+    index = net._cache.get("state_index")
+    if index is None:  # node -> (column, state name -> state index)
+        index = {n: (j, {s: i for i, s in enumerate(net.states[n])}) for j, n in enumerate(net.exposures + net.findings)}
+        net._cache["state_index"] = index
+    out = np.full((len(rows), len(index)), -1, dtype=np.int8)
+    for r, row in enumerate(rows):
+        for node, state in row.items():
+            j, states = index[node]
+            out[r, j] = states[state]
+    return out
+
+
 def _one_item(key: str, value: Any):
     """The node states one evidence item sets (what `encode` does for one key)."""
     return _one(key, value).items()
@@ -157,24 +172,27 @@ def _box_overrides(net, box: Mapping[str, frozenset[int]]):
     return [(dict(f), dict(e)) for f in itertools.product(*findings) for e in itertools.product(*exposures)]
 
 
-def level_at_least_many(net, base: Queries, states: np.ndarray, total: np.ndarray) -> np.ndarray:
-    """P(level >= k | evidence) for k = routine, soon, emergency, every row (exact)."""
+def _level_boxes(net, base: Queries, states: np.ndarray):
+    """The "no rule of level >= k holds" boxes of every row, k = routine..emergency, as
+    queries that also force the causes of level >= k absent (SPEC §7.6).
+
+    Returns the queries, the row and level index (0: routine) each belongs to, and
+    `holds` (rows, 3): a rule of level >= k already holds on the row's observed nodes.
+    """
     tri = T.triage_of(net)
     order = {node: j for j, node in enumerate(net.exposures + net.findings)}
     f_index = {f: j for j, f in enumerate(net.findings)}
     e_index = {e: j for j, e in enumerate(net.exposures)}
-    out = np.zeros((len(states), len(T.LEVELS) - 1))
+    holds = np.zeros((len(states), len(T.LEVELS) - 1), dtype=bool)
+    pieces, q_rows, q_level = [], [], []
     for k in range(1, len(T.LEVELS)):
         conjunctions = [c for r in tri.rules if r.level >= k for c in r.conjunctions]
-        absent = np.array([net.cause_level[c] >= k for c in net.causes])
         # rows that agree on the nodes these rules read share their boxes
         nodes = sorted({node for conj in conjunctions for node, _ in conj})
         keys, inverse = np.unique(states[:, [order[n] for n in nodes]], axis=0, return_inverse=True)
         inverse = inverse.ravel()
         rows_of = np.argsort(inverse, kind="stable")
         bounds = np.searchsorted(inverse[rows_of], np.arange(len(keys) + 1))
-        holds = np.zeros(len(keys), dtype=bool)
-        pieces, q_rows = [], []
         memo = net._cache.setdefault(("boxes", k), {})
         for g, key in enumerate(keys):
             key_t = tuple(key.tolist())
@@ -186,54 +204,95 @@ def level_at_least_many(net, base: Queries, states: np.ndarray, total: np.ndarra
                 got = HOLDS if boxes is None else [p for box in boxes for p in _box_overrides(net, box)]
                 if len(memo) < BOX_MEMO:
                     memo[key_t] = got
-            if got is HOLDS:
-                holds[g] = True
-                continue
             rows = rows_of[bounds[g] : bounds[g + 1]]
+            if got is HOLDS:
+                holds[rows, k - 1] = True
+                continue
             for piece in got:
                 pieces.append(piece)
                 q_rows.append(rows)
-        safe = np.zeros(len(states))
-        if q_rows:
-            rows_all = np.concatenate(q_rows)
-            lo, hi = base.lo[rows_all], base.hi[rows_all]
-            exposure = base.exposure[rows_all]
-            start = 0
-            for (ranges, fixed), rows in zip(pieces, q_rows):  # each piece's rows are one slice
-                part = slice(start, start + len(rows))
-                for node, (a, b) in ranges.items():
-                    lo[part, f_index[node]] = a
-                    hi[part, f_index[node]] = b
-                for node, s in fixed.items():
-                    exposure[part, e_index[node]] = s
-                start += len(rows)
-            q = Queries(lo, hi, exposure, np.broadcast_to(absent, (len(rows_all), len(absent))))
-            tot, _, _ = evaluate_many(net, q, joint=False)
-            safe = np.bincount(rows_all, weights=tot, minlength=len(states))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out[:, k - 1] = np.where(holds[inverse], 1.0, 1.0 - safe / total)
+                q_level.append(k - 1)
+    if not q_rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return base.take(empty), empty, empty, holds
+    sizes = np.array([len(r) for r in q_rows])
+    rows_all = np.concatenate(q_rows)
+    level = np.repeat(np.array(q_level), sizes)
+    lo, hi = base.lo[rows_all], base.hi[rows_all]
+    exposure = base.exposure[rows_all]
+    start = 0
+    for (ranges, fixed), size in zip(pieces, sizes):  # each piece's rows are one slice
+        part = slice(start, start + size)
+        for node, (a, b) in ranges.items():
+            lo[part, f_index[node]] = a
+            hi[part, f_index[node]] = b
+        for node, s in fixed.items():
+            exposure[part, e_index[node]] = s
+        start += size
+    levels = np.array([[net.cause_level[c] for c in net.causes]])
+    absent = levels >= (level[:, None] + 1)  # (boxes, n): the causes of level >= k
+    return Queries(lo, hi, exposure, absent), rows_all, level, holds
+
+
+def _at_least(safe: np.ndarray, holds: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """P(level >= k) = 1 - P(safe box, causes of level >= k absent) / P(evidence), made
+    monotone in k (rounding), for rows (rows, 3)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(holds, 1.0, 1.0 - safe / total[:, None])
     return np.clip(np.minimum.accumulate(out, axis=1), 0.0, 1.0)
+
+
+def level_at_least_many(net, base: Queries, states: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """P(level >= k | evidence) for k = routine, soon, emergency, every row (exact)."""
+    boxes, rows, level, holds = _level_boxes(net, base, states)
+    tot, _, _ = evaluate_many(net, boxes, joint=False)
+    safe = np.zeros(holds.shape)
+    np.add.at(safe, (rows, level), tot)
+    return _at_least(safe, holds, total)
 
 
 def analyse_many(net, states: np.ndarray, *, triage: bool = True):
     """Exact posteriors (rows, n) and triage distribution (rows, 4) of node-state rows;
-    also P(evidence) per row (0: impossible evidence)."""
+    also P(evidence) per row (0: impossible evidence) and the engine path of each row's
+    own query (`evaluate_many`'s codes).
+
+    The rows' own queries (with the joint of every cause) and their triage boxes (totals
+    only) go to the engine in one call, so that a single case costs one call too."""
     causes = np.zeros((len(states), len(net.causes)))
     levels = np.full((len(states), len(T.LEVELS)), np.nan)
     totals = np.zeros(len(states))
+    paths = np.zeros(len(states), dtype=np.int8)
     for start in range(0, len(states), ROWS_PER_CALL):
         part = states[start : start + ROWS_PER_CALL]
+        n_part = len(part)
         q = from_states(net, part)
-        total, joint, _ = evaluate_many(net, q)
-        ok = total > 0
+        if triage:
+            boxes, rows, level, holds = _level_boxes(net, q, part)
+            both = q.concat(boxes)
+        else:
+            both = q
+        mask = np.zeros(len(both), dtype=bool)
+        mask[:n_part] = True
+        total_all, joint, path = evaluate_many(net, both, joint=mask)
+        total = total_all[:n_part]
+        paths[start : start + n_part] = path[:n_part]
         with np.errstate(divide="ignore", invalid="ignore"):
-            causes[start : start + len(part)] = np.clip(joint / total[:, None], 0.0, 1.0)
-        totals[start : start + len(part)] = total
-        if triage and ok.any():
-            rows = np.flatnonzero(ok)
-            ge = level_at_least_many(net, q.take(rows), part[rows], total[rows])
-            levels[start + rows] = np.stack([T.distribution(g) for g in ge]) if len(ge) else levels[start + rows]
-    return totals, causes, levels
+            causes[start : start + n_part] = np.clip(joint[:n_part] / total[:, None], 0.0, 1.0)
+        totals[start : start + n_part] = total
+        if triage:
+            safe = np.zeros(holds.shape)
+            np.add.at(safe, (rows, level), total_all[n_part:])
+            ok = total > 0
+            ge = _at_least(safe[ok], holds[ok], total[ok])
+            levels[start + np.flatnonzero(ok)] = _distribution(ge)
+    return totals, causes, levels, paths
+
+
+def _distribution(at_least: np.ndarray) -> np.ndarray:
+    """P(level) (rows, 4) from P(level >= k) (rows, 3): `triage.distribution`, every row."""
+    n = len(at_least)
+    ge = np.concatenate([np.ones((n, 1)), at_least, np.zeros((n, 1))], axis=1)
+    return np.clip(ge[:, :-1] - ge[:, 1:], 0.0, 1.0)
 
 
 def infer_batch(evidence: Sequence[Mapping[str, Any]] | pd.DataFrame, *, network, errors: str = "raise", recalibration=None) -> BatchResult:
@@ -248,7 +307,7 @@ def infer_batch(evidence: Sequence[Mapping[str, Any]] | pd.DataFrame, *, network
     states, bad = encode_frame(net, frame, records)
     bad.update(not_dicts)
     good = np.array([i for i in range(len(frame)) if i not in bad], dtype=np.int64)
-    totals, causes, levels = analyse_many(net, states[good])
+    totals, causes, levels, _ = analyse_many(net, states[good])
     nodes = net.exposures + net.findings
     for i in np.flatnonzero(totals == 0):  # impossible evidence: name the conflict
         row = good[i]
