@@ -20,7 +20,7 @@ from .batch import BatchResult
 # cause ruled out (probability 0) shows as a large finite change, not an infinity.
 LOGIT_FLOOR = 1e-12
 # `model.batched.evaluate_many`'s path codes, as `Analysis.method` names them
-PATHS = ("quickscore", "coverage", "impossible", "hybrid")
+PATHS = ("quickscore", "coverage", "impossible", "telescoped")
 
 
 @dataclass(frozen=True)
@@ -256,16 +256,26 @@ def apply_recalibration(probs: np.ndarray, recalibration: Callable[[float], floa
     return out
 
 
+def _indexes(net: Network) -> tuple[pd.Index, pd.Index]:
+    """The causes' and the levels' pandas indexes, built once per network (building an
+    index costs more than the rest of a Result)."""
+    got = net._cache.get("indexes")
+    if got is None:
+        got = net._cache["indexes"] = (pd.Index(list(net.causes), dtype=object), pd.Index(list(T.LEVELS), dtype=object))
+    return got
+
+
 def _result(net: Network, encoded: Evidence, recalibration=None) -> Result:
     a = analyse(net, encoded)
     if recalibration is not None:
         a = Analysis(a.total, a.causes, apply_recalibration(a.triage, recalibration), a.method)
-    causes = pd.Series(a.causes, index=list(net.causes), name="P(present | evidence)")
-    causes = causes.sort_values(ascending=False, kind="stable")
+    names, levels = _indexes(net)
+    order = np.argsort(-a.causes, kind="stable")  # descending; ties in network order
+    causes = pd.Series(a.causes[order], index=names[order], name="P(present | evidence)", copy=False)
     advice = _advise(net, a.triage)
     return Result(
         causes=causes,
-        triage=pd.Series(a.triage, index=list(T.LEVELS), name="P(level | evidence)"),
+        triage=pd.Series(a.triage, index=levels, name="P(level | evidence)", copy=False),
         urgency=float(a.triage[2:].sum()),
         advice=T.LEVELS[advice],
         advice_reason=_reason(net, encoded, a, advice),

@@ -189,10 +189,14 @@ def _level_boxes(net, base: Queries, states: np.ndarray):
         conjunctions = [c for r in tri.rules if r.level >= k for c in r.conjunctions]
         # rows that agree on the nodes these rules read share their boxes
         nodes = sorted({node for conj in conjunctions for node, _ in conj})
-        keys, inverse = np.unique(states[:, [order[n] for n in nodes]], axis=0, return_inverse=True)
-        inverse = inverse.ravel()
-        rows_of = np.argsort(inverse, kind="stable")
-        bounds = np.searchsorted(inverse[rows_of], np.arange(len(keys) + 1))
+        on_nodes = states[:, [order[n] for n in nodes]]
+        if len(states) == 1:  # one case (infer): nothing to share, skip the sort
+            keys, rows_of, bounds = on_nodes, np.zeros(1, dtype=np.int64), np.array([0, 1])
+        else:
+            keys, inverse = np.unique(on_nodes, axis=0, return_inverse=True)
+            inverse = inverse.ravel()
+            rows_of = np.argsort(inverse, kind="stable")
+            bounds = np.searchsorted(inverse[rows_of], np.arange(len(keys) + 1))
         memo = net._cache.setdefault(("boxes", k), {})
         for g, key in enumerate(keys):
             key_t = tuple(key.tolist())

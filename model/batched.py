@@ -1,23 +1,31 @@
-"""The exact engine of `model.engine`, vectorised over many queries at once.
+"""The exact engine of `model.engine`, vectorised over many queries at once: the path
+`infer()` takes, for one case (its query and its triage boxes in one call) or a batch.
 
-`model.engine.evaluate` answers one query; this module answers thousands in a few numpy
-calls, with the same mathematics (see engine.py's docstring):
+The mathematics is engine.py's; what differs is how the work is laid out:
 
 * Queries are arrays, one row a query: an allowed state range (lo, hi) per finding, an
   observed state or -1 per exposure, and the causes forced absent.
-* The exposure layer: an exposure that feeds a single cause and is unknown is summed
-  into that cause's table once (an extra "unknown" slot on its axis); the unknown
-  exposures that feed several causes are enumerated. Queries are grouped by which of
-  those are unknown, so that in a group every query shares one grid of configurations.
-* Within a group, queries are grouped again by their number m of positive observations
-  and answered by Quickscore over (queries x 2^m terms x configurations x causes).
-* Quickscore can cancel: every query whose ratio kappa = sum |terms| / |result| passes
-  `engine.CANCELLATION_BOUND` is answered again by the subtraction-free coverage
-  recursion of engine.py, vectorised the same way. The answer is exact either way.
+* The exposure layer. An exposure that feeds a single cause and is unknown is summed
+  into that cause's table once (an extra "unknown" slot on its axis). The unknown
+  exposures that feed several causes are summed in factors: the hubs (for the bundled
+  network age and sex, chosen by `_factors`) are enumerated, and given them the other
+  shared exposures fall apart into independent components, each summed over its own
+  configurations with its own causes. With every exposure unknown that is 6 x (12 + 2
+  x 2 + 64 x 8 + 2 x 3) cause-configurations instead of 1,536 x 25. Groups with few
+  configurations enumerate them in one factor instead (fewer numpy calls).
+* The positives. Quickscore's 2^m signed terms cancel when a positive is rare (a
+  twitching region has a base rate near 1/500). `_telescoped` writes the rarest
+  positive's difference of products as a sum of non-negative terms and expands only the
+  other m - 1, so its kappa = sum |terms| / |result| is smaller by about that rarity.
+  Where kappa still passes `engine.CANCELLATION_BOUND`, the subtraction-free coverage
+  recursion answers, factor by factor. The answer is exact either way.
+* Queries are grouped by their numbers of configurations and of positives, so that in a
+  group every array has one shape.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 
@@ -26,8 +34,16 @@ import numpy as np
 from .engine import CANCELLATION_BOUND, CHUNK_ELEMENTS, Query
 
 
+# Groups whose unknown shared exposures have at most this many configurations enumerate
+# them in one factor: the factored sum saves work only on larger grids, and each factor
+# costs a few dozen numpy calls (what a single case pays for).
+ENUMERATE_UP_TO = 4
+# The coverage recursion moves its state by whole transition matrices while (rows x 4^m)
+# stays within this: one matrix product a cause beats m bit updates only while small.
+MATRIX_WORK = 1 << 17
+
 # The path that answered each query (`evaluate_many`'s codes; api.PATHS names them).
-QUICKSCORE, COVERAGE, IMPOSSIBLE, HYBRID = 0, 1, 2, 3
+QUICKSCORE, COVERAGE, IMPOSSIBLE, TELESCOPED = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -132,8 +148,10 @@ def _tables(net) -> dict:
         "pmf": pmf,
         "shared": np.array(shared, dtype=np.int64),
         "unshared": np.array([i for i in range(len(net.exposures)) if i not in shared], dtype=np.int64),
-        "hubs": np.array(hubs, dtype=np.int64),
-        "factors": [(np.array(ex, dtype=np.int64), np.array(causes, dtype=np.int64)) for ex, causes in factors],
+        # two layouts of the sum over the unknown shared exposures: (hubs, factors)
+        "factored": (np.array(hubs, dtype=np.int64),
+                     [(np.array(ex, dtype=np.int64), np.array(causes, dtype=np.int64)) for ex, causes in factors]),
+        "enumerated": (np.array(shared, dtype=np.int64), [(np.zeros(0, dtype=np.int64), np.arange(n))]),
         "e_states": e_states,
         "e_prob": e_prob,
         "flat": np.concatenate(flat),
@@ -257,13 +275,14 @@ def _enumerate(t, exposure: np.ndarray, which: np.ndarray, n_x: int):
 
 def _group_sizes(t, exposure: np.ndarray) -> np.ndarray:
     """(Q, 1 + factors): the configurations of the hubs, then of each factor."""
-    return np.stack([_radix(exposure, t["hubs"], t["e_states"])]
-                    + [_radix(exposure, ex, t["e_states"]) for ex, _ in t["factors"]], axis=1)
+    hubs, factors = t["factored"]
+    return np.stack([_radix(exposure, hubs, t["e_states"])]
+                    + [_radix(exposure, ex, t["e_states"]) for ex, _ in factors], axis=1)
 
 
-def _cause_probabilities(t, exposure: np.ndarray, sizes: tuple[int, ...]):
+def _cause_probabilities(t, exposure: np.ndarray, sizes: tuple[int, ...], layout):
     """For queries sharing their numbers of configurations `sizes` (hubs, then each
-    factor): wh (Q, H) the hub configurations' weights; per factor, p (Q, H, Y, n_f)
+    factor of `layout`): wh (Q, H) the hub configurations' weights; per factor, p (Q, H, Y, n_f)
     the probabilities of its causes in every hub and factor configuration and w (Q, Y)
     the factor configurations' weights; scale (Q,) the weight of the known exposures."""
     e_states, e_prob, strides = t["e_states"], t["e_prob"], t["strides"]
@@ -271,10 +290,11 @@ def _cause_probabilities(t, exposure: np.ndarray, sizes: tuple[int, ...]):
     scale = e_prob[np.arange(len(e_states))[None, :], state].prod(axis=1)
     other = t["unshared"]
     base = state[:, other] @ strides[other] + t["offsets"][None, :]  # (Q, n)
-    hub_states, wh = _enumerate(t, exposure, t["hubs"], sizes[0])
-    hub_index = hub_states @ strides[t["hubs"]]  # (Q, H, n)
+    hubs, factors = layout
+    hub_states, wh = _enumerate(t, exposure, hubs, sizes[0])
+    hub_index = hub_states @ strides[hubs]  # (Q, H, n)
     parts = []
-    for (ex, causes), n_y in zip(t["factors"], sizes[1:]):
+    for (ex, causes), n_y in zip(factors, sizes[1:]):
         f_states, w = _enumerate(t, exposure, ex, n_y)
         index = (base[:, None, None, causes] + hub_index[:, :, None, causes]
                  + (f_states @ strides[ex][:, causes])[:, None, :, :])
@@ -355,6 +375,20 @@ def _apply(alpha, lower, active, upper, bits, transpose=False):
     return out
 
 
+def _transitions(L, A, U) -> np.ndarray:
+    """Each query's transition matrix per cause (Q, n + 1, 2^m, 2^m), new = M @ old: the
+    Kronecker product of the observations' 2x2 blocks [[L, 0], [A, U]] (`_apply`'s
+    moves), observation m - 1 the most significant bit of the state index."""
+    n_q, m, n1 = L.shape
+    out = np.ones((n_q, n1, 1, 1))
+    for j in reversed(range(m)):
+        block = np.zeros((n_q, n1, 2, 2))
+        block[..., 0, 0], block[..., 1, 0], block[..., 1, 1] = L[:, j], A[:, j], U[:, j]
+        size = out.shape[2] * 2
+        out = (out[:, :, :, None, :, None] * block[:, :, None, :, None, :]).reshape(n_q, n1, size, size)
+    return out
+
+
 def _coverage(wh, parts, neg, U, L, A, absent, joint: bool, causes_of):
     """The subtraction-free coverage recursion (engine.py) for queries with the same m
     and configuration sizes: total (Q,), joint (Q, n) or None. Every operation adds
@@ -393,12 +427,24 @@ def _coverage(wh, parts, neg, U, L, A, absent, joint: bool, causes_of):
             "L": rows(L), "A": rows(A), "U": rows(U),
         })
 
-    def step(state, f, k, transpose=False):
+    # few rows and few positives: move the state by one matrix product a cause (a few
+    # numpy calls) instead of one update a bit (m x 4 calls); more arithmetic, so only
+    # where the state is small (a single case, next_questions)
+    rows_max = n_q * n_h * max(w.shape[1] for _, w in parts)
+    matrices = _transitions(L, A, U) if rows_max << (2 * m) <= MATRIX_WORK else None
+
+    def apply(state, f, k, transpose=False):
         i = f["causes"][k]
-        if not len(bits[i]):
+        if matrices is None:
+            return _apply(state, f["L"][k], f["A"][k], f["U"][k], bits[i], transpose)
+        by_query = state.reshape(len(state), n_q, -1)
+        rule = "qts,tqr->sqr" if transpose else "qts,sqr->tqr"
+        return np.einsum(rule, matrices[:, i], by_query).reshape(state.shape)
+
+    def step(state, f, k, transpose=False):
+        if not len(bits[f["causes"][k]]):
             return (f["keep"][k] + f["move"][k]) * state
-        moved = _apply(state, f["L"][k], f["A"][k], f["U"][k], bits[i], transpose)
-        return f["keep"][k] * state + f["move"][k] * moved
+        return f["keep"][k] * state + f["move"][k] * apply(state, f, k, transpose)
 
     def widen(state, f):  # (S, Q*H) -> (S, Q*H*Y)
         return np.repeat(state, f["n_y"], axis=1)
@@ -429,7 +475,7 @@ def _coverage(wh, parts, neg, U, L, A, absent, joint: bool, causes_of):
         for k in reversed(range(len(f["causes"]))):
             i = f["causes"][k]
             before = alphas.pop()
-            moved = _apply(before, f["L"][k], f["A"][k], f["U"][k], bits[i]) if len(bits[i]) else before
+            moved = apply(before, f, k) if len(bits[i]) else before
             inner = np.einsum("sr,sr->r", moved, state) * f["move"][k]  # (Q*H*Y,)
             out[:, i] = np.einsum("qhy,qy,qh->q", inner.reshape(n_q, n_h, f["n_y"]), f["w_q"], wh)
             state = step(state, f, k, transpose=True)
@@ -437,15 +483,18 @@ def _coverage(wh, parts, neg, U, L, A, absent, joint: bool, causes_of):
     return total, out
 
 
-def evaluate_many(net, q: Queries, *, joint=True, method: str = "auto"):
+def evaluate_many(net, q: Queries, *, joint=True, method: str = "auto", enumerate_up_to: int = ENUMERATE_UP_TO):
     """P(query) and P(query, cause present) for every cause, for every query, exactly.
 
     joint: True (every query), False (totals only) or a boolean mask (Q,) of the
     queries whose joints are wanted (the others' rows of the joint are 0).
-    method: "auto" (Quickscore, and the coverage recursion for the queries where it
-    cancels), "coverage" (every query), "quickscore" (tests only: may cancel).
+    method: "auto" (the telescoped Quickscore, and the coverage recursion for the
+    queries where it cancels), "coverage" (every query), "quickscore" (tests only:
+    plain Quickscore, may cancel). enumerate_up_to: groups with at most this many
+    configurations of unknown shared exposures enumerate them in one factor (tests pass
+    0 to force the factored sum everywhere).
     Returns total (Q,), joint (Q, n) or None, and the path per query (Q,): QUICKSCORE,
-    COVERAGE, IMPOSSIBLE (the premise cannot hold) or HYBRID.
+    COVERAGE, IMPOSSIBLE (the premise cannot hold) or TELESCOPED.
     """
     t = _tables(net)
     n_q, n = len(q), len(net.causes)
@@ -469,14 +518,17 @@ def evaluate_many(net, q: Queries, *, joint=True, method: str = "auto"):
         if not len(rows):
             continue
         *group, n_m = (int(d) for d in np.unravel_index(k, dims))
-        causes_of = [causes for _, causes in t["factors"]]
+        layout = t["factored"]
+        if np.prod(group) <= enumerate_up_to:  # few configurations: one factor, fewer calls
+            layout, group = t["enumerated"], [int(np.prod(group)), 1]
+        causes_of = [causes for _, causes in layout[1]]
         # work elements per query: configurations x causes, x terms or states x causes
         per_row = group[0] * sum(y * len(c) for y, c in zip(group[1:], causes_of))
         per_row *= (1 << n_m) if method != "coverage" else (n + 1) << n_m
         step = max(1, CHUNK_ELEMENTS // per_row)
         for start in range(0, len(rows), step):
             r = rows[start : start + step]
-            wh, parts, scale = _cause_probabilities(t, q.exposure[r], tuple(group))
+            wh, parts, scale = _cause_probabilities(t, q.exposure[r], tuple(group), layout)
             obs = (neg[r], U[r, :n_m], L[r, :n_m], A[r, :n_m], q.absent[r])
             tot, num, path[r] = _answer(wh, parts, obs, want[r], method, causes_of)
             total[r] = scale * tot
@@ -485,48 +537,123 @@ def evaluate_many(net, q: Queries, *, joint=True, method: str = "auto"):
     return total, out_joint, path
 
 
-def _hybrid(wh, parts, neg, U, L, A, absent, joint: bool, causes_of):
-    """Quickscore over all positive observations but one, the coverage recursion for
-    that one: total (Q,), joint (Q, n) or None, and the kappa of the signed sum left.
+def _rarest(parts, A, causes_of) -> np.ndarray:
+    """Each query's positive observation least likely to be covered (by the mean cause
+    probabilities): the one whose Quickscore split cancels most (Q,)."""
+    n_q, _, n1 = A.shape
+    p_mean = np.zeros((n_q, n1 - 1))
+    for (p, _), causes in zip(parts, causes_of):
+        p_mean[:, causes] = p.mean(axis=(1, 2))
+    covered = np.einsum("qn,qjn->qj", p_mean, A[:, :, :-1]) + A[:, :, -1]
+    return covered.argmin(axis=1)
 
-    Most of Quickscore's cancellation comes from one rare positive (twitching in a
-    region has a base rate near 1/500), so each query's positive least likely to be
-    covered (by the mean cause probabilities) is kept as the recursion's one bit, and
-    the other m - 1 are expanded into 2^(m-1) signed terms, each a one-bit recursion
-    with those positives folded into the causes' negative weights.
+
+def _exclusive_cumprod(x, reverse=False):
+    """Products of the factors before (after, with `reverse`) each, along the last axis."""
+    out = np.ones_like(x)
+    if reverse:
+        out[..., :-1] = np.cumprod(x[..., :0:-1], axis=-1)[..., ::-1]
+    else:
+        out[..., 1:] = np.cumprod(x[..., :-1], axis=-1)
+    return out
+
+
+def _product(arrays):
+    """The product of arrays that broadcast together (1.0 for none)."""
+    return functools.reduce(np.multiply, arrays, 1.0)
+
+
+def _telescoped(wh, parts, neg, U, L, A, absent, joint: bool, causes_of):
+    """Quickscore with its most cancelling positive telescoped: total (Q,), joint (Q, n)
+    or None, and the kappa of the signed sum that is left.
+
+    Quickscore writes a positive observation d as (everything <= hi) - (everything
+    < lo): a difference of two products over the causes that are nearly equal when d
+    is rare (twitching in a region has a base rate near 1/500). The difference of two
+    products is also a sum with no subtraction,
+
+        prod_i u_i - prod_i l_i = sum_k (prod_{i<k} l_i) (u_k - l_k) (prod_{i>k} u_i),
+
+    where u_k - l_k = P(cause k present) x its weight x A_kd is computed directly. The
+    identity is used twice: over the causes of a factor in each configuration, and over
+    the factors (the leak, then each factor summed over its configurations). The other
+    m - 1 positives are expanded as in Quickscore into 2^(m-1) signed terms, each now
+    a sum of non-negative numbers: kappa = sum |terms| / |result| never exceeds plain
+    Quickscore's. A cause's joint uses the same identity with that cause present; the
+    products over "every cause but i" divide one factor out, and a query where such a
+    factor is exactly 0 gets kappa = inf (the coverage recursion answers it).
     """
     n_q, m = U.shape[:2]
     n = neg.shape[1] - 1
-    p_mean = np.zeros((n_q, n))
-    for (p, _), causes in zip(parts, causes_of):
-        p_mean[:, causes] = p.mean(axis=(1, 2))
-    covered = np.einsum("qn,qjn->qj", p_mean, A[:, :, :n]) + A[:, :, n]
-    keep = covered.argmin(axis=1)  # (Q,)
+    keep = _rarest(parts, A, causes_of)
     slots = np.arange(m)[None, :].repeat(n_q, axis=0)
-    rest = np.sort(np.where(slots == keep[:, None], m, slots), axis=1)[:, : m - 1]  # (Q, m-1)
+    rest = np.sort(np.where(slots == keep[:, None], m, slots), axis=1)[:, : m - 1]
     a = np.ones((n_q, 1, n + 1))
     sign = np.ones(1)
     for j in range(m - 1):
-        u = np.take_along_axis(U, rest[:, j, None, None], axis=1)
-        lo = np.take_along_axis(L, rest[:, j, None, None], axis=1)
-        a = np.concatenate([a * u, a * lo], axis=1)
+        a = np.concatenate([a * np.take_along_axis(U, rest[:, j, None, None], axis=1),
+                            a * np.take_along_axis(L, rest[:, j, None, None], axis=1)], axis=1)
         sign = np.concatenate([sign, -sign])
-    n_t = a.shape[1]
-
-    def rep(x):  # one row per (query, term)
-        return np.repeat(x, n_t, axis=0)
-
+    a = a * neg[:, None, :]  # (Q, T, n + 1)
     bit = np.arange(n_q), keep
-    tot, num = _coverage(
-        rep(wh), [(rep(p), rep(w)) for p, w in parts], (a * neg[:, None, :]).reshape(n_q * n_t, n + 1),
-        rep(U[bit][:, None]), rep(L[bit][:, None]), rep(A[bit][:, None]), rep(absent), joint, causes_of)
-    tot = tot.reshape(n_q, n_t)
-    total = tot @ sign
-    size = np.abs(tot).sum(axis=1)
+    ud, ld, ad = U[bit], L[bit], A[bit]  # (Q, n + 1): the kept positive, per cause
+    leak = a[..., n]
+    # per factor: S^U, S^L (its products summed over its configurations) and their
+    # difference dS, telescoped; each (Q, T, H)
+    s_u, s_l, d_s = [leak * ud[:, None, n]], [leak * ld[:, None, n]], [leak * ad[:, None, n]]
+    s_u[0], s_l[0], d_s[0] = (x[:, :, None] for x in (s_u[0], s_l[0], d_s[0]))
+    a = np.where(absent[:, None, :], 0.0, a[..., :n])
+    inner = []
+    broken = np.zeros(n_q, dtype=bool)
+    for (p, w), causes in zip(parts, causes_of):
+        pa = p[:, None] * a[:, :, None, None, causes]  # (Q, T, H, Y, n_f): present, by weight
+        idle = (1.0 - p)[:, None]
+        fu = idle + pa * ud[:, None, None, None, causes]
+        fl = idle + pa * ld[:, None, None, None, causes]
+        d = pa * ad[:, None, None, None, causes]
+        before_l, after_u = _exclusive_cumprod(fl), _exclusive_cumprod(fu, reverse=True)
+        g = before_l * d * after_u  # the telescoped terms, >= 0
+        s_u.append(np.einsum("qthy,qy->qth", fu.prod(axis=4), w))
+        s_l.append(np.einsum("qthy,qy->qth", fl.prod(axis=4), w))
+        d_s.append(np.einsum("qthy,qy->qth", g.sum(axis=4), w))
+        if joint:
+            broken |= ((fu == 0) | (fl == 0)).any(axis=(1, 2, 3, 4))
+            inner.append((pa, fu, fl, g, after_u, w, causes))
+    # across the factors (the leak first): z_f = (prod_{<f} S^L) dS_f (prod_{>f} S^U) >= 0
+    k = len(s_u)
+    pre_l, suf_u = [1.0] * k, [1.0] * k
+    for f in range(1, k):
+        pre_l[f] = pre_l[f - 1] * s_l[f - 1]
+        suf_u[k - 1 - f] = suf_u[k - f] * s_u[k - f]
+    z = [pre_l[f] * d_s[f] * suf_u[f] for f in range(k)]
+    terms = np.einsum("qth,qh->qt", np.broadcast_to(sum(z), (n_q, len(sign), wh.shape[1])), wh)
+    total = terms @ sign
+    size = terms.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         kappa = np.where(total != 0, size / np.abs(total), np.where(size > 0, np.inf, 1.0))
-    if joint:
-        num = np.einsum("qtn,t->qn", num.reshape(n_q, n_t, n), sign)
+    if not joint:
+        return total, None, kappa
+    # a factor's S^U or S^L of 0 cannot be divided out below
+    for f in range(1, k):
+        broken |= ((s_u[f] == 0) | (s_l[f] == 0)).any(axis=(1, 2))
+    kappa[broken] = np.inf
+    num = np.zeros((n_q, n))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for f, (pa, fu, fl, g, after_u, w, causes) in enumerate(inner, start=1):
+            # the other factors: O^L = prod_{h != f} S^L, and O^U - O^L telescoped without
+            # f (the z_h before f had S^U_f among their later factors, those after S^L_f)
+            others_l = pre_l[f] * _product(s_l[h] for h in range(f + 1, k))
+            d_others = sum(z[:f]) / s_u[f] + sum(z[f + 1 :], np.zeros_like(s_l[f])) / s_l[f]
+            rest_u = _exclusive_cumprod(fu) * after_u  # prod over the factor's other causes
+            # (prod_{i != c} u_i) - (prod_{i != c} l_i): the telescoped terms without c
+            below = np.cumsum(g, axis=4) - g
+            above = np.cumsum(g[..., ::-1], axis=4)[..., ::-1] - g
+            d_rest = below / fu + above / fl
+            i_u = np.einsum("qthyc,qy->qthc", pa * ud[:, None, None, None, causes] * rest_u, w)
+            d_i = np.einsum("qthyc,qy->qthc", pa * (ad[:, None, None, None, causes] * rest_u
+                                                     + ld[:, None, None, None, causes] * d_rest), w)
+            j_t = np.einsum("qthc,qh->qtc", i_u * d_others[..., None] + d_i * others_l[..., None], wh)
+            num[:, causes] = np.einsum("qtc,t->qc", j_t, sign)
     return total, num, kappa
 
 
@@ -534,40 +661,36 @@ def _answer(wh, parts, obs, want, method, causes_of):
     """One group's queries (same configurations and positives): total, joint (0 where
     not wanted; None if none is) and the path of each row (PATH codes).
 
-    Quickscore answers where its kappa is within `CANCELLATION_BOUND`; else the hybrid
-    (Quickscore over all positives but the rarest), where its own kappa is; else the
-    coverage recursion, which cannot cancel."""
+    The telescoped Quickscore answers where its kappa is within `CANCELLATION_BOUND`;
+    else the coverage recursion, which cannot cancel. ("quickscore": plain Quickscore,
+    for tests; it may cancel.)"""
     neg, U, L, A, absent = obs
     n_r, n = len(wh), neg.shape[1] - 1
     m = U.shape[1]
     num = np.zeros((n_r, n)) if want.any() else None
     path = np.zeros(n_r, dtype=np.int8)
+    tot = np.zeros(n_r)
 
     def take(rows):
         return wh[rows], [(p[rows], w[rows]) for p, w in parts], neg[rows], U[rows], L[rows]
 
-    if method == "coverage":
-        path[:] = COVERAGE
-        tot = np.zeros(n_r)
-    else:
-        # kappa first (no joint: cheap), then the joint only where it is kept and wanted
-        tot, _, kappa = _quickscore(wh, parts, neg, U, L, absent, False, causes_of)
-        if m > 0 and method == "auto":
-            path[kappa > CANCELLATION_BOUND] = COVERAGE
-        good = np.flatnonzero((path == QUICKSCORE) & want)
-        if len(good):
-            _, num[good], _ = _quickscore(*take(good), absent[good], True, causes_of)
-        if m > 1 and method == "auto":
-            for with_joint in (True, False):
-                b = np.flatnonzero((path == COVERAGE) & (want == with_joint))
-                if len(b):
-                    h_tot, h_num, h_kappa = _hybrid(*take(b), A[b], absent[b], with_joint, causes_of)
-                    ok = h_kappa <= CANCELLATION_BOUND
-                    tot[b[ok]] = h_tot[ok]
-                    if with_joint:
-                        num[b[ok]] = h_num[ok]
-                    path[b[ok]] = HYBRID
-    for with_joint in (True, False):  # where both cancelled: the subtraction-free path
+    if method == "quickscore" or m == 0:  # m == 0: one product, nothing to cancel
+        tot, _, _ = _quickscore(wh, parts, neg, U, L, absent, False, causes_of)
+        if num is not None:
+            _, num[want], _ = _quickscore(*take(want), absent[want], True, causes_of)
+        return tot, num, path
+    path[:] = COVERAGE
+    if method == "auto":
+        for with_joint in (True, False):
+            b = np.flatnonzero(want == with_joint)
+            if len(b):
+                t_tot, t_num, kappa = _telescoped(*take(b), A[b], absent[b], with_joint, causes_of)
+                ok = kappa <= CANCELLATION_BOUND
+                tot[b[ok]] = t_tot[ok]
+                if with_joint:
+                    num[b[ok]] = t_num[ok]
+                path[b[ok]] = TELESCOPED
+    for with_joint in (True, False):  # where it cancelled: the subtraction-free path
         b = np.flatnonzero((path == COVERAGE) & (want == with_joint))
         if len(b):
             c_tot, c_num = _coverage(*take(b), A[b], absent[b], with_joint, causes_of)
