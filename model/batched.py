@@ -38,6 +38,9 @@ from .engine import CANCELLATION_BOUND, CHUNK_ELEMENTS, Query
 # them in one factor: the factored sum saves work only on larger grids, and each factor
 # costs a few dozen numpy calls (what a single case pays for).
 ENUMERATE_UP_TO = 4
+# A factor whose exposures have at most this many configurations in all is enumerated
+# whole in every query, unknown or not (configurations a query rules out weigh 0).
+PAD_UP_TO = 2
 # The coverage recursion moves its state by whole transition matrices while (rows x 4^m)
 # stays within this: one matrix product a cause beats m bit updates only while small.
 MATRIX_WORK = 1 << 17
@@ -143,6 +146,7 @@ def _tables(net) -> dict:
     regions = np.array([net.findings.index(r) for r in net.regions])
     hubs, factors = _factors(net, shared, e_states)
     out = {
+        "padded": np.array([int(np.prod(e_states[ex])) <= PAD_UP_TO for ex, _ in factors]),
         "n_states": n_states,
         "cum": cum,
         "pmf": pmf,
@@ -152,6 +156,7 @@ def _tables(net) -> dict:
         "factored": (np.array(hubs, dtype=np.int64),
                      [(np.array(ex, dtype=np.int64), np.array(causes, dtype=np.int64)) for ex, causes in factors]),
         "enumerated": (np.array(shared, dtype=np.int64), [(np.zeros(0, dtype=np.int64), np.arange(n))]),
+        "full_sizes": np.array([int(np.prod(e_states[ex])) for ex, _ in factors], dtype=np.int64),
         "e_states": e_states,
         "e_prob": e_prob,
         "flat": np.concatenate(flat),
@@ -260,7 +265,8 @@ def _radix(exposure: np.ndarray, which: np.ndarray, e_states: np.ndarray) -> np.
 def _enumerate(t, exposure: np.ndarray, which: np.ndarray, n_x: int):
     """Each query's configurations of its unknown exposures among `which` (mixed radix
     over the configuration index; known ones at their state): states (Q, X, |which|)
-    and the configurations' weights (Q, X)."""
+    and the configurations' weights (Q, X). A query with fewer than n_x configurations
+    is padded with configurations of weight 0 (so that it can share a group)."""
     e_states, e_prob = t["e_states"], t["e_prob"]
     n_q = len(exposure)
     unknown = exposure[:, which] < 0
@@ -270,6 +276,7 @@ def _enumerate(t, exposure: np.ndarray, which: np.ndarray, n_x: int):
     digit = (x[None, :, None] // place[:, None, :]) % radix[:, None, :]
     states = np.where(unknown[:, None, :], digit, exposure[:, None, which])
     w = np.where(unknown[:, None, :], e_prob[which[None, None, :], states], 1.0).prod(axis=2)
+    w[x[None, :] >= radix.prod(axis=1)[:, None]] = 0.0
     return states, w
 
 
@@ -437,9 +444,9 @@ def _coverage(wh, parts, neg, U, L, A, absent, joint: bool, causes_of):
         i = f["causes"][k]
         if matrices is None:
             return _apply(state, f["L"][k], f["A"][k], f["U"][k], bits[i], transpose)
-        by_query = state.reshape(len(state), n_q, -1)
-        rule = "qts,tqr->sqr" if transpose else "qts,sqr->tqr"
-        return np.einsum(rule, matrices[:, i], by_query).reshape(state.shape)
+        by_query = state.reshape(len(state), n_q, -1).transpose(1, 0, 2)  # (Q, S, rows)
+        m_i = matrices[:, i].transpose(0, 2, 1) if transpose else matrices[:, i]
+        return np.matmul(m_i, by_query).transpose(1, 0, 2).reshape(state.shape)
 
     def step(state, f, k, transpose=False):
         if not len(bits[f["causes"][k]]):
@@ -506,8 +513,17 @@ def evaluate_many(net, q: Queries, *, joint=True, method: str = "auto", enumerat
         return total, out_joint, path
     neg, U, L, A, m, impossible = _observations(t, q)
     path[impossible] = IMPOSSIBLE
-    # one group per (numbers of configurations of the hubs and of each factor, m)
-    sizes = np.concatenate([_group_sizes(t, q.exposure), m[:, None]], axis=1)
+    # one group per (layout, numbers of configurations of the hubs and of each factor, m)
+    raw = _group_sizes(t, q.exposure)
+    configurations = raw.prod(axis=1)
+    enumerated = configurations <= enumerate_up_to  # few: one factor, fewer calls
+    # in the factored layout, a factor with few configurations in all is enumerated whole
+    # (padded with weight 0): a little more arithmetic, far fewer groups (and calls)
+    padded = raw.copy()
+    padded[:, 1:] = np.where(t["padded"][None, :], t["full_sizes"][None, :], raw[:, 1:])
+    sizes = np.where(enumerated[:, None], 1, padded)
+    sizes[:, 0] = np.where(enumerated, configurations, sizes[:, 0])
+    sizes = np.concatenate([enumerated[:, None], sizes, m[:, None]], axis=1)
     dims = tuple(int(d) + 1 for d in sizes.max(axis=0))
     keys, inverse = np.unique(np.ravel_multi_index(tuple(sizes.T), dims), return_inverse=True)
     order = np.argsort(inverse, kind="stable")
@@ -517,10 +533,10 @@ def evaluate_many(net, q: Queries, *, joint=True, method: str = "auto", enumerat
         rows = rows[~impossible[rows]]
         if not len(rows):
             continue
-        *group, n_m = (int(d) for d in np.unravel_index(k, dims))
+        one_factor, *group, n_m = (int(d) for d in np.unravel_index(k, dims))
         layout = t["factored"]
-        if np.prod(group) <= enumerate_up_to:  # few configurations: one factor, fewer calls
-            layout, group = t["enumerated"], [int(np.prod(group)), 1]
+        if one_factor:
+            layout, group = t["enumerated"], group[:2]
         causes_of = [causes for _, causes in layout[1]]
         # work elements per query: configurations x causes, x terms or states x causes
         per_row = group[0] * sum(y * len(c) for y, c in zip(group[1:], causes_of))
