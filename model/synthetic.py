@@ -35,8 +35,6 @@ from . import triage as T
 from . import vocabulary as V
 
 # Exposure pairs coupled in the `correlation` world: risks that travel together.
-# The default share of answers left empty in a case set (also `twitchdx validate`'s mix).
-DEFAULT_MISSING = 0.3
 CORRELATED_PAIRS = (("stress", "sleep"), ("alcohol_intake", "smoking"), ("diet", "fluid_loss"), ("stress", "caffeine"))
 
 
@@ -199,17 +197,22 @@ def sample_cases(
     n: int,
     *,
     rng: np.random.Generator,
-    missing: float = DEFAULT_MISSING,
+    missing: float | None = None,
     misreport: float = 0.0,
     correlation: float = 0.0,
 ) -> pd.DataFrame:
     """Draw `n` cases from the network, conditioned on twitching somewhere.
 
     Returns one row a case: the reported evidence (SPEC §2 user keys; a `missing`
-    share of answers left empty), then `true_level`, `primary` (missing when the leak alone
+    share of answers left empty, by default `missing` of the network's
+    priors/validation.toml, `twitchdx validate`'s mix), then `true_level`, `primary` (missing when the leak alone
     made the twitch), `responsible` and `present` (';'-joined causes), and one boolean
     column `present:<cause>` per cause.
     """
+    if missing is None:
+        from .report import load_settings
+
+        missing = load_settings(net).missing
     for name, value in (("missing", missing), ("misreport", misreport)):
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{name}: {value!r} is outside [0, 1]")

@@ -74,3 +74,12 @@ def test_impossible_evidence_names_the_conflict_single_and_batch():
     assert list(batch.causes.index) == [0]
     assert batch.errors.to_dict(orient="records") == [{"row": 1, "error": message}]
     assert np.isfinite(batch.causes.to_numpy()).all()
+
+
+def test_the_default_share_of_missing_answers_is_validation_toml_s():
+    from model.report import load_settings
+
+    net = load_network()
+    default = sample_cases(net, 200, rng=np.random.default_rng(8))
+    explicit = sample_cases(net, 200, rng=np.random.default_rng(8), missing=load_settings(net).missing)
+    pd.testing.assert_frame_equal(default, explicit)
