@@ -574,6 +574,17 @@ def _exclusive_cumprod(x, reverse=False):
     return out
 
 
+def _exclusive_cumsum(x, reverse=False):
+    """Sums of the terms before (after, with `reverse`) each, along the last axis: summed,
+    not an inclusive sum minus the term (that subtraction could lose digits)."""
+    out = np.zeros_like(x)
+    if reverse:
+        out[..., :-1] = np.cumsum(x[..., :0:-1], axis=-1)[..., ::-1]
+    else:
+        out[..., 1:] = np.cumsum(x[..., :-1], axis=-1)
+    return out
+
+
 def _product(arrays):
     """The product of arrays that broadcast together (1.0 for none)."""
     return functools.reduce(np.multiply, arrays, 1.0)
@@ -662,8 +673,7 @@ def _telescoped(wh, parts, neg, U, L, A, absent, joint: bool, causes_of):
             d_others = sum(z[:f]) / s_u[f] + sum(z[f + 1 :], np.zeros_like(s_l[f])) / s_l[f]
             rest_u = _exclusive_cumprod(fu) * after_u  # prod over the factor's other causes
             # (prod_{i != c} u_i) - (prod_{i != c} l_i): the telescoped terms without c
-            below = np.cumsum(g, axis=4) - g
-            above = np.cumsum(g[..., ::-1], axis=4)[..., ::-1] - g
+            below, above = _exclusive_cumsum(g), _exclusive_cumsum(g, reverse=True)
             d_rest = below / fu + above / fl
             i_u = np.einsum("qthyc,qy->qthc", pa * ud[:, None, None, None, causes] * rest_u, w)
             d_i = np.einsum("qthyc,qy->qthc", pa * (ad[:, None, None, None, causes] * rest_u
