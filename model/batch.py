@@ -1,10 +1,11 @@
 """Batches: one case a row (SPEC §7.10), answered by the vectorised engine.
 
 A batch is encoded column by column (each distinct value of a column once), turned
-into query arrays, and answered by `model.batched.evaluate_many`: the cause posteriors
-in one call, and the triage distribution in one more call per level over the "no rule
-of this level holds" boxes of every row (the same boxes as `model.triage`). Rows whose
-encoding fails, or whose evidence is impossible, are reported in `errors`.
+into query arrays, and answered by `model.batched.evaluate_many`: each row's own query
+(with every cause's joint) and its "no rule of level >= k holds" boxes (the same boxes
+as `model.triage`; totals only) in one call per 10,000 rows. A single case takes the
+same path as a batch of one row. Rows whose encoding fails, or whose evidence is
+impossible, are reported in `errors`.
 """
 
 from __future__ import annotations
@@ -245,15 +246,6 @@ def _at_least(safe: np.ndarray, holds: np.ndarray, total: np.ndarray) -> np.ndar
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(holds, 1.0, 1.0 - safe / total[:, None])
     return np.clip(np.minimum.accumulate(out, axis=1), 0.0, 1.0)
-
-
-def level_at_least_many(net, base: Queries, states: np.ndarray, total: np.ndarray) -> np.ndarray:
-    """P(level >= k | evidence) for k = routine, soon, emergency, every row (exact)."""
-    boxes, rows, level, holds = _level_boxes(net, base, states)
-    tot, _, _ = evaluate_many(net, boxes, joint=False)
-    safe = np.zeros(holds.shape)
-    np.add.at(safe, (rows, level), tot)
-    return _at_least(safe, holds, total)
 
 
 def analyse_many(net, states: np.ndarray, *, triage: bool = True):
