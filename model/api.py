@@ -11,10 +11,10 @@ import pandas as pd
 
 from . import triage as T
 from . import vocabulary as V
-from .engine import Query, evaluate, query_from_evidence
+from .engine import evaluate, query_from_evidence
 from .evidence import Evidence, encode
 from .network import Network, load_network
-from .batch import BatchResult
+from .batch import BatchResult, analyse_many, node_states
 
 # Log-odds of a probability are taken on [LOGIT_FLOOR, 1 - LOGIT_FLOOR], so that a
 # cause ruled out (probability 0) shows as a large finite change, not an infinity.
@@ -49,8 +49,6 @@ def analyse(net: Network, evidence: Mapping[str, str], *, triage: bool = True) -
 
     The case's own query and its triage boxes go to the vectorised engine in one call
     (`model.batch.analyse_many` on one row), the same path a batch takes."""
-    from .batch import analyse_many, node_states
-
     totals, causes, levels, paths = analyse_many(net, node_states(net, [evidence]), triage=triage)
     if not totals[0] > 0.0:
         raise _impossible(net, evidence)
@@ -185,8 +183,6 @@ def questions(net: Network, evidence: Mapping[str, str]) -> list[str]:
 
 
 def next_questions(net: Network, evidence: Evidence, now: Analysis, *, k: int = 5) -> pd.DataFrame:
-    from .batch import analyse_many, node_states
-
     tri = T.triage_of(net)
     loss_now = T.expected_loss(net, now.triage)
     advice_now = int(np.argmin(loss_now))

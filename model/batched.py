@@ -564,24 +564,15 @@ def _rarest(parts, A, causes_of) -> np.ndarray:
     return covered.argmin(axis=1)
 
 
-def _exclusive_cumprod(x, reverse=False):
-    """Products of the factors before (after, with `reverse`) each, along the last axis."""
-    out = np.ones_like(x)
+def _exclusive(accumulate, x, reverse=False):
+    """`accumulate` (np.cumprod or np.cumsum) of the terms before (after, with `reverse`)
+    each, along the last axis; the empty product is 1 and the empty sum 0. Taken over
+    the other terms, never as an inclusive result undone (a subtraction could lose digits)."""
+    out = np.full_like(x, 1.0 if accumulate is np.cumprod else 0.0)
     if reverse:
-        out[..., :-1] = np.cumprod(x[..., :0:-1], axis=-1)[..., ::-1]
+        out[..., :-1] = accumulate(x[..., :0:-1], axis=-1)[..., ::-1]
     else:
-        out[..., 1:] = np.cumprod(x[..., :-1], axis=-1)
-    return out
-
-
-def _exclusive_cumsum(x, reverse=False):
-    """Sums of the terms before (after, with `reverse`) each, along the last axis: summed,
-    not an inclusive sum minus the term (that subtraction could lose digits)."""
-    out = np.zeros_like(x)
-    if reverse:
-        out[..., :-1] = np.cumsum(x[..., :0:-1], axis=-1)[..., ::-1]
-    else:
-        out[..., 1:] = np.cumsum(x[..., :-1], axis=-1)
+        out[..., 1:] = accumulate(x[..., :-1], axis=-1)
     return out
 
 
@@ -638,7 +629,7 @@ def _telescoped(wh, parts, neg, U, L, A, absent, joint: bool, causes_of):
         fu = idle + pa * ud[:, None, None, None, causes]
         fl = idle + pa * ld[:, None, None, None, causes]
         d = pa * ad[:, None, None, None, causes]
-        before_l, after_u = _exclusive_cumprod(fl), _exclusive_cumprod(fu, reverse=True)
+        before_l, after_u = _exclusive(np.cumprod, fl), _exclusive(np.cumprod, fu, reverse=True)
         g = before_l * d * after_u  # the telescoped terms, >= 0
         s_u.append(np.einsum("qthy,qy->qth", fu.prod(axis=4), w))
         s_l.append(np.einsum("qthy,qy->qth", fl.prod(axis=4), w))
@@ -671,9 +662,9 @@ def _telescoped(wh, parts, neg, U, L, A, absent, joint: bool, causes_of):
             # f (the z_h before f had S^U_f among their later factors, those after S^L_f)
             others_l = pre_l[f] * _product(s_l[h] for h in range(f + 1, k))
             d_others = sum(z[:f]) / s_u[f] + sum(z[f + 1 :], np.zeros_like(s_l[f])) / s_l[f]
-            rest_u = _exclusive_cumprod(fu) * after_u  # prod over the factor's other causes
+            rest_u = _exclusive(np.cumprod, fu) * after_u  # prod over the factor's other causes
             # (prod_{i != c} u_i) - (prod_{i != c} l_i): the telescoped terms without c
-            below, above = _exclusive_cumsum(g), _exclusive_cumsum(g, reverse=True)
+            below, above = _exclusive(np.cumsum, g), _exclusive(np.cumsum, g, reverse=True)
             d_rest = below / fu + above / fl
             i_u = np.einsum("qthyc,qy->qthc", pa * ud[:, None, None, None, causes] * rest_u, w)
             d_i = np.einsum("qthyc,qy->qthc", pa * (ad[:, None, None, None, causes] * rest_u
