@@ -20,7 +20,7 @@ from .batch import BatchResult, analyse_many, node_states
 # cause ruled out (probability 0) shows as a large finite change, not an infinity.
 LOGIT_FLOOR = 1e-12
 # `model.batched.evaluate_many`'s path codes, as `Analysis.method` names them
-PATHS = ("quickscore", "coverage", "impossible", "telescoped")
+PATHS = ("quickscore", "coverage", "impossible", "telescoped", "telescoped_extended")
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,10 @@ The mathematics is engine.py's; what differs is how the work is laid out:
   twitching region has a base rate near 1/500). `_telescoped` writes the rarest
   positive's difference of products as a sum of non-negative terms and expands only the
   other m - 1, so its kappa = sum |terms| / |result| is smaller by about that rarity.
-  Where kappa still passes `engine.CANCELLATION_BOUND`, the subtraction-free coverage
-  recursion answers, factor by factor. The answer is exact either way.
+  Where kappa still passes `engine.CANCELLATION_BOUND` (most cases with every node
+  observed: kappa 1e4-1e6), the same sums in extended precision (`np.longdouble`)
+  answer up to `EXTENDED_BOUND`, and past that the subtraction-free coverage recursion,
+  factor by factor. The answer is exact either way.
 * Queries are grouped by their numbers of configurations and of positives, so that in a
   group every array has one shape.
 """
@@ -45,8 +47,19 @@ PAD_UP_TO = 2
 # stays within this: one matrix product a cause beats m bit updates only while small.
 MATRIX_WORK = 1 << 17
 
+# The telescoped sums again in extended precision (x87 80-bit `np.longdouble` on x86-64:
+# eps 1.1e-19 against float64's 2.2e-16) keep the same error bound up to a kappa larger
+# by the ratio of the two machine epsilons (about 2e7 on x86-64). Where `longdouble` is
+# float64 (some ARM builds) the ratio is 1 and there is no second pass.
+EXTENDED = np.longdouble
+EXTENDED_BOUND = CANCELLATION_BOUND * float(np.finfo(np.float64).eps / np.finfo(EXTENDED).eps)
+# Groups with at most this much work (rows x terms x configurations x causes) start in
+# extended precision: their time goes to numpy calls, not arithmetic, so the wider type
+# costs nothing there and saves the float64 pass for the queries that would cancel.
+EXTENDED_FIRST_WORK = 1 << 14
+
 # The path that answered each query (`evaluate_many`'s codes; api.PATHS names them).
-QUICKSCORE, COVERAGE, IMPOSSIBLE, TELESCOPED = 0, 1, 2, 3
+QUICKSCORE, COVERAGE, IMPOSSIBLE, TELESCOPED, TELESCOPED_EXTENDED = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True)
@@ -495,13 +508,14 @@ def evaluate_many(net, q: Queries, *, joint=True, method: str = "auto", enumerat
 
     joint: True (every query), False (totals only) or a boolean mask (Q,) of the
     queries whose joints are wanted (the others' rows of the joint are 0).
-    method: "auto" (the telescoped Quickscore, and the coverage recursion for the
-    queries where it cancels), "coverage" (every query), "quickscore" (tests only:
+    method: "auto" (the telescoped Quickscore, in float64 or extended precision, and the
+    coverage recursion for the queries where it still cancels), "coverage" (every query), "quickscore" (tests only:
     plain Quickscore, may cancel). enumerate_up_to: groups with at most this many
     configurations of unknown shared exposures enumerate them in one factor (tests pass
     0 to force the factored sum everywhere).
     Returns total (Q,), joint (Q, n) or None, and the path per query (Q,): QUICKSCORE,
-    COVERAGE, IMPOSSIBLE (the premise cannot hold) or TELESCOPED.
+    COVERAGE, IMPOSSIBLE (the premise cannot hold), TELESCOPED or TELESCOPED_EXTENDED
+    (the telescoped sums in extended precision).
     """
     t = _tables(net)
     n_q, n = len(q), len(net.causes)
@@ -679,8 +693,9 @@ def _answer(wh, parts, obs, want, method, causes_of):
     not wanted; None if none is) and the path of each row (PATH codes).
 
     The telescoped Quickscore answers where its kappa is within `CANCELLATION_BOUND`;
-    else the coverage recursion, which cannot cancel. ("quickscore": plain Quickscore,
-    for tests; it may cancel.)"""
+    where it is not, the same sums in extended precision answer if their kappa is within
+    `EXTENDED_BOUND`; else the coverage recursion, which cannot cancel. ("quickscore":
+    plain Quickscore, for tests; it may cancel.)"""
     neg, U, L, A, absent = obs
     n_r, n = len(wh), neg.shape[1] - 1
     m = U.shape[1]
@@ -688,29 +703,38 @@ def _answer(wh, parts, obs, want, method, causes_of):
     path = np.zeros(n_r, dtype=np.int8)
     tot = np.zeros(n_r)
 
-    def take(rows):
-        return wh[rows], [(p[rows], w[rows]) for p, w in parts], neg[rows], U[rows], L[rows]
+    def take(rows, dtype=None):
+        got = wh[rows], [(p[rows], w[rows]) for p, w in parts], neg[rows], U[rows], L[rows], A[rows]
+        if dtype is None:
+            return got
+        return (got[0].astype(dtype), [(p.astype(dtype), w.astype(dtype)) for p, w in got[1]],
+                *(x.astype(dtype) for x in got[2:]))
 
     if method == "quickscore" or m == 0:  # m == 0: one product, nothing to cancel
         tot, _, _ = _quickscore(wh, parts, neg, U, L, absent, False, causes_of)
         if num is not None:
-            _, num[want], _ = _quickscore(*take(want), absent[want], True, causes_of)
+            _, num[want], _ = _quickscore(*take(want)[:5], absent[want], True, causes_of)
         return tot, num, path
     path[:] = COVERAGE
     if method == "auto":
-        for with_joint in (True, False):
-            b = np.flatnonzero(want == with_joint)
-            if len(b):
-                t_tot, t_num, kappa = _telescoped(*take(b), A[b], absent[b], with_joint, causes_of)
-                ok = kappa <= CANCELLATION_BOUND
-                tot[b[ok]] = t_tot[ok]
-                if with_joint:
-                    num[b[ok]] = t_num[ok]
-                path[b[ok]] = TELESCOPED
+        passes = [(None, CANCELLATION_BOUND, TELESCOPED)]
+        if EXTENDED_BOUND > CANCELLATION_BOUND:
+            work = n_r * (1 << (m - 1)) * sum(p[0].size for p in parts)
+            passes = passes[work <= EXTENDED_FIRST_WORK :] + [(EXTENDED, EXTENDED_BOUND, TELESCOPED_EXTENDED)]
+        for dtype, bound, code in passes:
+            for with_joint in (True, False):
+                b = np.flatnonzero((path == COVERAGE) & (want == with_joint))
+                if len(b):
+                    t_tot, t_num, kappa = _telescoped(*take(b, dtype), absent[b], with_joint, causes_of)
+                    ok = kappa <= bound
+                    tot[b[ok]] = t_tot[ok]
+                    if with_joint:
+                        num[b[ok]] = t_num[ok]
+                    path[b[ok]] = code
     for with_joint in (True, False):  # where it cancelled: the subtraction-free path
         b = np.flatnonzero((path == COVERAGE) & (want == with_joint))
         if len(b):
-            c_tot, c_num = _coverage(*take(b), A[b], absent[b], with_joint, causes_of)
+            c_tot, c_num = _coverage(*take(b), absent[b], with_joint, causes_of)
             tot[b] = c_tot
             if with_joint:
                 num[b] = c_num
