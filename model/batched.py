@@ -595,6 +595,61 @@ def _product(arrays):
     return functools.reduce(np.multiply, arrays, 1.0)
 
 
+def _expand(parts, neg, U, L, A, causes_of):
+    """The telescoped path's split of the positives: the rarest is kept, the other m - 1
+    expanded as in Quickscore. Returns a (Q, T, n + 1), each term's weight per cause
+    (negatives times the expanded positives' U or L; last: the leak), sign (T,), and
+    the kept positive's U, L, A per cause, each (Q, n + 1)."""
+    n_q, m, n1 = U.shape
+    keep = _rarest(parts, A, causes_of)
+    slots = np.arange(m)[None, :].repeat(n_q, axis=0)
+    rest = np.sort(np.where(slots == keep[:, None], m, slots), axis=1)[:, : m - 1]
+    a = np.ones((n_q, 1, n1))
+    sign = np.ones(1)
+    for j in range(m - 1):
+        a = np.concatenate([a * np.take_along_axis(U, rest[:, j, None, None], axis=1),
+                            a * np.take_along_axis(L, rest[:, j, None, None], axis=1)], axis=1)
+        sign = np.concatenate([sign, -sign])
+    bit = np.arange(n_q), keep
+    return a * neg[:, None, :], sign, (U[bit], L[bit], A[bit])
+
+
+def _telescoped_flat(wh, parts, neg, U, L, A, absent, joint: bool, causes_of):
+    """`_telescoped` for the layout with one factor holding every cause and one
+    configuration of its own (the hubs' configurations in `wh`): the one a single case
+    with its shared exposures known takes. The same sums with fewer numpy calls: the
+    leak is one more cause, present with probability 1, so there is one telescoped sum
+    over n + 1 causes and no sum across factors. Same returns as `_telescoped`.
+
+    A cause's joint: making c present replaces its factors by pa_c u_c, pa_c l_c, which
+    scales the terms before c (they hold u_c) by pa_c u_c / u-factor_c and those after
+    it (they hold l_c) by pa_c l_c / l-factor_c; a factor of 0 gives kappa = inf.
+    """
+    n = neg.shape[1] - 1
+    a, sign, (ud, ld, ad) = _expand(parts, neg, U, L, A, causes_of)
+    a[..., :n] = np.where(absent[:, None, :], 0.0, a[..., :n])
+    p = parts[0][0][:, :, 0, :]  # (Q, H, n)
+    p = np.concatenate([p, np.ones_like(p[..., :1])], axis=2)  # the leak: always present
+    pa = p[:, None] * a[:, :, None, :]  # (Q, T, H, n + 1)
+    idle = (1.0 - p)[:, None]
+    fu = idle + pa * ud[:, None, None, :]
+    fl = idle + pa * ld[:, None, None, :]
+    g = _exclusive(np.cumprod, fl) * (pa * ad[:, None, None, :]) * _exclusive(np.cumprod, fu, reverse=True)
+    terms = np.einsum("qthc,qh->qt", g, wh)
+    total = terms @ sign
+    size = terms.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa = np.where(total != 0, size / np.abs(total), np.where(size > 0, np.inf, 1.0))
+    if not joint:
+        return total, None, kappa
+    kappa[((fu[..., :n] == 0) | (fl[..., :n] == 0)).any(axis=(1, 2, 3))] = np.inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        present = (g + pa * ud[:, None, None, :] / fu * _exclusive(np.cumsum, g)
+                   + pa * ld[:, None, None, :] / fl * _exclusive(np.cumsum, g, reverse=True))
+    num = np.einsum("qthc,qh,t->qc", present[..., :n], wh, sign)
+    return total, num, kappa
+
+
 def _telescoped(wh, parts, neg, U, L, A, absent, joint: bool, causes_of):
     """Quickscore with its most cancelling positive telescoped: total (Q,), joint (Q, n)
     or None, and the kappa of the signed sum that is left.
@@ -617,18 +672,7 @@ def _telescoped(wh, parts, neg, U, L, A, absent, joint: bool, causes_of):
     """
     n_q, m = U.shape[:2]
     n = neg.shape[1] - 1
-    keep = _rarest(parts, A, causes_of)
-    slots = np.arange(m)[None, :].repeat(n_q, axis=0)
-    rest = np.sort(np.where(slots == keep[:, None], m, slots), axis=1)[:, : m - 1]
-    a = np.ones((n_q, 1, n + 1))
-    sign = np.ones(1)
-    for j in range(m - 1):
-        a = np.concatenate([a * np.take_along_axis(U, rest[:, j, None, None], axis=1),
-                            a * np.take_along_axis(L, rest[:, j, None, None], axis=1)], axis=1)
-        sign = np.concatenate([sign, -sign])
-    a = a * neg[:, None, :]  # (Q, T, n + 1)
-    bit = np.arange(n_q), keep
-    ud, ld, ad = U[bit], L[bit], A[bit]  # (Q, n + 1): the kept positive, per cause
+    a, sign, (ud, ld, ad) = _expand(parts, neg, U, L, A, causes_of)
     leak = a[..., n]
     # per factor: S^U, S^L (its products summed over its configurations) and their
     # difference dS, telescoped; each (Q, T, H)
@@ -716,16 +760,19 @@ def _answer(wh, parts, obs, want, method, causes_of):
             _, num[want], _ = _quickscore(*take(want)[:5], absent[want], True, causes_of)
         return tot, num, path
     path[:] = COVERAGE
+    # one factor with every cause in order and no configurations of its own: the flat sum
+    flat = len(parts) == 1 and parts[0][1].shape[1] == 1 and np.array_equal(causes_of[0], np.arange(n))
+    telescoped = _telescoped_flat if flat else _telescoped
     if method == "auto":
         passes = [(None, CANCELLATION_BOUND, TELESCOPED)]
         if EXTENDED_BOUND > CANCELLATION_BOUND:
-            work = n_r * (1 << (m - 1)) * sum(p[0].size for p in parts)
+            work = (1 << (m - 1)) * sum(p.size for p, _ in parts)  # p: (rows, H, Y, causes)
             passes = passes[work <= EXTENDED_FIRST_WORK :] + [(EXTENDED, EXTENDED_BOUND, TELESCOPED_EXTENDED)]
         for dtype, bound, code in passes:
             for with_joint in (True, False):
                 b = np.flatnonzero((path == COVERAGE) & (want == with_joint))
                 if len(b):
-                    t_tot, t_num, kappa = _telescoped(*take(b, dtype), absent[b], with_joint, causes_of)
+                    t_tot, t_num, kappa = telescoped(*take(b, dtype), absent[b], with_joint, causes_of)
                     ok = kappa <= bound
                     tot[b[ok]] = t_tot[ok]
                     if with_joint:

@@ -53,7 +53,8 @@ REACHED = {
 @pytest.mark.parametrize(("method", "passes", "enumerate_up_to", "count", "matrix_work"), [
     ("auto", "extended_first", 0, 300, batched.MATRIX_WORK),  # the factored sum everywhere
     ("auto", "float64", 0, 100, batched.MATRIX_WORK),
-    ("auto", "float64_then_extended", batched.ENUMERATE_UP_TO, 100, batched.MATRIX_WORK),
+    ("auto", "float64_then_extended", batched.ENUMERATE_UP_TO, 100, batched.MATRIX_WORK),  # the flat sum too
+    ("auto", "float64", batched.ENUMERATE_UP_TO, 60, batched.MATRIX_WORK),
     ("coverage", "extended_first", 0, 100, batched.MATRIX_WORK),  # small groups: whole transition matrices
     ("coverage", "extended_first", 0, 100, 0),  # one bit update at a time
 ])
