@@ -200,14 +200,23 @@ def _level_boxes(net, base: Queries, states: np.ndarray):
             rows_of = np.argsort(inverse, kind="stable")
             bounds = np.searchsorted(inverse[rows_of], np.arange(len(keys) + 1))
         memo = net._cache.setdefault(("boxes", k), {})
+        # many patterns leave the same conjunctions open (most values of a node fail its
+        # atoms alike): the Shannon expansion is done once per such set
+        by_live = net._cache.setdefault(("boxes_of_live", k), {})
         for g, key in enumerate(keys):
             key_t = tuple(key.tolist())
             got = memo.get(key_t)
             if got is None:
                 observed = {n: int(s) for n, s in zip(nodes, key_t) if s >= 0}
-                boxes = T._safe_boxes(net, conjunctions, observed)
-                # None: a rule already holds on the observed nodes
-                got = HOLDS if boxes is None else [p for box in boxes for p in _box_overrides(net, box)]
+                live = T.live_conjunctions(conjunctions, observed)
+                if live is None:  # a rule already holds on the observed nodes
+                    got = HOLDS
+                else:
+                    got = by_live.get(live)
+                    if got is None:
+                        got = [p for box in T._expand(net, list(live), {}) for p in _box_overrides(net, box)]
+                        if len(by_live) < BOX_MEMO:
+                            by_live[live] = got
                 if len(memo) < BOX_MEMO:
                     memo[key_t] = got
             rows = rows_of[bounds[g] : bounds[g + 1]]

@@ -135,6 +135,14 @@ def _safe_boxes(net, conjunctions, observed: Mapping[str, int]) -> Iterator[dict
 
     Returns None when a conjunction already holds on the observed nodes.
     """
+    live = live_conjunctions(conjunctions, observed)
+    return None if live is None else _expand(net, list(live), {})
+
+
+def live_conjunctions(conjunctions, observed: Mapping[str, int]) -> tuple | None:
+    """The conjunctions the observed nodes leave open, each without its observed atoms
+    (None when one already holds). Evidence patterns with the same live conjunctions
+    have the same boxes."""
     live = []
     for conj in conjunctions:
         rest = []
@@ -148,7 +156,7 @@ def _safe_boxes(net, conjunctions, observed: Mapping[str, int]) -> Iterator[dict
             if not rest:
                 return None
             live.append(tuple(rest))
-    return _expand(net, live, {})
+    return tuple(live)
 
 
 def _expand(net, conjs, box):
