@@ -764,19 +764,24 @@ def _answer(wh, parts, obs, want, method, causes_of):
     flat = len(parts) == 1 and parts[0][1].shape[1] == 1 and np.array_equal(causes_of[0], np.arange(n))
     telescoped = _telescoped_flat if flat else _telescoped
     if method == "auto":
+        work = (1 << (m - 1)) * sum(p.size for p, _ in parts)  # p: (rows, H, Y, causes)
+        small = work <= EXTENDED_FIRST_WORK
         passes = [(None, CANCELLATION_BOUND, TELESCOPED)]
         if EXTENDED_BOUND > CANCELLATION_BOUND:
-            work = (1 << (m - 1)) * sum(p.size for p, _ in parts)  # p: (rows, H, Y, causes)
-            passes = passes[work <= EXTENDED_FIRST_WORK :] + [(EXTENDED, EXTENDED_BOUND, TELESCOPED_EXTENDED)]
+            passes = passes[small:] + [(EXTENDED, EXTENDED_BOUND, TELESCOPED_EXTENDED)]
         for dtype, bound, code in passes:
-            for with_joint in (True, False):
-                b = np.flatnonzero((path == COVERAGE) & (want == with_joint))
+            # a small group (a single case: its query and its boxes) goes in one call with
+            # every row's joint: a second call costs more than the joints of a few rows
+            split = (True, False) if not small or num is None else (None,)
+            for with_joint in split:
+                b = np.flatnonzero((path == COVERAGE) & ((want == with_joint) if with_joint is not None else True))
                 if len(b):
-                    t_tot, t_num, kappa = telescoped(*take(b, dtype), absent[b], with_joint, causes_of)
+                    t_tot, t_num, kappa = telescoped(*take(b, dtype), absent[b], with_joint is not False, causes_of)
                     ok = kappa <= bound
                     tot[b[ok]] = t_tot[ok]
-                    if with_joint:
-                        num[b[ok]] = t_num[ok]
+                    if t_num is not None:
+                        wanted = ok & want[b]
+                        num[b[wanted]] = t_num[wanted]
                     path[b[ok]] = code
     for with_joint in (True, False):  # where it cancelled: the subtraction-free path
         b = np.flatnonzero((path == COVERAGE) & (want == with_joint))
