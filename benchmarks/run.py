@@ -411,8 +411,15 @@ def _batch_job(n: int, seed: int, conn) -> None:
     t = time.perf_counter()
     result = infer(frame, network=net, errors="collect")
     seconds = time.perf_counter() - t
-    conn.send({"n": n, "seconds": seconds, "rate": n / seconds, "peak": _rss("VmHWM"), "before": before,
-               "peak_is_inference": reset, "errors": len(result.errors)})
+    peak = _rss("VmHWM")
+    # the same rows on both cores: `twitchdx validate`'s path (chunks on 2 forked workers)
+    from model.report import infer_cases
+
+    t = time.perf_counter()
+    infer_cases(net, frame, workers=2)
+    seconds_2 = time.perf_counter() - t
+    conn.send({"n": n, "seconds": seconds, "rate": n / seconds, "peak": peak, "before": before,
+               "peak_is_inference": reset, "errors": len(result.errors), "seconds_2": seconds_2, "rate_2": n / seconds_2})
 
 
 def batch_throughput(n: int, seed: int, timeout: float) -> dict:
@@ -627,10 +634,11 @@ def main(argv: list[str] | None = None) -> int:
         if out["status"] != "ok":
             print(f"- batch of {n:,}: {out['status']}")
             continue
-        rates[n] = out["rate"]
+        rates[n] = out["rate_2"]
         peak = f"peak RSS {out['peak'] / 2**20:,.0f} MB" + (" during inference" if out["peak_is_inference"] else "")
-        print(f"- batch of {n:,}: {out['rate']:,.0f} cases/s ({out['seconds']:.1f} s; {peak}, "
-              f"{out['before'] / 2**20:,.0f} MB before; {out['errors']} rows refused)")
+        print(f"- batch of {n:,}: {out['rate']:,.0f} cases/s in one process ({out['seconds']:.1f} s; {peak}, "
+              f"{out['before'] / 2**20:,.0f} MB before; {out['errors']} rows refused); "
+              f"{out['rate_2']:,.0f} cases/s on 2 cores (2 worker processes, as `twitchdx validate`; {out['seconds_2']:.1f} s)")
 
     say("processes ...")
     cli = process_seconds(cli_command(), args.runs)
@@ -671,7 +679,7 @@ def main(argv: list[str] | None = None) -> int:
         ("next_questions() median", f"{_ms(_pct(nq, 50))} ms", "< 10 ms", _pct(nq, 50) < 10e-3),
         ("vs pgmpy joint=False", ratio_of("pgmpy"), ">= 500x", None),
         ("vs pyAgrum LazyPropagation", ratio_of("pyagrum"), ">= 100x", None),
-        ("batch, largest size run", f"{rates[max(rates)]:,.0f} cases/s" if rates else "-", ">= 500,000 cases/s",
+        ("batch on 2 cores, largest size run", f"{rates[max(rates)]:,.0f} cases/s" if rates else "-", ">= 500,000 cases/s",
          bool(rates) and rates[max(rates)] >= 500_000),
         ("`twitchdx infer` process", f"{statistics.median(cli):.2f} s", "< 1.5 s", statistics.median(cli) < 1.5),
     ]
