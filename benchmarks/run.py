@@ -426,7 +426,7 @@ def batch_throughput(n: int, seed: int, timeout: float) -> dict:
     """Cases a second of `infer(DataFrame)` on n cases, in a fresh process."""
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_batch_job, args=(n, seed, child), daemon=True)
+    proc = ctx.Process(target=_batch_job, args=(n, seed, child))  # not a daemon: it starts workers
     proc.start()
     child.close()
     out = {"n": n, "status": "timeout"}
