@@ -322,6 +322,16 @@ def _cause_probabilities(t, exposure: np.ndarray, sizes: tuple[int, ...], layout
     return wh, parts, scale
 
 
+def _signed_sum(terms, sign):
+    """The signed sum of each query's terms (Q, T) and its kappa = sum |terms| / |sum|
+    (inf where the terms do not vanish but their sum does; 1 where both are 0)."""
+    total = terms @ sign
+    size = np.abs(terms).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa = np.where(total != 0, size / np.abs(total), np.where(size > 0, np.inf, 1.0))
+    return total, kappa
+
+
 def _quickscore(wh, parts, neg, U, L, absent, joint: bool, causes_of):
     """Quickscore for queries with the same m and configuration sizes: total (Q,), joint
     (Q, n) or None, kappa. Each term is summed over every factor's configurations on
@@ -347,10 +357,7 @@ def _quickscore(wh, parts, neg, U, L, absent, joint: bool, causes_of):
     for s_ in sums:
         prefix.append(prefix[-1] * s_)
     term = np.einsum("qth,qh->qt", prefix[-1], wh) * lv
-    total = term @ sign
-    size = np.abs(term).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kappa = np.where(total != 0, size / np.abs(total), np.where(size > 0, np.inf, 1.0))
+    total, kappa = _signed_sum(term, sign)
     if not joint:
         return total, None, kappa
     num = np.zeros((n_q, n))
@@ -636,10 +643,7 @@ def _telescoped_flat(wh, parts, neg, U, L, A, absent, joint: bool, causes_of):
     fl = idle + pa * ld[:, None, None, :]
     g = _exclusive(np.cumprod, fl) * (pa * ad[:, None, None, :]) * _exclusive(np.cumprod, fu, reverse=True)
     terms = np.einsum("qthc,qh->qt", g, wh)
-    total = terms @ sign
-    size = terms.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kappa = np.where(total != 0, size / np.abs(total), np.where(size > 0, np.inf, 1.0))
+    total, kappa = _signed_sum(terms, sign)
     if not joint:
         return total, None, kappa
     kappa[((fu[..., :n] == 0) | (fl[..., :n] == 0)).any(axis=(1, 2, 3))] = np.inf
@@ -703,10 +707,7 @@ def _telescoped(wh, parts, neg, U, L, A, absent, joint: bool, causes_of):
         suf_u[k - 1 - f] = suf_u[k - f] * s_u[k - f]
     z = [pre_l[f] * d_s[f] * suf_u[f] for f in range(k)]
     terms = np.einsum("qth,qh->qt", np.broadcast_to(sum(z), (n_q, len(sign), wh.shape[1])), wh)
-    total = terms @ sign
-    size = terms.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kappa = np.where(total != 0, size / np.abs(total), np.where(size > 0, np.inf, 1.0))
+    total, kappa = _signed_sum(terms, sign)
     if not joint:
         return total, None, kappa
     # a factor's S^U or S^L of 0 cannot be divided out below
