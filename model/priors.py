@@ -10,17 +10,23 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from . import vocabulary as V
 
 # One or more evidence.md keys ("S2", "S37b, S37") or "estimate".
 _SOURCE = re.compile(r"^(estimate|S\d+[a-z]?(\s*,\s*S\d+[a-z]?)*)$")
+# One evidence.md key (a bibliography entry's name), and a key cited in free text.
+_SOURCE_KEY = re.compile(r"^S\d+[a-z]?$")
+_CITED = re.compile(r"\bS\d+[a-z]?\b")
+ESTIMATE = "estimate"
 # Sums of probabilities are checked to this tolerance (decimal data in TOML).
 SUM_TOLERANCE = 1e-9
-FILES = ("exposures.toml", "causes.toml", "findings.toml", "triage.toml")
+BIBLIOGRAPHY = "bibliography.toml"
+# The files every priors folder holds; the model's numbers are in the first four.
+FILES = ("exposures.toml", "causes.toml", "findings.toml", "triage.toml", BIBLIOGRAPHY)
 
 
 class PriorsError(ValueError):
@@ -118,12 +124,45 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Source:
+    """One bibliography entry (priors/bibliography.toml): what a source key stands for."""
+
+    key: str
+    title: str
+    address: str
+    supports: str  # what the model takes from it
+    mirror: bool = False  # the address is a mirror or secondary summary
+    also: tuple[str, ...] = ()  # further addresses under the same key
+    note: str = ""
+
+    def __str__(self) -> str:
+        return f"[{self.key}] {self.title}: {self.address}"
+
+
+@dataclass(frozen=True)
 class Priors:
     folder: Path
     exposures: dict[str, Exposure]
     causes: dict[str, Cause]
     findings: dict[str, Finding]
     triage: dict[str, Any]
+    # source key -> its entry; every key used in the files above is here
+    bibliography: Mapping[str, Source] = field(default_factory=lambda: FrozenDict())
+
+    def cite(self, source: str) -> tuple[Source, ...]:
+        """The bibliography entries behind a `source` field ("S2, S19"); none for "estimate".
+
+        >>> priors = load_priors()
+        >>> [s.key for s in priors.cite("S37b, S37")]
+        ['S37b', 'S37']
+        >>> priors.cite("estimate")
+        ()
+        """
+        keys = [k.strip() for k in source.split(",")]
+        unknown = [k for k in keys if k != ESTIMATE and k not in self.bibliography]
+        if unknown:
+            raise KeyError(f"source key {unknown[0]!r} is not in {BIBLIOGRAPHY}")
+        return tuple(self.bibliography[k] for k in keys if k != ESTIMATE)
 
 
 class _Where:
@@ -408,6 +447,79 @@ def _findings(raw: dict) -> dict[str, Finding]:
     return out
 
 
+def _text(where: _Where, x: Any) -> str:
+    if not isinstance(x, str) or not x.strip():
+        raise where.error(f"expected non-empty text, got {x!r}")
+    return x.strip()
+
+
+def _address(where: _Where, x: Any) -> str:
+    if not isinstance(x, str) or not re.match(r"^https?://\S+$", x):
+        raise where.error(f"expected a web address (http:// or https://, no spaces), got {x!r}")
+    return x
+
+
+def _bibliography(raw: dict) -> dict[str, Source]:
+    """priors/bibliography.toml: one table a source key, with its title, address and what it supports."""
+    file = BIBLIOGRAPHY
+    if not raw:
+        raise _Where(file, "").error("holds no source")
+    out = {}
+    for key, table in raw.items():
+        where = _Where(file, key)
+        if not _SOURCE_KEY.match(key):
+            raise where.error(f"{key!r} is not a source key such as 'S2' or 'S37b'")
+        table = _table(where, table)
+        _keys(where, table, {"title", "address", "supports"}, {"mirror", "also", "note"})
+        mirror = table.get("mirror", False)
+        if not isinstance(mirror, bool):
+            raise where.at("mirror").error(f"expected true or false, got {mirror!r}")
+        also = table.get("also", [])
+        if not isinstance(also, list):
+            raise where.at("also").error(f"expected a list of web addresses, got {also!r}")
+        note = table.get("note", "")
+        if not isinstance(note, str):
+            raise where.at("note").error(f"note must be text, got {note!r}")
+        out[key] = Source(
+            key,
+            _text(where.at("title"), table["title"]),
+            _address(where.at("address"), table["address"]),
+            _text(where.at("supports"), table["supports"]),
+            mirror,
+            tuple(_address(where.at("also"), a) for a in also),
+            note,
+        )
+    return out
+
+
+def _check_citations(file: str, raw: dict, bibliography: Mapping[str, Source]) -> None:
+    """Every source key a file uses resolves in the bibliography (SPEC §7.5): the keys of
+    each `source` field, and the keys a `note` (or `*_note`) cites in its text."""
+
+    def visit(entry: str, node: Any) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if isinstance(v, str) and k == "source":
+                    for key in (part.strip() for part in v.split(",")):
+                        if key != ESTIMATE and key not in bibliography:
+                            raise _Where(file, entry).error(
+                                f"source key {key!r} is not in {BIBLIOGRAPHY}; add it there or use 'estimate'"
+                            )
+                elif isinstance(v, str) and (k == "note" or k.endswith("_note")):
+                    for key in _CITED.findall(v):
+                        if key not in bibliography:
+                            raise _Where(file, entry).error(f"{k} cites {key!r}, which {BIBLIOGRAPHY} does not hold")
+                else:
+                    visit(f"{entry}.{k}" if entry else k, v)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                # array tables are named as their checker names them: [rule 'wasting']
+                name = v.get("id") if isinstance(v, dict) else None
+                visit(f"{entry} {name!r}" if isinstance(name, str) else f"{entry}[{i}]", v)
+
+    visit("", raw)
+
+
 def load_priors(folder: str | Path | None = None) -> Priors:
     """Read and validate a priors folder (the bundled one by default)."""
     folder = Path(folder) if folder is not None else default_priors_dir()
@@ -417,8 +529,19 @@ def load_priors(folder: str | Path | None = None) -> Priors:
     exposures = _exposures(raw["exposures.toml"])
     causes = _causes(raw["causes.toml"], exposures)
     findings = _findings(raw["findings.toml"])
+    bibliography = _bibliography(raw[BIBLIOGRAPHY])
+    for file in FILES:
+        if file != BIBLIOGRAPHY:
+            _check_citations(file, raw[file], bibliography)
     # read-only all the way down: a loaded network cannot be changed through its priors
-    return Priors(folder, freeze(exposures), freeze(causes), freeze(findings), freeze(raw["triage.toml"]))
+    return Priors(
+        folder,
+        freeze(exposures),
+        freeze(causes),
+        freeze(findings),
+        freeze(raw["triage.toml"]),
+        FrozenDict(bibliography),
+    )
 
 
 def default_priors_dir() -> Path:

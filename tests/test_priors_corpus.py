@@ -34,6 +34,37 @@ def replace(file: str, old: str, new: str):
     return edit
 
 
+def in_entry(file: str, header: str, line_start: str, old: str, new: str):
+    """An edit inside one entry: in the first line starting with `line_start` below the
+    line `header`, the one occurrence of `old` becomes `new` (so it still applies when the
+    entry's numbers are retuned)."""
+
+    def edit(folder: Path) -> None:
+        path = folder / file
+        lines = path.read_text(encoding="utf-8").split("\n")
+        assert header in lines, f"edit no longer applies: no line {header!r} in {file}"
+        start = lines.index(header)
+        k = next((i for i in range(start + 1, len(lines)) if lines[i].startswith(line_start)), None)
+        assert k is not None, f"edit no longer applies: no {line_start!r} line below {header!r} in {file}"
+        assert lines[k].count(old) == 1, f"edit no longer applies: {old!r} occurs {lines[k].count(old)} times in {lines[k]!r}"
+        lines[k] = lines[k].replace(old, new)
+        path.write_text("\n".join(lines), encoding="utf-8")
+
+    return edit
+
+
+def sub(file: str, pattern: str, repl: str):
+    """An edit: the one match of the regular expression `pattern` (multiline) becomes `repl`."""
+
+    def edit(folder: Path) -> None:
+        path = folder / file
+        text, n = re.subn(pattern, repl, path.read_text(encoding="utf-8"), flags=re.MULTILINE)
+        assert n == 1, f"edit no longer applies: {pattern!r} matches {n} times in {file}"
+        path.write_text(text, encoding="utf-8")
+
+    return edit
+
+
 def delete(file: str):
     def edit(folder: Path) -> None:
         (folder / file).unlink()
@@ -132,10 +163,36 @@ CORPUS = {
         r"triage\.toml: \[rule 'wasting'\]: wasting: unknown state 'yes'; allowed: absent, present$",
     ),
     "loss on the diagonal": (
-        replace("triage.toml", "soon = [20.0, 12.0, 0.0, 3.0]", "soon = [20.0, 12.0, 1.0, 3.0]"),
+        sub("triage.toml", r"^soon = \[([^,\]]+), ([^,\]]+), 0(\.0)?, ", r"soon = [\1, \2, 1.0, "),
         r"triage\.toml: \[loss\]: advising the true level must cost 0 \(the diagonal\)$",
     ),
     "not UTF-8": (write_bytes("exposures.toml", b"\n# caf\xe9\n"), r"exposures\.toml: not UTF-8 text \(byte \d+\)$"),
+    # SPEC §7.5: every source key resolves in bibliography.toml
+    "missing bibliography": (delete("bibliography.toml"), r"bibliography\.toml: missing from priors folder "),
+    "source key not in the bibliography": (
+        in_entry("causes.toml", "[als_mnd]", "twitch = ", 'source = "', 'source = "S99, '),
+        r"causes\.toml: \[als_mnd\.twitch\]: source key 'S99' is not in bibliography\.toml; add it there or use 'estimate'$",
+    ),
+    "note cites a key not in the bibliography": (
+        in_entry("causes.toml", "[als_mnd]", "twitch = ", 'note = "', 'note = "see [S99]; '),
+        r"causes\.toml: \[als_mnd\.twitch\]: note cites 'S99', which bibliography\.toml does not hold$",
+    ),
+    "unknown source key in a triage rule": (
+        in_entry("triage.toml", WASTING_RULE, "source = ", 'source = "', 'source = "S99, '),
+        r"triage\.toml: \[rule 'wasting'\]: source key 'S99' is not in bibliography\.toml; add it there or use 'estimate'$",
+    ),
+    "bibliography entry without a title": (
+        in_entry("bibliography.toml", "[S1]", "title = ", "title = ", "titel = "),
+        r"bibliography\.toml: \[S1\]: missing title$",
+    ),
+    "bibliography address not a web address": (
+        in_entry("bibliography.toml", "[S2]", "address = ", "https://", ""),
+        r"bibliography\.toml: \[S2\.address\]: expected a web address \(http:// or https://, no spaces\), got 'n\.neurology\.org/",
+    ),
+    "bibliography key not a source key": (
+        replace("bibliography.toml", "[S64]\n", "[Healthgrades]\n"),
+        r"bibliography\.toml: \[Healthgrades\]: 'Healthgrades' is not a source key such as 'S2' or 'S37b'$",
+    ),
 }
 
 
