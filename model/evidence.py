@@ -253,6 +253,16 @@ def encode(evidence: Mapping[str, Any], *, batch: bool = False) -> Evidence:
                     f"{key}: sets {node}={state}, but {setter[node]} sets {node}={out[node]}"
                 )
             out[node], setter[node] = state, key
+    for exposure, through in V.ACTS_THROUGH.items():
+        # SPEC §7.4: it acts only through the listed medicines; said with none of them
+        # it is a contradiction the user should see, not a silent no-op
+        if out.get(exposure) == "present" and all(out.get(n) == "absent" for n in through):
+            raise ValueError(
+                f"{exposure}: true, but {setter[through[0]]} lists none of the medicines "
+                f"({', '.join(V.MEDICATIONS)}); {exposure} means one of them was started or its "
+                "dose changed in the last 4 weeks: name it in medications, or leave "
+                f"{exposure} out"
+            )
     regions = [out.get(n) for n in V.REGION_NODES]
     if all(s == "absent" for s in regions):
         raise ValueError(

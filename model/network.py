@@ -151,7 +151,18 @@ def compile_network(priors: Priors) -> Network:
             rr = np.array([cause.relative_risk[e][s].value if s in cause.relative_risk[e] else 1.0 for s in states])
             shape = [1] * len(parents)
             shape[axis] = len(states)
-            table = table * rr.reshape(shape)
+            factor = rr.reshape(shape)
+            if e in V.ACTS_THROUGH:
+                # SPEC §7.4: the ratio applies only where one of the exposures it acts
+                # through is present; elsewhere this exposure changes nothing
+                through = np.zeros(table.shape, dtype=bool)
+                for other in V.ACTS_THROUGH[e]:
+                    if other in parents:
+                        idx = [slice(None)] * len(parents)
+                        idx[parents.index(other)] = slice(1, None)  # any state but the first (absent)
+                        through[tuple(idx)] = True
+                factor = np.where(through, factor, 1.0)
+            table = table * factor
             weight = weight * exposure_prob[e].reshape(shape)
         table = _scale_to_marginal(table, weight, cause.prior.value, f"causes.toml: [{name}.relative_risk]")
         cause_parents[name] = parents

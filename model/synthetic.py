@@ -54,7 +54,14 @@ def _exposures(net, rng, size: int, correlation: float) -> dict[str, np.ndarray]
             if a in uniforms and b in uniforms:
                 za, zb = norm.ppf(uniforms[a]), norm.ppf(uniforms[b])
                 uniforms[b] = norm.cdf(correlation * za + math.sqrt(1 - correlation**2) * zb)
-    return {e: _categorical(rng, net.exposure_prob[e], uniforms[e]) for e in net.exposures}
+    x = {e: _categorical(rng, net.exposure_prob[e], uniforms[e]) for e in net.exposures}
+    for e, through in V.ACTS_THROUGH.items():
+        # SPEC §7.4: with none of the exposures it acts through, this one is inert in
+        # the network (and `infer()` rejects it said as present); a person taking none
+        # of the listed medicines has started none of them, so it is drawn absent there
+        none = ~np.any([x[t] > 0 for t in through], axis=0)
+        x[e] = np.where(none, 0, x[e])
+    return x
 
 
 def _cause_probs(net, x: Mapping[str, np.ndarray]) -> np.ndarray:

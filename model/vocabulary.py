@@ -85,6 +85,7 @@ BINARY_EXPOSURES = (
     "family_history",
     "kidney_disease_known",
     "back_or_neck_problem",
+    "new_medication",
 )
 EXPOSURES = tuple(CATEGORICAL_EXPOSURES) + BINARY_EXPOSURES + MEDICATION_NODES
 
@@ -121,5 +122,10 @@ EXPOSURE_EDGES = {
     "kidney_disease_known": ("kidney_disease", "hypocalcemia"),
     "back_or_neck_problem": ("radiculopathy",),
     "family_history": ("als_mnd", "muscular_dystrophy", "spinal_muscular_atrophy"),
+    "new_medication": ("medication_side_effect",),
 }
+# SPEC §7.4: an exposure that acts only through others. Its relative risks apply only
+# where at least one of these is present (a new or changed medicine matters only if it
+# is one of the listed medicines); elsewhere its relative risk is 1.
+ACTS_THROUGH = {"new_medication": MEDICATION_NODES}
 FREE_EXPOSURES = ("age", "sex")
