@@ -14,7 +14,11 @@ def load_vignettes() -> list[dict]:
     """Hand-written cases from the reference texts, each with expected causes and triage."""
     with resources.files("model").joinpath("data/vignettes.toml").open("rb") as f:
         vignettes = tomllib.load(f)["vignette"]
+    seen = set()
     for v in vignettes:
+        if v["id"] in seen:
+            raise ValueError(f"vignettes.toml: [{v['id']}]: duplicate id")
+        seen.add(v["id"])
         for c in v["expected"]:
             if c not in CAUSES:
                 raise ValueError(f"vignettes.toml: [{v['id']}]: unknown cause {c!r}")
@@ -24,8 +28,18 @@ def load_vignettes() -> list[dict]:
 
 
 def score_vignettes(network=None) -> pd.DataFrame:
-    """One row a vignette: the rank of each expected cause, hits, advice and whether it is
-    acceptable (the expected level or one level more cautious)."""
+    """One row a vignette: the rank of each expected cause, hits, and the advice against
+    the vignette's expected level (its `triage`: the clinical level by SPEC §7.6).
+
+    Columns on the advice:
+
+    - ``exact``: the advice is the expected level.
+    - ``acceptable``: the advice is the expected level or one level more cautious
+      (self_care advised routine, routine advised soon, soon advised emergency). One
+      step up costs a visit that was not needed; a step down, or two up, is not
+      acceptable.
+    - ``under_triage``: the advice is below the expected level.
+    """
     from .api import infer
 
     rows = []
@@ -44,6 +58,7 @@ def score_vignettes(network=None) -> pd.DataFrame:
             "triage": v["triage"],
             "advice": r.advice,
             "urgency": r.urgency,
+            "exact": advised == expected,
             "acceptable": expected <= advised <= expected + 1,
             "under_triage": advised < expected,
         })
