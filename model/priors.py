@@ -530,7 +530,11 @@ def load_priors(folder: str | Path | None = None) -> Priors:
     causes = _causes(raw["causes.toml"], exposures)
     findings = _findings(raw["findings.toml"])
     bibliography = _bibliography(raw[BIBLIOGRAPHY])
-    for file in FILES:
+    # every other TOML file of the folder too (validation.toml, any file added later):
+    # a source key anywhere in priors/ resolves in the bibliography
+    others = sorted(p.name for p in folder.glob("*.toml") if p.name not in FILES)
+    raw.update({f: _read(folder, f) for f in others})
+    for file in [*FILES, *others]:
         if file != BIBLIOGRAPHY:
             _check_citations(file, raw[file], bibliography)
     # read-only all the way down: a loaded network cannot be changed through its priors

@@ -6,13 +6,14 @@ test_priors_corpus.py's corpus, which checks the file and entry named in the err
 from __future__ import annotations
 
 import re
+import shutil
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from model import load_network
-from model.priors import BIBLIOGRAPHY, FILES, Source, default_priors_dir, load_priors
+from model.priors import BIBLIOGRAPHY, FILES, PriorsError, Source, default_priors_dir, load_priors
 
 BUNDLED = default_priors_dir()
 # evidence.md, where the keys come from, sits beside the repository when it is there
@@ -80,3 +81,14 @@ def test_mirrors_and_extra_addresses_are_kept():
     bib = load_priors().bibliography
     assert bib["S4"].mirror and not bib["S2"].mirror
     assert len(bib["S12"].also) == 1 and bib["S12"].also[0].startswith("https://")
+
+
+def test_a_key_in_any_other_priors_file_must_resolve(tmp_path):
+    """Files the network does not read (validation.toml, one added later) are checked too."""
+    folder = tmp_path / "priors"
+    shutil.copytree(BUNDLED, folder)
+    (folder / "extra.toml").write_text('[thing]\nvalue = { value = 0.5, source = "S1, S99" }\n', encoding="utf-8")
+    with pytest.raises(PriorsError, match=r"^extra\.toml: \[thing\.value\]: source key 'S99' is not in bibliography\.toml; add it there or use 'estimate'$"):
+        load_priors(folder)
+    (folder / "extra.toml").write_text('[thing]\nvalue = { value = 0.5, source = "S1, S64" }\n', encoding="utf-8")
+    assert load_priors(folder).bibliography["S64"].key == "S64"
