@@ -114,6 +114,12 @@ class Result:
         top = ", ".join(f"{c}={p:.3f}" for c, p in self.causes.head(3).items())
         return f"Result({top}, ...; urgency={self.urgency:.3f}, advice={self.advice})"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's display: causes as bars, triage, advice and reason, the next question."""
+        from .display import result_html
+
+        return result_html(self)
+
     def explain(self, *, top: int = 3) -> pd.DataFrame:
         """How much each evidence item moved the top causes and urgency.
 

@@ -10,7 +10,7 @@ impossible, are reported in `errors`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -19,7 +19,7 @@ import pandas as pd
 from . import triage as T
 from . import vocabulary as V
 from .batched import Queries, evaluate_many, from_states
-from .evidence import ALL_KEYS, _one, encode, is_missing
+from .evidence import ALL_KEYS, _one, encode, is_label_column, is_missing, unknown_key_message
 
 # Rows answered per engine call, their triage boxes with them: bounds the memory of the
 # query arrays (the boxes multiply the rows by about 3 on the default mix, up to a few
@@ -33,12 +33,18 @@ HOLDS = "holds"
 
 @dataclass(frozen=True, repr=False)
 class BatchResult:
-    """Results for many cases, one row a case (index: the input's row labels).
+    """Results for many cases, one row a case, indexed like the input (SPEC §7.10).
 
     causes : P(cause present | row's evidence), one column a cause (network order).
     triage : P(level | row's evidence), columns self_care ... emergency.
     urgency, advice : Series.
     errors : the rows that could not be taken (columns `row`, `error`).
+
+    With ``errors="collect"`` every input row is kept: a row that failed is NaN in
+    `causes`, `triage` and `urgency` and missing in `advice`, and `errors` says why
+    (`ok` marks the rows answered). ``batch[i]`` (position) and ``batch.loc[label]``
+    give that row's `Result`, with `explain()` and `next_questions()`: the same as
+    `infer()` on the row.
     """
 
     causes: pd.DataFrame
@@ -46,12 +52,73 @@ class BatchResult:
     urgency: pd.Series
     advice: pd.Series
     errors: pd.DataFrame
+    network: Any = field(default=None, compare=False)
+    # node states of every row (rows, exposures + findings), -1 unknown
+    states: np.ndarray | None = field(default=None, compare=False)
+    recalibration: Any = field(default=None, compare=False)
+    set_aside: tuple[str, ...] = ()  # label columns of a sampled case set, not read
 
     def __len__(self) -> int:
         return len(self.causes)
 
     def __repr__(self) -> str:
         return f"BatchResult({len(self.causes)} cases, {len(self.errors)} errors)"
+
+    @property
+    def ok(self) -> pd.Series:
+        """True for the rows that were answered (False: see `errors`)."""
+        return pd.Series(self.urgency.notna().to_numpy(), index=self.urgency.index, name="ok")
+
+    def __getitem__(self, position: int):
+        """The `Result` of the row at `position` (0-based, negative from the end)."""
+        if isinstance(position, bool) or not isinstance(position, (int, np.integer)):
+            raise TypeError(
+                f"BatchResult[{position!r}]: give a row position (an int); use batch.loc[label] for a row label"
+            )
+        n = len(self.causes)
+        if not -n <= position < n:
+            raise IndexError(f"row position {position} is outside the batch of {n} rows")
+        return self._result(int(position) % n)
+
+    @property
+    def loc(self) -> "_RowsByLabel":
+        """``batch.loc[label]``: the `Result` of the row with that index label."""
+        return _RowsByLabel(self)
+
+    def _result(self, position: int):
+        label = self.causes.index[position]
+        if not bool(self.ok.iloc[position]):
+            reason = self.errors.loc[self.errors["row"] == label, "error"]
+            raise ValueError(f"row {label}: no result: {reason.iloc[0] if len(reason) else 'not answered'}")
+        if self.network is None or self.states is None:
+            raise ValueError("this BatchResult keeps no evidence: build it with infer() to get a row's Result")
+        from .api import infer
+
+        nodes = self.network.exposures + self.network.findings
+        evidence = {n: self.network.states[n][s] for n, s in zip(nodes, self.states[position]) if s >= 0}
+        return infer(evidence, network=self.network, recalibration=self.recalibration)
+
+    def _repr_html_(self) -> str:
+        from .display import batch_html
+
+        return batch_html(self)
+
+
+class _RowsByLabel:
+    """The `loc` indexer of a `BatchResult`: a row label -> that row's `Result`."""
+
+    def __init__(self, batch: BatchResult):
+        self._batch = batch
+
+    def __getitem__(self, label):
+        index = self._batch.causes.index
+        try:
+            position = index.get_loc(label)
+        except KeyError:
+            raise KeyError(f"{label!r} is not a row label of this batch") from None
+        if not isinstance(position, (int, np.integer)):
+            raise KeyError(f"{label!r} labels more than one row of this batch; use batch[position]")
+        return self._batch._result(int(position))
 
 
 def _frame(evidence) -> tuple[pd.DataFrame, list | None, dict[int, str]]:
@@ -119,6 +186,12 @@ def encode_frame(net, frame: pd.DataFrame, records: list | None = None) -> tuple
                 states[i, j] = s
                 setters[i, j] += 1
     slow |= (setters > 1).any(axis=1)
+    for exposure, through in getattr(V, "ACTS_THROUGH", {}).items():
+        # an exposure said present while every exposure it acts through is absent is
+        # `encode`'s error: such rows take the whole-row path to get its message
+        if exposure in order and all(t in order for t in through):
+            cols = [order[t] for t in through]
+            slow |= (states[:, order[exposure]] == 1) & (states[:, cols] == 0).all(axis=1)
     regions = [order[r] for r in net.regions]
     slow |= (states[:, regions] == 0).all(axis=1)
     bad: dict[int, str] = {}
@@ -301,8 +374,37 @@ def _distribution(at_least: np.ndarray) -> np.ndarray:
     return np.clip(ge[:, :-1] - ge[:, 1:], 0.0, 1.0)
 
 
+def _bad_rows_message(bad: Mapping[int, str], labels: list, columns: Mapping[Any, list[int]]) -> str:
+    """One message for ``errors="raise"``: a column that is not an evidence key once (with
+    its rows), then the first other bad rows; a list of allowed values is given once."""
+    parts, seen_lists = [], set()
+    covered = {i for rows in columns.values() for i in rows}
+    for col, rows in columns.items():
+        shown = ", ".join(str(labels[i]) for i in rows[:3]) + (f" and {len(rows) - 3} more" if len(rows) > 3 else "")
+        parts.append(f"column {unknown_key_message(col)} (row{'s' if len(rows) > 1 else ''} {shown})")
+    rest = [(i, msg) for i, msg in sorted(bad.items()) if i not in covered]
+    shown_rows = rest[: max(0, 3 - len(parts))]
+    for i, msg in shown_rows:
+        cut = msg.find("allowed: ")
+        if cut >= 0:
+            if msg[cut:] in seen_lists:
+                msg = msg[:cut] + "allowed: as above"
+            else:
+                seen_lists.add(msg[cut:])
+        parts.append(f"row {labels[i]}: {msg}")
+    left = len(rest) - len(shown_rows)
+    more = f" (and {left} more)" if left > 0 else ""
+    return f"{len(bad)} bad rows: {'; '.join(parts)}{more}"
+
+
 def infer_batch(evidence: Sequence[Mapping[str, Any]] | pd.DataFrame, *, network, errors: str = "raise", recalibration=None) -> BatchResult:
-    """Infer every row (SPEC §7.10): exact, vectorised, equal to `infer` row by row."""
+    """Infer every row (SPEC §7.10): exact, vectorised, equal to `infer` row by row.
+
+    The label columns of a sampled case set (`model.synthetic.sample_cases`: true_level,
+    primary, responsible, present, present:<cause>) are set aside, not read as evidence
+    (`BatchResult.set_aside` names them). With ``errors="collect"`` every row is kept,
+    in the input's order and index; a failed row is NaN, and `errors` says why.
+    """
     from .api import _impossible, apply_recalibration
 
     if errors not in ("raise", "collect"):
@@ -310,6 +412,19 @@ def infer_batch(evidence: Sequence[Mapping[str, Any]] | pd.DataFrame, *, network
     net = network
     frame, records, not_dicts = _frame(evidence)
     labels = list(frame.index)
+    set_aside = tuple(c for c in frame.columns if is_label_column(c))
+    if set_aside:
+        frame = frame.drop(columns=list(set_aside))
+        if records is not None:
+            records = [{k: v for k, v in row.items() if not is_label_column(k)} for row in records]
+    # a DataFrame's column that is no evidence key is named once, with the rows it fills
+    unknown_columns: dict[Any, list[int]] = {}
+    if isinstance(evidence, pd.DataFrame):
+        for col in frame.columns:
+            if not (isinstance(col, str) and col in ALL_KEYS):
+                rows = [i for i, v in enumerate(frame[col].to_numpy(dtype=object)) if not is_missing(v)]
+                if rows:
+                    unknown_columns[col] = rows
     states, bad = encode_frame(net, frame, records)
     bad.update(not_dicts)
     good = np.array([i for i in range(len(frame)) if i not in bad], dtype=np.int64)
@@ -322,19 +437,30 @@ def infer_batch(evidence: Sequence[Mapping[str, Any]] | pd.DataFrame, *, network
     keep = totals > 0
     good, causes, levels = good[keep], causes[keep], levels[keep]
     if bad and errors == "raise":
-        listed = sorted(bad.items())
-        shown = "; ".join(f"row {labels[i]}: {msg}" for i, msg in listed[:3])
-        more = f" (and {len(listed) - 3} more)" if len(listed) > 3 else ""
-        raise ValueError(f"{len(listed)} bad rows: {shown}{more}")
+        raise ValueError(_bad_rows_message(bad, labels, unknown_columns))
     if recalibration is not None:
         levels = np.array([apply_recalibration(row, recalibration) for row in levels]).reshape(levels.shape)
-    index = pd.Index([labels[i] for i in good])
-    triage = pd.DataFrame(levels, index=index, columns=list(T.LEVELS))
-    loss = levels @ T.triage_of(net).loss
+    n_rows = len(frame)
+    all_causes = np.full((n_rows, len(net.causes)), np.nan)
+    all_levels = np.full((n_rows, len(T.LEVELS)), np.nan)
+    all_causes[good] = causes
+    all_levels[good] = levels
+    advice = np.full(n_rows, None, dtype=object)
+    if len(good):
+        loss = levels @ T.triage_of(net).loss
+        advice[good] = np.array(T.LEVELS, dtype=object)[loss.argmin(axis=1)]
+    index = frame.index
+    urgency = all_levels[:, 2:].sum(axis=1)  # NaN where the row failed
+    kept_states = states.copy()
+    kept_states[[i for i in range(n_rows) if i not in set(good.tolist())]] = -1
     return BatchResult(
-        causes=pd.DataFrame(causes, index=index, columns=list(net.causes)),
-        triage=triage,
-        urgency=pd.Series(levels[:, 2:].sum(axis=1), index=index, name="urgency"),
-        advice=pd.Series(np.array(T.LEVELS, dtype=object)[loss.argmin(axis=1)] if len(good) else [], index=index, name="advice", dtype=object),
+        causes=pd.DataFrame(all_causes, index=index, columns=list(net.causes)),
+        triage=pd.DataFrame(all_levels, index=index, columns=list(T.LEVELS)),
+        urgency=pd.Series(urgency, index=index, name="urgency"),
+        advice=pd.Series(advice, index=index, name="advice", dtype=object),
         errors=pd.DataFrame([(labels[i], msg) for i, msg in sorted(bad.items())], columns=["row", "error"]),
+        network=net,
+        states=kept_states,
+        recalibration=recalibration,
+        set_aside=set_aside,
     )

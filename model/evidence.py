@@ -31,6 +31,24 @@ USER_KEYS = (
 )
 NODE_KEYS = V.REGION_NODES + V.MEDICATION_NODES
 ALL_KEYS = USER_KEYS + NODE_KEYS
+# The label columns of a sampled case set (`model.synthetic.sample_cases`): what the
+# sampler knows of each case, not evidence. A batch sets them aside (SPEC §4, issue 17).
+LABEL_COLUMNS = ("true_level", "primary", "responsible", "present")
+LABEL_PREFIX = "present:"
+
+
+def is_label_column(column: Any) -> bool:
+    """True for a label column of a sampled case set (`LABEL_COLUMNS`, `present:<cause>`)."""
+    return isinstance(column, str) and (column in LABEL_COLUMNS or column.startswith(LABEL_PREFIX))
+
+
+def unknown_key_message(key: Any) -> str:
+    """Why `key` is not an evidence key: a close match if there is one, and the allowed keys."""
+    hint = _suggest(key, ALL_KEYS)
+    return (
+        f"{_show(key)} is not an evidence key{hint}{'' if hint else ';'} allowed: {', '.join(USER_KEYS)}"
+        f" (or a node name: {', '.join(NODE_KEYS)})"
+    )
 
 
 class Evidence(Mapping):
@@ -80,8 +98,10 @@ def _suggest(word: Any, allowed: tuple[str, ...]) -> str:
     return ""
 
 
-def _bad(key: str, value: Any, what: str, allowed: tuple[str, ...]) -> ValueError:
-    hint = _suggest(value, allowed)
+def _bad(key: str, value: Any, what: str, allowed: tuple[str, ...], *, suggest: tuple[str, ...] | None = None) -> ValueError:
+    """`key: value is not <what>; did you mean ...? allowed: ...` (the suggestion drawn from
+    `suggest`, default `allowed`)."""
+    hint = _suggest(value, allowed if suggest is None else suggest)
     sep = "" if hint else ";"
     return ValueError(f"{key}: {_show(value)} is not {what}{hint}{sep} allowed: {', '.join(allowed)}")
 
@@ -130,7 +150,7 @@ def _band(key: str, value: Any, bands, unit: str) -> str | None:
 def _state(key: str, value: Any, states: tuple[str, ...]) -> str:
     if isinstance(value, str) and value.strip().lower() in states:
         return value.strip().lower()
-    raise _bad(key, value, f"a {key} state", states)
+    raise _bad(key, value, f"{'an' if key[0] in 'aeiou' else 'a'} {key} state", states)
 
 
 def _boolean(key: str, value: Any) -> str:
@@ -184,6 +204,12 @@ def _medications(value: Any) -> dict[str, str]:
     tokens = _tokens("medications", value)
     if tokens == ["none"]:
         tokens = []
+    elif "none" in tokens:
+        others = [t for t in tokens if t != "none"]
+        raise ValueError(
+            f"medications: 'none' cannot be given with {', '.join(map(repr, others))}; "
+            "give none alone, or only the medicines taken"
+        )
     for token in tokens:
         if token not in V.MEDICATIONS:
             raise _bad("medications", token, "a medication", V.MEDICATIONS + ("none",))
@@ -207,6 +233,8 @@ def _one(key: str, value: Any) -> dict[str, str]:
                 f"duration: {_show(value)} is not a duration state or a number of days; "
                 f"allowed: {', '.join(V.ORDINAL_FINDINGS['duration'])}"
             )
+        if value.strip().lower() not in V.ORDINAL_FINDINGS["duration"]:  # a word: say numbers are allowed too
+            raise _bad(key, value, "a number of days or a duration band", ("a number of days",) + V.ORDINAL_FINDINGS["duration"], suggest=V.ORDINAL_FINDINGS["duration"])
     if key == "age":
         x = _number(key, value, "years")
         if x is not None:
@@ -219,6 +247,10 @@ def _one(key: str, value: Any) -> dict[str, str]:
                 f"age: {_show(value)} is not a number of years or an age band; "
                 f"allowed: {', '.join(V.CATEGORICAL_EXPOSURES['age'])}"
             )
+        if value.strip().lower() not in V.CATEGORICAL_EXPOSURES["age"]:  # a word: say numbers are allowed too
+            low, high = AGE_RANGE_YEARS
+            allowed = (f"a number of years ({low}-{high - 1})",) + V.CATEGORICAL_EXPOSURES["age"]
+            raise _bad(key, value, "a number of years or an age band", allowed, suggest=V.CATEGORICAL_EXPOSURES["age"])
     states = V.node_states(key)
     if states == V.BINARY_STATES:
         return {key: _boolean(key, value)}
@@ -238,11 +270,7 @@ def encode(evidence: Mapping[str, Any], *, batch: bool = False) -> Evidence:
     for key in evidence:
         value = evidence[key]
         if not isinstance(key, str) or key not in ALL_KEYS:
-            hint = _suggest(key, ALL_KEYS)
-            raise ValueError(
-                f"{_show(key)} is not an evidence key{hint}{'' if hint else ';'} allowed: {', '.join(USER_KEYS)}"
-                f" (or a node name: {', '.join(NODE_KEYS)})"
-            )
+            raise ValueError(unknown_key_message(key))
         if is_missing(value):
             if batch:
                 continue

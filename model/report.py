@@ -131,7 +131,10 @@ _WORKER_NET: Network | None = None
 def _infer_chunk(frame: pd.DataFrame) -> BatchResult:
     from .api import infer
 
-    return infer(frame, network=_WORKER_NET, errors="collect")
+    import dataclasses
+
+    # the network stays behind (it does not pickle; the parent holds it): `_concat` puts it back
+    return dataclasses.replace(infer(frame, network=_WORKER_NET, errors="collect"), network=None)
 
 
 def infer_cases(net: Network, evidence: pd.DataFrame, *, workers: int = 1, progress: bool = False, label: str = "") -> BatchResult:
@@ -149,7 +152,7 @@ def infer_cases(net: Network, evidence: pd.DataFrame, *, workers: int = 1, progr
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
                 for part in pool.map(_infer_chunk, chunks):
                     parts.append(part)
-                    bar.update(len(part) + len(part.errors))
+                    bar.update(len(part))
         else:
             for chunk in chunks:
                 parts.append(_infer_chunk(chunk))
@@ -171,19 +174,23 @@ def _concat(parts: Sequence[BatchResult], net: Network) -> BatchResult:
         urgency=pd.concat([p.urgency for p in parts]),
         advice=pd.concat([p.advice for p in parts]),
         errors=pd.concat([p.errors for p in parts], ignore_index=True),
+        network=net,
+        states=np.concatenate([p.states for p in parts]) if all(p.states is not None for p in parts) else None,
+        recalibration=parts[0].recalibration,
+        set_aside=parts[0].set_aside,
     )
 
 
 def score(net: Network, cases: pd.DataFrame, result: BatchResult, settings: Settings) -> dict[str, Any]:
     """Every metric of one case set (JSON-able)."""
-    rows = result.causes.index
+    rows = result.causes.index[result.ok.to_numpy()]  # the rows answered
     truth = cases.loc[rows]
-    posteriors = result.causes[list(net.causes)].to_numpy()
+    posteriors = result.causes.loc[rows, list(net.causes)].to_numpy()
     present = truth[[f"present:{c}" for c in net.causes]].to_numpy(dtype=bool)
     responsible = np.array([[c in set(r.split(";")) for c in net.causes] for r in truth["responsible"]], dtype=bool)
     primary = np.array([net.causes.index(p) if isinstance(p, str) else -1 for p in truth["primary"]])
     urgent = truth["true_level"].isin(["soon", "emergency"]).to_numpy()
-    urgency = result.urgency.to_numpy()
+    urgency = result.urgency.loc[rows].to_numpy()
     out: dict[str, Any] = {"cases": int(len(cases)), "answered": int(len(rows)), "errors": int(len(result.errors))}
     out["ranking"] = M.topk_accuracy(posteriors, responsible, primary)
     out["urgency"] = {
@@ -194,7 +201,7 @@ def score(net: Network, cases: pd.DataFrame, result: BatchResult, settings: Sett
         "mean_predicted": float(urgency.mean()),
         "observed": float(urgent.mean()),
     }
-    out["triage"] = M.triage_confusion(truth["true_level"].to_numpy(), result.advice.to_numpy())
+    out["triage"] = M.triage_confusion(truth["true_level"].to_numpy(), result.advice.loc[rows].to_numpy())
     causes = {}
     for i, c in enumerate(net.causes):
         prevalence = float(present[:, i].mean())
@@ -338,17 +345,17 @@ def write_report(folder: str | Path, validations: Sequence[Validation], vignette
     figures = []
     curves = {}
     for v in validations:
-        rows = v.result.urgency.index
+        rows = v.result.urgency.index[v.result.ok.to_numpy()]
         urgent = v.cases.loc[rows, "true_level"].isin(["soon", "emergency"]).to_numpy()
-        curves[v.world] = (urgent, v.result.urgency.to_numpy())
+        curves[v.world] = (urgent, v.result.urgency.loc[rows].to_numpy())
     if curves:
         figures.append(("reliability_urgency.png", "Urgency: reliability in each world", plots.plot_reliability(curves, title="urgency = P(soon or emergency)")))
     first = next((v for v in validations if v.world == "model"), validations[0] if validations else None)
     if first is not None:
         common = [c for c, e in first.metrics["causes"].items() if "ece" in e]
         common = sorted(common, key=lambda c: -first.metrics["causes"][c]["prevalence"])[:6]
-        rows = first.result.causes.index
-        cause_curves = {c: (first.cases.loc[rows, f"present:{c}"].to_numpy(dtype=float), first.result.causes[c].to_numpy()) for c in common}
+        rows = first.result.causes.index[first.result.ok.to_numpy()]
+        cause_curves = {c: (first.cases.loc[rows, f"present:{c}"].to_numpy(dtype=float), first.result.causes.loc[rows, c].to_numpy()) for c in common}
         figures.append(("reliability_causes.png", f"The most common causes ({first.world} world)", plots.plot_reliability(cause_curves, title=f"causes, {first.world} world")))
     for v in validations:
         figures.append((f"confusion_{v.world}.png", f"Triage confusion ({v.world} world)", plots.plot_confusion(v.metrics["triage"])))

@@ -33,6 +33,12 @@ import pandas as pd
 
 from . import triage as T
 from . import vocabulary as V
+from .evidence import is_label_column
+
+# The seed of the default generator of `sample_cases`, `perturbed_network` and
+# `redraw_priors` when no `rng` is given: the same case set on every run. Pass your own
+# `numpy.random.default_rng(seed)` for another.
+DEFAULT_SEED = 0
 
 # Exposure pairs coupled in the `correlation` world: risks that travel together.
 CORRELATED_PAIRS = (("stress", "sleep"), ("alcohol_intake", "smoking"), ("diet", "fluid_loss"), ("stress", "caffeine"))
@@ -199,11 +205,20 @@ def _report(net, rng, nodes: Mapping[str, np.ndarray], missing: float, misreport
     return frame
 
 
+def _generator(rng) -> np.random.Generator:
+    """`rng`, or a generator seeded with DEFAULT_SEED when it is None."""
+    if rng is None:
+        return np.random.default_rng(DEFAULT_SEED)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng: {rng!r} is not a numpy Generator; pass numpy.random.default_rng(seed), or leave it out")
+    return rng
+
+
 def sample_cases(
     net,
     n: int,
     *,
-    rng: np.random.Generator,
+    rng: np.random.Generator | None = None,
     missing: float | None = None,
     misreport: float = 0.0,
     correlation: float = 0.0,
@@ -212,10 +227,26 @@ def sample_cases(
 
     Returns one row a case: the reported evidence (SPEC §2 user keys; a `missing`
     share of answers left empty, by default `missing` of the network's
-    priors/validation.toml, `twitchdx validate`'s mix), then `true_level`, `primary` (missing when the leak alone
-    made the twitch), `responsible` and `present` (';'-joined causes), and one boolean
-    column `present:<cause>` per cause.
+    priors/validation.toml, `twitchdx validate`'s mix), then the labels: `true_level`,
+    `primary` (missing when the leak alone made the twitch), `responsible` and `present`
+    (';'-joined causes), and one boolean column `present:<cause>` per cause.
+
+    The case set goes to `infer` as it is: the label columns are set aside, not read as
+    evidence. `evidence_of(cases)` and `truth_of(cases)` split it.
+
+    rng : the numpy Generator the cases come from; by default one seeded with
+        DEFAULT_SEED (0), so that two calls without `rng` give the same cases.
+
+    Examples
+    --------
+    >>> from model import infer, load_network
+    >>> net = load_network()
+    >>> cases = sample_cases(net, 100, rng=np.random.default_rng(1))
+    >>> batch = infer(cases, network=net)
+    >>> len(batch), bool(batch.ok.all())
+    (100, True)
     """
+    rng = _generator(rng)
     if missing is None:
         from .report import load_settings
 
@@ -259,20 +290,26 @@ def _marginal(net, cause: str) -> float:
 
 
 def truth_columns(frame: pd.DataFrame) -> list[str]:
-    """The columns of a case set that are not evidence."""
-    return [k for k in frame.columns if k in ("true_level", "primary", "responsible", "present") or k.startswith("present:")]
+    """The label columns of a case set: what the sampler knows, not evidence."""
+    return [k for k in frame.columns if is_label_column(k)]
 
 
 def evidence_of(frame: pd.DataFrame) -> pd.DataFrame:
-    """The evidence columns of a case set (what `infer` reads)."""
+    """The evidence columns of a case set (what `infer` reads; it sets the others aside)."""
     return frame.drop(columns=truth_columns(frame))
 
 
-def perturbed_network(net, rng: np.random.Generator):
-    """A network whose every number is redrawn from its range in priors/ (see `redraw_priors`)."""
+def truth_of(frame: pd.DataFrame) -> pd.DataFrame:
+    """The label columns of a case set (true_level, primary, responsible, present, ...)."""
+    return frame[truth_columns(frame)]
+
+
+def perturbed_network(net, rng: np.random.Generator | None = None):
+    """A network whose every number is redrawn from its range in priors/ (see
+    `redraw_priors`; `rng` by default seeded with DEFAULT_SEED)."""
     from .network import compile_network
 
-    return compile_network(redraw_priors(net.priors, rng))
+    return compile_network(redraw_priors(net.priors, _generator(rng)))
 
 
 # The Beta's concentration (a + b) for a redrawn number: 4 puts about 90% of the mass of a
@@ -385,6 +422,7 @@ def priors_with_values(priors, values: Mapping[tuple, object], index: int | None
     return dataclasses.replace(priors, exposures=exposures, causes=causes, findings=findings)
 
 
-def redraw_priors(priors, rng: np.random.Generator):
-    """Priors with every number redrawn from its range (see `redraw_values`)."""
-    return priors_with_values(priors, redraw_values(priors, rng))
+def redraw_priors(priors, rng: np.random.Generator | None = None):
+    """Priors with every number redrawn from its range (see `redraw_values`; `rng` by
+    default seeded with DEFAULT_SEED)."""
+    return priors_with_values(priors, redraw_values(priors, _generator(rng)))

@@ -53,7 +53,8 @@ def test_batch_equals_single_and_collects_bad_rows():
         np.testing.assert_allclose(batch.triage.loc[i], single.triage, atol=1e-12)
         assert batch.advice[i] == single.advice
     frame = infer(pd.DataFrame(rows[:3]))
-    pd.testing.assert_frame_equal(frame.causes, batch.causes)
+    pd.testing.assert_frame_equal(frame.causes, batch.causes.iloc[:3])
+    assert batch.causes.loc[3].isna().all() and not batch.ok[3]
 
 
 def test_impossible_evidence_names_the_conflict_single_and_batch():
@@ -71,9 +72,9 @@ def test_impossible_evidence_names_the_conflict_single_and_batch():
         infer({"location": "arm", "caffeine": "high", "breathing": True}, network=never)
     assert str(info.value) == message
     batch = infer([{"location": "arm"}, {"location": "arm", "breathing": True}], network=never, errors="collect")
-    assert list(batch.causes.index) == [0]
+    assert list(batch.causes.index[batch.ok]) == [0]
     assert batch.errors.to_dict(orient="records") == [{"row": 1, "error": message}]
-    assert np.isfinite(batch.causes.to_numpy()).all()
+    assert np.isfinite(batch.causes[batch.ok].to_numpy()).all()
 
 
 def test_the_default_share_of_missing_answers_is_validation_toml_s():
