@@ -7,8 +7,9 @@
 """
 
 from .api import Result, infer
+from .interview import Interview
 from .batch import BatchResult
 from .network import Network, load_network
 
-__all__ = ["infer", "load_network", "Network", "Result", "BatchResult"]
+__all__ = ["infer", "load_network", "Network", "Result", "BatchResult", "Interview"]
 __version__ = "0.1.0"

@@ -9,6 +9,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from . import questions as Q
 from . import triage as T
 from . import vocabulary as V
 from .engine import evaluate, query_from_evidence
@@ -149,12 +150,13 @@ class Result:
         return table.loc[order].reset_index(drop=True)
 
     def next_questions(self, k: int = 5) -> pd.DataFrame:
-        """Unobserved findings and exposures ranked by the expected value of their answer.
+        """The open questions (SPEC §7.11: the person's items, `location` and
+        `medications` one question each) ranked by the expected value of their answer.
 
         value: expected reduction of the advice's expected loss (priors/triage.toml
-        units); net_value = value - cost; ties by the expected drop in the sum of the
-        causes' binary entropies. `changes_advice` lists the answers that would change
-        the advice.
+        units), every answer enumerated exactly; net_value = value - cost; ties by the
+        expected drop in the sum of the causes' binary entropies. `text` is the
+        question's words; `changes_advice` lists the answers that would change the advice.
         """
         return next_questions(self.network, self.evidence, self.analysis, k=k)
 
@@ -183,50 +185,62 @@ def _entropy(p: np.ndarray) -> float:
     return float(h.sum())
 
 
-def questions(net: Network, evidence: Mapping[str, str]) -> list[str]:
-    """The nodes one could still ask about: one question per node."""
-    return [n for n in net.findings + net.exposures if n not in evidence]
+def open_questions(net: Network, evidence: Mapping[str, str]) -> list[Q.Question]:
+    """The questions still open (SPEC §7.11: the person's items, one question each)."""
+    return [q for key, q in T.triage_of(net).questions.items() if Q.is_open(q, evidence)]
 
 
-def next_questions(net: Network, evidence: Evidence, now: Analysis, *, k: int = 5) -> pd.DataFrame:
-    tri = T.triage_of(net)
+def rank_questions(net: Network, evidence: Evidence, now: Analysis, keys=None) -> pd.DataFrame:
+    """Every open question (or those of `keys`) with the expected value of its answer.
+
+    value: expected reduction of the advice's expected loss (priors/triage.toml units),
+    every answer enumerated exactly (a set question: every subset); net_value = value -
+    cost; ties by the expected drop in the sum of the causes' binary entropies.
+    """
     loss_now = T.expected_loss(net, now.triage)
     advice_now = int(np.argmin(loss_now))
     h_now = _entropy(now.causes)
+    # the red-flag screen is the interview's first question; here its three flags are
+    # ranked one by one
+    asked = [q for q in open_questions(net, evidence) if (q.key != Q.SCREEN if keys is None else q.key in keys)]
     # every answer to every question, answered in one call of the vectorised engine
-    trials = [(node, state) for node in questions(net, evidence) for state in net.states[node]]
-    totals, causes, levels, _ = analyse_many(net, node_states(net, [{**evidence, n: s} for n, s in trials]))
-    answered = {}
-    for (node, state), total, post, probs in zip(trials, totals, causes, levels):
-        answered.setdefault(node, []).append((state, total / now.total, post, probs))
+    trials = [(q, label, nodes) for q in asked for label, nodes in Q.outcomes(net, q, evidence)]
+    totals, causes, levels, _ = analyse_many(net, node_states(net, [{**evidence, **nodes} for _, _, nodes in trials]))
+    answered: dict[str, list] = {}
+    for (q, label, _), total, post, probs in zip(trials, totals, causes, levels):
+        answered.setdefault(q.key, []).append((label, total / now.total, post, probs))
     rows = []
-    for node, answers in answered.items():
+    for q in asked:
         after_loss, after_h, changes = 0.0, 0.0, []
-        for state, p, post, probs in answers:
+        for label, p, post, probs in answered.get(q.key, []):
             if p <= 0.0:
                 continue
             loss = T.expected_loss(net, probs)
             after_loss += p * loss.min()
             after_h += p * _entropy(post)
             if int(np.argmin(loss)) != advice_now:
-                changes.append(f"{state} -> {T.LEVELS[int(np.argmin(loss))]}")
+                changes.append(f"{label} -> {T.LEVELS[int(np.argmin(loss))]}")
         # >= 0: the loss is concave in the beliefs. When no answer changes the advice it
         # is exactly 0 (the answers' beliefs average to today's, and the advice's loss is
         # linear in them): say so, rather than rank questions by rounding noise.
-        value = float(loss_now.min()) - after_loss if changes else 0.0
-        cost = tri.question_cost.get(node, tri.question_cost["default"])
+        value = max(float(loss_now.min()) - after_loss, 0.0) if changes else 0.0
         rows.append({
-            "question": node,
+            "question": q.key,
+            "text": q.text,
             "value": value,
-            "cost": cost,
-            "net_value": value - cost,
+            "cost": q.cost,
+            "net_value": value - q.cost,
             "entropy_drop": h_now - after_h,
-            "answers": {state: round(float(p), 6) for state, p, _, _ in answers},
+            "answers": {label: round(float(p), 6) for label, p, _, _ in answered.get(q.key, [])},
             "changes_advice": "; ".join(changes),
         })
-    table = pd.DataFrame(rows)
-    table = table.sort_values(["net_value", "entropy_drop"], ascending=False, kind="stable")
-    return table.head(k).reset_index(drop=True)
+    columns = ["question", "text", "value", "cost", "net_value", "entropy_drop", "answers", "changes_advice"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values(["net_value", "entropy_drop"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def next_questions(net: Network, evidence: Evidence, now: Analysis, *, k: int = 5) -> pd.DataFrame:
+    return rank_questions(net, evidence, now).head(k).reset_index(drop=True)
 
 
 def _reason(net: Network, evidence: Evidence, analysis: Analysis, advice: int) -> str:

@@ -117,46 +117,67 @@ def cmd_infer(args, out: TextIO) -> int:
     return 0
 
 
+# questions answered with a number of these units (the bands are named by words)
+NUMBER_ANSWERS = {"duration": "days", "age": "years"}
+
+
+def _ask_line(q, out: TextIO) -> None:
+    print(q.text, file=out)
+    if q.key in NUMBER_ANSWERS:
+        for key, label in q.answers.items():
+            print(f"  - {key}: {label}", file=out)
+        how = f"a number of {NUMBER_ANSWERS[q.key]}, or one of the words"
+    else:
+        for i, label in enumerate(q.answers.values(), 1):
+            print(f"  {i}) {label}", file=out)
+        how = "numbers or words, separated by commas" if q.multiple else "a number or a word"
+    print(f"  ({how}; ? for help, blank: don't know, q: stop)", file=out)
+
+
+def _ask_value(q, line: str) -> Any:
+    """The answer typed for question `q`: numbers of the listed answers, their words, or
+    (duration, age) a number of days or years."""
+    keys = list(q.answers)
+    labels = {label.lower(): key for key, label in q.answers.items()}
+
+    def one(token: str) -> Any:
+        token = token.strip().lower()
+        if q.key in NUMBER_ANSWERS:
+            try:
+                return float(token)
+            except ValueError:
+                return labels.get(token, token)
+        if token.isdigit() and 1 <= int(token) <= len(keys):
+            return keys[int(token) - 1]
+        return labels.get(token, token)
+
+    if q.multiple:
+        chosen = [one(t) for t in line.replace(";", ",").split(",") if t.strip()]
+        return [] if chosen == ["none"] else chosen
+    return one(line)
+
+
 def cmd_ask(args, out: TextIO, stdin: TextIO) -> int:
-    from .api import infer
+    """A thin shell over `model.Interview`: its questions in its words, one at a time."""
+    from .interview import Interview
     from .network import load_network
 
-    net = load_network(args.priors)
-    evidence = evidence_from_args(args)
-    skipped: set[str] = set()
-    asked = 0
-    while True:
-        r = infer(evidence, network=net)
-        table = r.next_questions(k=len(net.findings) + len(net.exposures))
-        table = table[~table["question"].isin(skipped)]
-        deciding = table[table["changes_advice"] != ""]
-        if not len(table) or not len(deciding):
-            print("No single answer can change the advice now.", file=out)
-            break
-        if table.iloc[0]["net_value"] <= 0:  # as GeNIe's diagnosis: no question is worth its cost
-            print("No question is worth asking now: none is expected to lower the loss by more than it costs.", file=out)
-            break
-        node = table.iloc[0]["question"]
-        states = net.states[node]
-        print(f"Q{asked + 1}. {node}? [{' / '.join(states)}] (blank: don't know, q: stop)", file=out)
+    iv = Interview(evidence_from_args(args), network=load_network(args.priors))
+    while (q := iv.next_question()) is not None:
+        _ask_line(q, out)
         line = stdin.readline()
         if not line or line.strip().lower() in ("q", "quit"):
             break
-        answer = line.strip().lower()
-        asked += 1
-        if not answer:
-            skipped.add(node)
+        typed = line.strip()
+        if typed == "?":
+            print(f"  {q.help or 'No more to say about this question.'}", file=out)
             continue
-        if answer in ("yes", "y", "true"):
-            answer = "present"
-        elif answer in ("no", "n", "false"):
-            answer = "absent"
-        if answer not in states:
-            print(f"{answer!r} is not one of {', '.join(states)}", file=out)
-            asked -= 1
-            continue
-        evidence[node] = answer
-    print(f"Questions asked: {asked}", file=out)
+        try:
+            iv.answer(q.key, _ask_value(q, typed) if typed else None)
+        except ValueError as e:
+            print(f"  {_one_line(e)}", file=out)
+    print(f"Questions asked: {len(iv.asked)}", file=out)
+    r = iv.result
     _print_result(r, _reasons(r), out)
     return 0
 

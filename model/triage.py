@@ -16,6 +16,7 @@ from typing import Iterator, Mapping
 
 import numpy as np
 
+from . import questions as Q
 from . import vocabulary as V
 from .engine import Query, evaluate
 from .priors import PriorsError
@@ -40,7 +41,11 @@ class Triage:
     rules: tuple[Rule, ...]
     loss: np.ndarray  # (true level, advised level)
     loss_unit: str
-    question_cost: Mapping[str, float]
+    # the network's questions (model.questions.Question), by key
+    questions: Mapping[str, "Q.Question"]
+
+    def question_cost(self, key: str) -> float:
+        return self.questions[key].cost
 
 
 def _err(entry: str, message: str) -> PriorsError:
@@ -109,18 +114,39 @@ def load_triage(net) -> Triage:
         raise _err("loss", "rows must be 4 non-negative finite numbers")
     if (np.diag(loss) != 0).any():
         raise _err("loss", "advising the true level must cost 0 (the diagonal)")
-    costs_raw = dict(raw.get("question_cost", {}))
-    costs_raw.pop("source", None)
-    costs = {}
-    for node, cost in costs_raw.items():
-        if node != "default" and node not in net.states:
-            raise _err("question_cost", f"unknown node {node!r}")
+    entries = _questions(raw.get("question"))
+    # the words of every question the network has, checked against its items
+    questions = Q.items(net, entries, _err)
+    return Triage(tuple(rules), loss, str(loss_raw.get("unit", "")), questions)
+
+
+def _questions(raw) -> dict[str, dict]:
+    """Check the [question.<key>] tables (SPEC §7.11): a cost in the loss's unit, words
+    for the question, and a label for each answer it names. Which keys and answers a
+    network asks is checked by `model.questions`, which knows the network's items."""
+    if not isinstance(raw, dict) or "default" not in raw:
+        raise _err("question", "needs a [question.default] table with the cost of a question with no entry")
+    out = {}
+    for key, entry in raw.items():
+        where = f"question.{key}"
+        if not isinstance(entry, dict):
+            raise _err(where, f"expected a table, got {entry!r}")
+        unknown = set(entry) - {"cost", "text", "help", "answers", "note"}
+        if unknown:
+            raise _err(where, f"unknown field {', '.join(sorted(unknown))}; allowed: cost, text, help, answers, note")
+        cost = entry.get("cost")
         if isinstance(cost, bool) or not isinstance(cost, (int, float)) or not 0 <= cost < np.inf:
-            raise _err("question_cost", f"{node}: cost {cost!r} is not a non-negative number")
-        costs[node] = float(cost)
-    if "default" not in costs:
-        raise _err("question_cost", "missing default")
-    return Triage(tuple(rules), loss, str(loss_raw.get("unit", "")), costs)
+            raise _err(where, f"cost {cost!r} is not a non-negative number")
+        for field in ("text", "help"):
+            if field in entry and not isinstance(entry[field], str):
+                raise _err(where, f"{field} must be text")
+        if key != "default" and not entry.get("text"):
+            raise _err(where, "text: the question's words are missing")
+        answers = entry.get("answers", {})
+        if not isinstance(answers, dict) or not all(isinstance(v, str) and v for v in answers.values()):
+            raise _err(where, "answers must be a table of answer = \"label\"")
+        out[key] = {"cost": float(cost), "text": entry.get("text", key), "help": entry.get("help", ""), "answers": dict(answers)}
+    return out
 
 
 def triage_of(net) -> Triage:

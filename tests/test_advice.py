@@ -9,6 +9,7 @@ import pytest
 from model import infer, load_network
 from model import triage as T
 from model.cli import main
+from respondent import Respondent
 from model.evidence import encode
 from model.synthetic import evidence_of, sample_cases
 from model.vignettes import load_vignettes
@@ -122,17 +123,6 @@ def test_next_questions_values_are_never_negative():
     assert set(table.columns) >= {"question", "value", "cost", "net_value", "entropy_drop", "answers", "changes_advice"}
 
 
-class Respondent:
-    """Answers `twitchdx ask`'s questions from a vignette's evidence (blank if unknown)."""
-
-    def __init__(self, evidence, out):
-        self.evidence, self.out = dict(encode(evidence)), out
-
-    def readline(self):
-        question = re.findall(r"^Q\d+\. (\w+)\?", self.out.getvalue(), flags=re.M)[-1]
-        return self.evidence.get(question, "") + "\n"
-
-
 @pytest.mark.parametrize("vignette_id", ["student_exam_week_eyelid", "als_hand_weakness_wasting", "focal_seizure_thumb_march"])
 def test_ask_reaches_an_acceptable_advice_on_vignettes(vignette_id):
     v = next(v for v in load_vignettes() if v["id"] == vignette_id)
@@ -144,7 +134,12 @@ def test_ask_reaches_an_acceptable_advice_on_vignettes(vignette_id):
         if key in ("location", "medications") or key in net.exposures:
             text = ",".join(value) if isinstance(value, list) else str(value).lower()
             start += [f"--{key.replace('_', '-')}", text or "none"]
-    assert main(["ask", *start], stdin=Respondent(v["evidence"], out), stdout=out) == 0
+    # what the person would say: the vignette's answers, and no to the emergency screen
+    # unless a red flag is among them
+    flags = ("breathing", "bulbar", "seizure_episode")
+    person = {**v["evidence"], "red_flags": "yes" if any(v["evidence"].get(f) for f in flags) else "no"}
+    person["red_flag_which"] = [f for f in flags if v["evidence"].get(f)]
+    assert main(["ask", *start], stdin=Respondent(person, out), stdout=out) == 0
     advice = re.findall(r"^Advice: (\w+)", out.getvalue(), flags=re.M)[-1]
     expected = T.LEVELS.index(v["triage"])
     assert expected <= T.LEVELS.index(advice) <= expected + 1, out.getvalue()

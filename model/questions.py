@@ -1,0 +1,175 @@
+"""Questions as a person answers them (SPEC §7.11).
+
+A question is one of the person's items, not a network node: `location` is one question
+(which regions, at least one), `medications` one (which of the six, or none), every
+other finding and exposure one (`age` in bands). The interview's first question is the
+screen of the emergency signs not yet answered (`red_flags`; a yes asks
+`red_flag_which`). Words, answer labels and costs live in priors/triage.toml
+([question.<key>]); this module knows which items a network has and what node states
+each answer sets.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+
+from . import vocabulary as V
+from .evidence import USER_KEYS, encode
+
+# SPEC §7.11: the emergency red flags the interview screens first, as one question
+RED_FLAGS = ("breathing", "bulbar", "seizure_episode")
+SCREEN = "red_flags"
+WHICH = "red_flag_which"
+YES, NO = "yes", "no"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question: its key, words, answers (answer -> label, in order) and cost.
+
+    multiple : the answer is a set of the listed answers (location, medications, which
+        red flags); otherwise exactly one of them.
+    nodes : the network nodes an answer sets.
+    """
+
+    key: str
+    text: str
+    help: str
+    answers: Mapping[str, str]
+    multiple: bool
+    nodes: tuple[str, ...]
+    cost: float
+
+    def __repr__(self) -> str:
+        return f"Question({self.key!r}: {self.text!r}, answers={list(self.answers)})"
+
+
+def _binary(net, node: str) -> bool:
+    return tuple(net.states[node]) == V.BINARY_STATES
+
+
+def _raw_items(net) -> dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]]:
+    """key -> (nodes, answers, multiple) for every question the network has."""
+    out: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {}
+    flags = tuple(f for f in RED_FLAGS if f in net.states)
+    if flags:
+        out[SCREEN] = (flags, (YES, NO), False)
+        out[WHICH] = (flags, flags, True)
+    out["location"] = (tuple(net.regions), tuple(r.removeprefix("twitch_") for r in net.regions), True)
+    grouped = set(net.regions)
+    if all(m in net.states for m in V.MEDICATION_NODES):
+        out["medications"] = (V.MEDICATION_NODES, V.MEDICATIONS + ("none",), True)
+        grouped |= set(V.MEDICATION_NODES)
+    for node in tuple(net.findings) + tuple(net.exposures):
+        if node not in grouped:
+            answers = (YES, NO) if _binary(net, node) else tuple(net.states[node])
+            out[node] = ((node,), answers, False)
+    return out
+
+
+def items(net, entries: Mapping[str, Mapping], where=lambda key, message: ValueError(message)) -> dict[str, Question]:
+    """The network's questions with the words of `entries` (checked: every entry names a
+    question of the network and only its answers; a network on SPEC §2's vocabulary has
+    an entry with words for every question)."""
+    raw = _raw_items(net)
+    for key, entry in entries.items():
+        if key == "default":
+            continue
+        if key not in raw:
+            raise where(f"question.{key}", f"{key!r} is not a question of this network; questions: {', '.join(raw)}")
+        bad = [a for a in entry["answers"] if a not in raw[key][1]]
+        if bad:
+            raise where(f"question.{key}", f"unknown answer {bad[0]!r}; allowed: {', '.join(raw[key][1])}")
+    if set(V.FINDINGS) <= set(net.findings):
+        missing = [k for k in raw if k not in entries]
+        if missing:
+            raise where(f"question.{missing[0]}", "missing: every question needs its words and cost")
+    out = {}
+    for key, (nodes, answers, multiple) in raw.items():
+        entry = entries.get(key, entries["default"])
+        labels = entry.get("answers", {})
+        out[key] = Question(
+            key=key,
+            text=entry.get("text", key) if key in entries else key,
+            help=entry.get("help", ""),
+            answers={a: labels.get(a, a.replace("_", " ")) for a in answers},
+            multiple=multiple,
+            nodes=nodes,
+            cost=float(entry["cost"]),
+        )
+    return out
+
+
+# A follow-up is asked only once its lead question's answer makes it mean something:
+# `new_medication` (SPEC §7.4) after `medications` names at least one medicine. Until
+# then the lead question's answers include it (a medicine, new or not).
+FOLLOW_UPS = {"new_medication": ("medications", V.MEDICATION_NODES)}
+
+
+def is_open(q: Question, evidence: Mapping[str, str]) -> bool:
+    """Whether the answer to `q` is not yet known from the evidence (and, for a
+    follow-up, whether its lead question has made it meaningful)."""
+    if q.key == WHICH:
+        return False  # asked only after a yes to the screen
+    if q.key in FOLLOW_UPS and not any(evidence.get(n) == "present" for n in FOLLOW_UPS[q.key][1]):
+        return False
+    return any(n not in evidence for n in q.nodes)
+
+
+def outcomes(net, q: Question, evidence: Mapping[str, str]) -> Iterator[tuple[str, dict[str, str]]]:
+    """Every answer `q` can have given the evidence, as (label, the node states it sets).
+
+    A set question is enumerated whole: every subset of its answers consistent with the
+    nodes already known (at least one region). The screen's answers are every pattern of
+    the red flags not yet answered (a yes is followed by which)."""
+    open_nodes = [n for n in q.nodes if n not in evidence]
+    if q.key == SCREEN or q.multiple:
+        for states in itertools.product(V.BINARY_STATES, repeat=len(open_nodes)):
+            nodes = dict(zip(open_nodes, states))
+            if q.key == "location" and not any({**evidence, **nodes}.get(r) == "present" for r in q.nodes):
+                continue  # the premise: twitching somewhere
+            on = [n for n, s in nodes.items() if s == "present"]
+            label = "+".join(n.removeprefix("twitch_").removeprefix("med_") for n in on) or "none"
+            follow = [f for f, (lead, _) in FOLLOW_UPS.items() if lead == q.key and f in net.states and f not in evidence]
+            if follow and on:
+                (f,) = follow
+                yield label, {**nodes, f: "absent"}
+                yield f"{label} ({f.replace('_', ' ')})", {**nodes, f: "present"}
+            else:
+                yield label, nodes
+        return
+    (node,) = q.nodes
+    for state in net.states[node]:
+        yield state, {node: state}
+
+
+def answer_nodes(net, q: Question, value: Any) -> dict[str, str]:
+    """The node states an answer sets.
+
+    `value` is taken as `infer` takes it (a list or `;`-string for a set question, a
+    number of days or years, yes / no / True / False); the screen takes yes or no,
+    `red_flag_which` the flags that are present (the others are then absent)."""
+    if q.key == SCREEN:
+        word = str(value).strip().lower() if not isinstance(value, bool) else (YES if value else NO)
+        if word in (YES, "y", "true"):
+            return {}
+        if word in (NO, "n", "false"):
+            return {n: "absent" for n in q.nodes}
+        raise ValueError(f"{SCREEN}: {value!r} is not an answer; allowed: yes, no")
+    if q.key == WHICH:
+        chosen = [t.strip() for t in value.replace(",", ";").split(";")] if isinstance(value, str) else list(value)
+        chosen = [t for t in chosen if t]
+        bad = [t for t in chosen if t not in q.nodes]
+        if bad or not chosen:
+            raise ValueError(
+                f"{WHICH}: {bad[0] if bad else value!r} is not a red flag; allowed: {', '.join(q.nodes)} (at least one)"
+            )
+        return {n: ("present" if n in chosen else "absent") for n in q.nodes}
+    if q.key in USER_KEYS:
+        return dict(encode({q.key: value}))
+    (node,) = q.nodes  # a network whose nodes are not SPEC §2's items: states by name
+    if value not in net.states[node]:
+        raise ValueError(f"{q.key}: {value!r} is not a state; allowed: {', '.join(net.states[node])}")
+    return {node: value}
