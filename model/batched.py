@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import CANCELLATION_BOUND, CHUNK_ELEMENTS, Query
+from .engine import CANCELLATION_BOUND, CHUNK_ELEMENTS
 
 
 # Groups whose unknown shared exposures have at most this many configurations enumerate
@@ -86,18 +86,6 @@ class Queries:
     def concat(self, other: "Queries") -> "Queries":
         return Queries(*(np.concatenate([a, b]) for a, b in zip(
             (self.lo, self.hi, self.exposure, self.absent), (other.lo, other.hi, other.exposure, other.absent))))
-
-    def query(self, net, i: int) -> Query:
-        """Row i as an `engine.Query` (for the one-at-a-time path)."""
-        k = _tables(net)["n_states"]
-        findings = {
-            f: (int(self.lo[i, j]), int(self.hi[i, j]))
-            for j, f in enumerate(net.findings)
-            if self.lo[i, j] > 0 or self.hi[i, j] < k[j] - 1
-        }
-        exposures = {e: (int(s),) for e, s in zip(net.exposures, self.exposure[i]) if s >= 0}
-        absent = frozenset(c for c, a in zip(net.causes, self.absent[i]) if a)
-        return Query(exposures, findings, absent)
 
 
 def from_states(net, states: np.ndarray) -> Queries:

@@ -280,3 +280,130 @@ def test_many_saved_figures_raise_no_warning(tmp_path):
     for i in range(25):  # past pyplot's 20-open-figures warning, an error under pytest
         plots.save(plots.plot_topk({"top1": 0.5, "top3": 0.8}), tmp_path / f"r{i}.png", dpi=10)
     assert plt.get_fignums() == []
+
+
+# -- every figure on the library's real outputs (issue 16 item 4) -----------------------
+
+
+@pytest.fixture(scope="module")
+def with_intervals():
+    ev = {"location": "arm", "age": 50, "sex": "male", "diet": "balanced"}
+    return infer(ev, network=load_network(), intervals=30, rng=np.random.default_rng(1))
+
+
+def test_plot_result_takes_a_result_with_its_own_intervals(with_intervals):
+    r = with_intervals
+    assert list(r.intervals.columns) == ["5%", "50%", "95%"]  # the library's own table
+    ax = plots.plot_result(r, top=6).axes[0]
+    np.testing.assert_allclose([b.get_width() for b in bars(ax)[0]], r.causes.head(6).to_numpy(), atol=1e-12)
+    seg = _error_segments(ax)
+    top = r.causes.index[:6]
+    np.testing.assert_allclose(seg[:, 0], r.intervals.loc[top, "5%"], atol=1e-12)
+    np.testing.assert_allclose(seg[:, 1], r.intervals.loc[top, "95%"], atol=1e-12)
+    assert "5% to 95% (dot: 50%)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    lo, hi = r.intervals.loc["urgency", "5%"], r.intervals.loc["urgency", "95%"]
+    assert f"(90% interval {lo:.1%} to {hi:.1%})" in ax.get_title()
+
+
+def test_explorer_draws_a_result_with_intervals(with_intervals):
+    from model.explorer import draw
+
+    fig = draw({"location": ["arm"]}, with_intervals)
+    assert [c for c in fig.axes[0].containers if isinstance(c, ErrorbarContainer)]
+
+
+def test_plot_tornado_takes_the_sensitivity_table_as_it_comes():
+    from model.uncertainty import sensitivity
+
+    net = load_network()
+    r = infer({"location": "arm", "age": 50, "sex": "male", "diet": "balanced"}, network=net)
+    table = sensitivity(net, r.evidence, "urgency", k=5, kinds=("prior",))  # what Result.sensitivity returns, on priors only (fast)
+    fig = plots.plot_tornado(table)
+    ax = fig.axes[0]
+    low, high = bars(ax)
+    point = table.attrs["point"]
+    assert point == pytest.approx(r.urgency, abs=1e-9)
+    np.testing.assert_allclose([b.get_x() for b in low], point)
+    order = (table["at_high"] - table["at_low"]).abs().sort_values(ascending=False, kind="stable").index
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(table.loc[order, "parameter"])
+    np.testing.assert_allclose([b.get_x() + b.get_width() for b in low], table.loc[order, "at_low"], atol=1e-12)
+    np.testing.assert_allclose([b.get_x() + b.get_width() for b in high], table.loc[order, "at_high"], atol=1e-12)
+    assert ax.get_title() == "One-way sensitivity of urgency"
+
+
+@pytest.fixture(scope="module")
+def validated():
+    from model.report import validate
+
+    return validate(network=load_network(), n=300, seed=3, workers=1)
+
+
+def test_validation_figures_take_validate_output(validated):
+    v = validated
+    m = v.metrics
+    ax = plots.plot_confusion(m["triage"]).axes[0]
+    counts = {t.get_gid(): t.get_text() for t in ax.texts if t.get_gid()}
+    assert counts["count-0-0"] == str(m["triage"]["matrix"][0][0])
+    top1, top3 = bars(plots.plot_topk(m["ranking"]).axes[0])
+    assert top1[0].get_height() == pytest.approx(m["ranking"]["top1"]) and top3[0].get_height() == pytest.approx(m["ranking"]["top3"])
+    rows = v.result.urgency.index[v.result.ok]
+    urgent = v.cases.loc[rows, "true_level"].isin(["soon", "emergency"]).to_numpy()
+    fig = plots.plot_reliability({"urgency": (urgent, v.result.urgency[rows].to_numpy())})
+    (line,) = [ln for ln in fig.axes[0].get_lines() if ln.get_label().startswith("urgency")]
+    assert line.get_label() == f"urgency (ECE {m['urgency']['ece']:.3f})"
+
+
+# -- plot_network -----------------------------------------------------------------------
+
+
+def _segments(ax, gid):
+    (coll,) = [c for c in ax.collections if c.get_gid() == gid]
+    return coll
+
+
+def _nodes(ax):
+    return {t.get_gid().split(":", 1)[1]: t for t in ax.texts if (t.get_gid() or "").startswith("node:")}
+
+
+def test_plot_network_draws_every_node_and_edge_in_three_layers():
+    net = load_network()
+    ax = plots.plot_network(net).axes[0]
+    nodes = _nodes(ax)
+    assert set(nodes) == set(net.exposures) | set(net.causes) | set(net.findings)
+    x = {n: t.get_position()[0] for n, t in nodes.items()}
+    assert {x[e] for e in net.exposures} == {0.0} and {x[c] for c in net.causes} == {1.0} and {x[f] for f in net.findings} == {2.0}
+    n_exposure_edges = sum(len(net.cause_parents[c]) for c in net.causes)
+    n_links = sum(int((net.link[f][:, 0] < 1).sum()) for f in net.findings)
+    assert len(_segments(ax, "exposure-edges").get_segments()) == n_exposure_edges
+    links = _segments(ax, "link-edges")
+    assert len(links.get_segments()) == n_links
+    widths = np.asarray(links.get_linewidths())
+    assert widths.max() > 4 * widths.min()  # strong links stand out
+    for c in net.causes:  # each cause's box has its triage level's colour
+        level = TRIAGE_LEVELS[net.cause_level[c]]
+        assert matplotlib.colors.same_color(nodes[c].get_bbox_patch().get_facecolor(), plots.LEVEL_COLOURS[level])
+    assert f"{n_links} links" in ax.get_title()
+
+
+def test_plot_network_focus_draws_one_cause_neighbourhood_with_strengths():
+    net = load_network()
+    ax = plots.plot_network(net, focus="als_mnd").axes[0]
+    nodes = _nodes(ax)
+    i = net.causes.index("als_mnd")
+    linked = [f for f in net.findings if net.link[f][i, 0] < 1]
+    assert set(nodes) == {"als_mnd", *net.cause_parents["als_mnd"], *linked}
+    assert len(_segments(ax, "link-edges").get_segments()) == len(linked)
+    assert nodes["twitch_arm"].get_text() == f"twitch_arm: P {1 - net.link['twitch_arm'][i, 0]:.2g}"
+    mild, marked = net.link["weakness"][i, 1:]
+    assert nodes["weakness"].get_text() == f"weakness: mild {mild:.2g}, marked {marked:.2g}"
+    rr = net.priors.causes["als_mnd"].relative_risk["family_history"]["present"].value
+    assert nodes["family_history"].get_text() == f"family_history: present x{rr:.3g}"
+    # a finding's neighbourhood: the causes that can produce it
+    ax = plots.plot_network(net, focus="bulbar").axes[0]
+    j = [k for k, c in enumerate(net.causes) if net.link["bulbar"][k, 0] < 1]
+    assert set(_nodes(ax)) == {"bulbar", *(net.causes[k] for k in j)}
+
+
+def test_plot_network_bad_focus_names_it():
+    with pytest.raises(ValueError, match=r"^focus: 'als' is not a node of the network; did you mean 'als_mnd'\? allowed: a cause, finding or exposure \(stress_anxiety, "):
+        plots.plot_network(load_network(), focus="als")
