@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .validation import ECE_BINS, ece, reliability
+from .validation import CONFIDENCE, ECE_BINS, ece, reliability, reliability_intervals
 from .vocabulary import TRIAGE_LEVELS
 
 __all__ = ["plot_result", "plot_reliability", "plot_confusion", "plot_topk", "plot_tornado", "plot_network", "save"]
@@ -36,6 +36,7 @@ TORNADO_COLOURS = {"low": "#6a3d9a", "high": "#ff7f00"}
 TWIN_COUNTS_HEIGHT = 0.25  # share of a given axes the count bars may fill
 TWIN_COUNTS_FLOOR = 0.5  # lower end of their log axis
 COUNT_ALPHA = 0.35
+BAND_ALPHA = 0.2
 DIAGONAL_STYLE = {"color": "0.5", "linestyle": "--", "linewidth": 1.0}
 INTERVAL_COLUMNS = ("p05", "p50", "p95")
 
@@ -173,14 +174,20 @@ def plot_reliability(
     n_bins: int = ECE_BINS,
     strategy: str = "uniform",
     counts: bool = True,
+    band: bool = True,
+    level: float = CONFIDENCE,
 ):
     """Reliability diagram: per bin, observed frequency against mean predicted probability.
 
     curves : label -> (y_true, p), one line each; the points are
         `validation.reliability(y_true, p, n_bins=n_bins, strategy=strategy)` and the
         legend gives each curve's ECE (`validation.ece`, same bins).
+    band : shade each bin's exact binomial interval of the observed frequency at
+        `level` (`validation.reliability_intervals`; y_true must be 0/1): a bin of a few
+        cases shows how little it says.
     counts : show the number of predictions in each bin (log scale): in a panel below
-        in a new figure; on a twin axis, as faint bars along the bottom, in a given `ax`.
+        in a new figure (each bar labelled with its count when there is one curve); on a
+        twin axis, as faint bars along the bottom, in a given `ax`.
     """
     if not curves:
         raise ValueError("curves: give at least one label -> (y_true, p)")
@@ -205,23 +212,38 @@ def plot_reliability(
 
     ax.plot([0.0, 1.0], [0.0, 1.0], label="perfect calibration", **DIAGONAL_STYLE)
     width = 0.8 / (n_bins * len(curves))
+    banded = False
     tallest = 1.0
     for k, (label, (y, p)) in enumerate(curves.items()):
         mean_p, freq, count = reliability(y, p, n_bins=n_bins, strategy=strategy)
         error = ece(y, p, n_bins=n_bins, strategy=strategy)
         (line,) = ax.plot(mean_p, freq, marker="o", markersize=4, label=f"{label} (ECE {error:.3f})")
+        yv = np.asarray(y, dtype=float)
+        if band and np.isin(yv, (0.0, 1.0)).all():
+            lo, hi = reliability_intervals(yv, p, n_bins=n_bins, strategy=strategy, level=level)
+            alpha = BAND_ALPHA if len(curves) == 1 else BAND_ALPHA / 2  # several bands overlap: lighter
+            ax.fill_between(mean_p, lo, hi, color=line.get_color(), alpha=alpha, linewidth=0, gid=f"band:{label}", label="_band")
+            banded = True
         if hist_ax is not None:
             offset = (k - (len(curves) - 1) / 2) * width
-            hist_ax.bar(
+            drawn = hist_ax.bar(
                 mean_p + offset, count, width=width, color=line.get_color(),
                 alpha=COUNT_ALPHA if twin else 1.0, label=str(label),
             )
+            if len(curves) == 1 and not twin:
+                hist_ax.bar_label(drawn, labels=[str(int(c)) for c in count], fontsize="x-small", padding=1)
             tallest = max(tallest, float(count.max()))
 
     ax.set_xlim(0.0, 1.0)
     ax.set_ylim(0.0, 1.0)
     ax.set_ylabel("observed frequency")
-    ax.legend(loc="upper left", fontsize="small")
+    handles, labels = ax.get_legend_handles_labels()
+    if banded:
+        from matplotlib.patches import Patch
+
+        handles.append(Patch(color="0.5", alpha=BAND_ALPHA * 2))
+        labels.append(f"{level:.0%} interval of each bin (exact binomial)")
+    ax.legend(handles, labels, loc="upper left", fontsize="small")
     if title is not None:
         ax.set_title(title)
     if hist_ax is None or twin:

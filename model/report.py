@@ -45,6 +45,7 @@ CHUNK_ROWS = 1000
 # needs |correlation| < 1, and the recalibration split must leave cases on both sides.
 CORRELATION_LIMIT = 0.999
 RECALIBRATION_SHARE_RANGE = (0.05, 0.95)
+CONFIDENCE_RANGE = (0.5, 0.999)  # an interval's level: wide enough to mean something, short of certainty
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Settings:
     correlation: float
     min_prevalence: float
     recalibration_share: float
+    bootstrap_replicates: int
+    confidence: float
 
 
 def _err(entry: str, message: str) -> PriorsError:
@@ -105,6 +108,8 @@ def load_settings(network: Network | None = None) -> Settings:
         correlation=get("worlds.correlated", "correlation", float, -CORRELATION_LIMIT, CORRELATION_LIMIT),
         min_prevalence=get("report", "min_prevalence", float, 0.0, 1.0),
         recalibration_share=get("report", "recalibration_share", float, *RECALIBRATION_SHARE_RANGE),
+        bootstrap_replicates=get("report", "bootstrap_replicates", int, 1, 10**6),
+        confidence=get("report", "confidence", float, *CONFIDENCE_RANGE),
     )
 
 
@@ -192,22 +197,33 @@ def score(net: Network, cases: pd.DataFrame, result: BatchResult, settings: Sett
     urgent = truth["true_level"].isin(["soon", "emergency"]).to_numpy()
     urgency = result.urgency.loc[rows].to_numpy()
     out: dict[str, Any] = {"cases": int(len(cases)), "answered": int(len(rows)), "errors": int(len(result.errors))}
-    out["ranking"] = M.topk_accuracy(posteriors, responsible, primary)
+    level = settings.confidence
+    # the bootstrap's resamples come from a fixed seed (bootstrap_interval's): the same cases, the same intervals
+    boot = {"replicates": settings.bootstrap_replicates, "level": level}
+    out["ranking"] = M.topk_accuracy(posteriors, responsible, primary, level=level)
     out["urgency"] = {
         "ece": M.ece(urgent, urgency),
+        "ece_ci": list(M.ece_interval(urgent, urgency, **boot)),
         "ece_equal_mass": M.ece(urgent, urgency, strategy="quantile"),
         **M.brier(urgent, urgency),
+        "brier_ci": list(M.brier_interval(urgent, urgency, **boot)),
         **M.calibration_intercept_slope(urgent, urgency),
         "mean_predicted": float(urgency.mean()),
         "observed": float(urgent.mean()),
     }
-    out["triage"] = M.triage_confusion(truth["true_level"].to_numpy(), result.advice.loc[rows].to_numpy())
+    out["triage"] = M.triage_confusion(truth["true_level"].to_numpy(), result.advice.loc[rows].to_numpy(), level=level)
+    out["intervals"] = {
+        "level": level,
+        "proportions": "exact binomial (Clopper-Pearson): top1, top3, under_triage, over_triage, exact",
+        "ece_brier": f"percentile bootstrap, {settings.bootstrap_replicates} resamples of the cases",
+    }
     causes = {}
     for i, c in enumerate(net.causes):
         prevalence = float(present[:, i].mean())
         entry = {"prevalence": prevalence, "mean_posterior": float(posteriors[:, i].mean())}
         if prevalence >= settings.min_prevalence:
             entry["ece"] = M.ece(present[:, i], posteriors[:, i])
+            entry["ece_ci"] = list(M.ece_interval(present[:, i], posteriors[:, i], **boot))
             entry["brier"] = M.brier(present[:, i], posteriors[:, i])["brier"]
         causes[c] = entry
     out["causes"] = causes
@@ -319,6 +335,33 @@ def summary_table(validations: Sequence[Validation]) -> pd.DataFrame:
     return table[["top1", "top3", "urgency_ece", "urgency_brier", "calibration_slope", "under_triage", "over_triage", "recalibrated_ece", "cases_per_second"]]
 
 
+# The metrics report.md shows with their intervals: (label, section, key, interval key).
+INTERVAL_METRICS = (
+    ("top-1", "ranking", "top1", "top1_ci"),
+    ("top-3", "ranking", "top3", "top3_ci"),
+    ("urgency ECE", "urgency", "ece", "ece_ci"),
+    ("urgency Brier", "urgency", "brier", "brier_ci"),
+    ("under-triage", "triage", "under_triage", "under_triage_ci"),
+    ("over-triage", "triage", "over_triage", "over_triage_ci"),
+)
+
+
+def interval_table(validations: Sequence[Validation]) -> pd.DataFrame:
+    """One row a world: each headline metric with its interval, as "0.612 (0.598 to 0.626)",
+    and the number of cases it rests on."""
+    rows = {}
+    for v in validations:
+        m = v.metrics
+        row = {"cases": str(m["answered"])}
+        for label, section, key, ci in INTERVAL_METRICS:
+            lo, hi = m[section].get(ci, (float("nan"), float("nan")))
+            row[label] = f"{m[section][key]:.3f} ({lo:.3f} to {hi:.3f})"
+        rows[v.world] = row
+    table = pd.DataFrame(rows).T
+    table.index.name = "world"
+    return table
+
+
 def _markdown(frame: pd.DataFrame, *, index: bool = True) -> str:
     """A pipe table (pandas' to_markdown needs the tabulate package; this does not)."""
     def cell(x):
@@ -368,6 +411,12 @@ def write_report(folder: str | Path, validations: Sequence[Validation], vignette
                  f"{validations[0].missing if validations else 0:.0%} of answers missing, seed {validations[0].seed if validations else 0}; "
                  f"{seconds:.1f} s in all.")
     lines += ["", "## Summary", "", _markdown(summary_table(validations)) if validations else "", ""]
+    if validations:
+        level = validations[0].metrics.get("intervals", {}).get("level", M.CONFIDENCE)
+        lines += [f"## Metrics with {level:.0%} intervals", "", _markdown(interval_table(validations)), "",
+                  f"Intervals: exact binomial (Clopper-Pearson) for top-k and the triage rates; a percentile "
+                  f"bootstrap over the cases ({validations[0].metrics['intervals']['ece_brier'].split(', ')[1]}) "
+                  "for ECE and Brier. metrics.json holds each as `<metric>_ci`.", ""]
     lines += [
         "top1: the top-ranked cause is one that made the twitch; top3: the primary cause is in the top three "
         "(cases whose twitch came from the leak alone are left out). urgency_ece: expected calibration error of "

@@ -45,6 +45,45 @@ DEFAULT_RETRIES = 1
 TIMING_KEYS = ("cases_per_second", "seconds")
 STATUS_OK, STATUS_FAILED = "ok", "failed"
 
+# The report's words for the metrics and axes of the default cell (other names are shown as they are).
+METRIC_WORDS = {
+    "top1": "top-1 accuracy",
+    "top3": "top-3 accuracy",
+    "urgency_ece": "urgency: calibration error (ECE)",
+    "urgency_ece_equal_mass": "urgency: ECE, equal-mass bins",
+    "urgency_brier": "urgency: Brier score",
+    "calibration_intercept": "urgency: calibration intercept",
+    "calibration_slope": "urgency: calibration slope",
+    "under_triage": "under-triage rate",
+    "over_triage": "over-triage rate",
+    "recalibrated_ece": "urgency ECE after recalibration",
+    "errors": "rows that failed",
+}
+AXIS_WORDS = {
+    "missing": "share of answers missing",
+    "n": "cases per cell",
+    "seed": "seed",
+    "draw": "parameter draw (0: the priors' point)",
+    "world": "world",
+}
+# What a perfect model scores: drawn as a dashed line in the metric's panel.
+REFERENCE_LINES = {
+    "calibration_slope": 1.0,
+    "calibration_intercept": 0.0,
+    "urgency_ece": 0.0,
+    "urgency_ece_equal_mass": 0.0,
+    "recalibrated_ece": 0.0,
+    "under_triage": 0.0,
+    "over_triage": 0.0,
+    "top1": 1.0,
+    "top3": 1.0,
+}
+
+
+def words(name: str) -> str:
+    """A metric's or an axis's name in words (itself when the report has none)."""
+    return METRIC_WORDS.get(name, AXIS_WORDS.get(name, name))
+
 
 def validate_cell(*, world: str, missing: float, n: int, seed: int, draw: int = 0, priors: str | None = None) -> dict[str, float]:
     """One cell of the default sweep: `model.report.validate(...).flat()`, timings left out."""
@@ -158,14 +197,25 @@ class Sweep:
         return 60.0 * len(self.table) / self.elapsed if self.elapsed > 0 else math.nan
 
     def summary(self, over: str = "seed") -> pd.DataFrame:
-        """Mean and standard deviation of each numeric metric over `over` (default: the
-        seeds), for each combination of the other axes; failed cells left out."""
+        """Mean, standard deviation and number of cells of each numeric metric over
+        `over` (default: the seeds), for each combination of the other axes; failed
+        cells left out. With one cell a group the standard deviation is NaN (n=1)."""
         ok = self.table[self.table["status"] == STATUS_OK]
         numeric = [m for m in self.metrics if pd.api.types.is_numeric_dtype(ok[m])]
         by = [a for a in self.axes if a != over]
         if not by:
-            return ok[numeric].agg(["mean", "std"])
-        return ok.groupby(by, sort=False)[numeric].agg(["mean", "std"])
+            return ok[numeric].agg(["mean", "std", "count"])
+        return ok.groupby(by, sort=False)[numeric].agg(["mean", "std", "count"])
+
+    def constant_metrics(self) -> dict[str, Any]:
+        """The numeric metrics that take one value in every completed cell (name -> value):
+        the report states them once instead of plotting a flat line."""
+        ok = self.table[self.table["status"] == STATUS_OK]
+        out = {}
+        for m in self.metrics:
+            if pd.api.types.is_numeric_dtype(ok[m]) and len(ok) and ok[m].nunique(dropna=False) == 1:
+                out[m] = ok[m].iloc[0]
+        return out
 
     def to_parquet(self, path: str | Path) -> Path:
         path = Path(path)
@@ -348,26 +398,42 @@ def write_sweep_report(folder: str | Path, sweep: Sweep) -> Path:
     else:
         lines.append("None.")
     summary = sweep.summary() if "seed" in sweep.axes else None
-    lines += ["", "## Metrics" + (" (mean and sd over the seeds)" if summary is not None else ""), ""]
+    constant = sweep.constant_metrics()
+    lines += ["", "## Metrics" + (" (mean ± sd over the seeds; n: the cells behind each)" if summary is not None else ""), ""]
     shown = summary if summary is not None else sweep.table.set_index(list(sweep.axes))[sweep.metrics]
-    if isinstance(shown.columns, pd.MultiIndex):  # one column a metric: "mean ± sd"
-        metrics = list(dict.fromkeys(m for m, _ in shown.columns))
+    if isinstance(shown.columns, pd.MultiIndex):  # one column a metric: "mean ± sd (n=k)", or "mean (n=1)"
+        metrics = list(dict.fromkeys(m for m, _ in shown.columns if m not in constant))
         shown = pd.DataFrame(
-            {m: [f"{a:.4g} ± {b:.2g}" for a, b in zip(shown[(m, "mean")], shown[(m, "std")])] for m in metrics},
+            {m: [_mean_sd(a, b, k) for a, b, k in zip(shown[(m, "mean")], shown[(m, "std")], shown[(m, "count")])] for m in metrics},
             index=shown.index,
         )
+    else:
+        shown = shown[[m for m in shown.columns if m not in constant]]
     lines.append(_markdown(shown.reset_index() if shown.index.nlevels > 1 or shown.index.name else shown))
+    if constant:
+        lines += ["", "The same in every cell (left out of the table and the figures): "
+                  + ", ".join(f"{words(m)} ({m}) = {_show(v)}" for m, v in constant.items()) + "."]
     if figures:
-        lines += ["", "## Figures", ""] + [f"![{p.stem}]({p.name})" for p in figures]
+        lines += ["", "## Figures", ""] + [f"![{words(p.stem.removeprefix('by_'))}]({p.name})" for p in figures]
     lines += ["", "The full table is `sweep.parquet` (one row a cell); wall times per cell are in `seconds.csv`.", ""]
     path = folder / "summary.md"
     path.write_text("\n".join(lines))
     return path
 
 
+def _show(x) -> str:
+    return f"{x:.4g}" if isinstance(x, float) else str(x)
+
+
+def _mean_sd(mean: float, sd: float, count: int) -> str:
+    """"mean ± sd (n=k)", or "mean (n=1)" where one cell gives no spread."""
+    if count <= 1 or not np.isfinite(sd):
+        return f"{mean:.4g} (n={int(count)})"
+    return f"{mean:.4g} ± {sd:.2g} (n={int(count)})"
+
+
 def _markdown(frame: pd.DataFrame) -> str:
-    def show(x):
-        return f"{x:.4g}" if isinstance(x, float) else str(x)
+    show = _show
 
     cols = [str(c) for c in frame.columns]
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -377,35 +443,64 @@ def _markdown(frame: pd.DataFrame) -> str:
 
 
 def _figures(folder: Path, sweep: Sweep) -> list[Path]:
+    """One PNG per numeric axis with more than one value: a panel a metric (those that
+    vary), its mean over the seeds against the axis, one line a world, a band of one sd
+    where there are several seeds, and the value a perfect model scores as a dashed line."""
     ok = sweep.table[sweep.table["status"] == STATUS_OK]
-    numeric = [m for m in sweep.metrics if pd.api.types.is_numeric_dtype(ok[m])]
+    constant = sweep.constant_metrics()
+    numeric = [m for m in sweep.metrics if pd.api.types.is_numeric_dtype(ok[m]) and m not in constant]
     axes = [a for a in sweep.axes if a not in ("seed", "world") and ok[a].nunique() > 1 and pd.api.types.is_numeric_dtype(ok[a])]
     if not len(ok) or not numeric or not axes:
         return []
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     paths = []
     for axis in axes:
-        cols = min(3, len(numeric))
-        rows = math.ceil(len(numeric) / cols)
-        fig, grid = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
-        lines = "world" if "world" in sweep.axes else None
-        for ax, metric in zip(grid.flat, numeric):
-            groups = ok.groupby(lines, sort=False) if lines else [("all", ok)]
-            for name, part in groups:
-                mean = part.groupby(axis)[metric].mean()
-                ax.plot(mean.index, mean.to_numpy(), marker="o", label=str(name[0] if isinstance(name, tuple) else name))
-            ax.set_title(metric, fontsize="small")
-            ax.set_xlabel(axis)
-        for ax in list(grid.flat)[len(numeric):]:
-            ax.set_visible(False)
-        grid.flat[0].legend(fontsize="x-small")
-        fig.tight_layout()
+        fig = sweep_figure(sweep, axis)
         path = folder / f"by_{axis}.png"
         fig.savefig(path, dpi=100)
         plt.close(fig)
         paths.append(path)
     return paths
+
+
+def sweep_figure(sweep: Sweep, axis: str):
+    """The figure of one axis: a panel a metric that varies, its mean over the seeds
+    against `axis`, one line a world, a band of one sd where there are several seeds,
+    the value a perfect model scores as a dashed line; titles in words."""
+    import matplotlib.pyplot as plt
+
+    ok = sweep.table[sweep.table["status"] == STATUS_OK]
+    constant = sweep.constant_metrics()
+    numeric = [m for m in sweep.metrics if pd.api.types.is_numeric_dtype(ok[m]) and m not in constant]
+    if axis not in sweep.axes:
+        raise ValueError(f"axis: {axis!r} is not an axis of the sweep; allowed: {', '.join(sweep.axes)}")
+    cols = min(3, len(numeric))
+    rows = math.ceil(len(numeric) / cols)
+    fig, grid = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows + 0.6), squeeze=False, layout="constrained")
+    lines = "world" if "world" in sweep.axes else None
+    for ax, metric in zip(grid.flat, numeric):
+        groups = ok.groupby(lines, sort=False) if lines else [("all", ok)]
+        for name, part in groups:
+            stats = part.groupby(axis)[metric].agg(["mean", "std", "count"])
+            (line,) = ax.plot(stats.index, stats["mean"].to_numpy(), marker="o", label=str(name[0] if isinstance(name, tuple) else name))
+            spread = stats["count"] > 1
+            if spread.any():
+                lo = (stats["mean"] - stats["std"])[spread]
+                hi = (stats["mean"] + stats["std"])[spread]
+                ax.fill_between(lo.index, lo.to_numpy(), hi.to_numpy(), color=line.get_color(), alpha=0.2, linewidth=0)
+        if metric in REFERENCE_LINES:
+            ax.axhline(REFERENCE_LINES[metric], color="0.4", linestyle="--", linewidth=1.0, gid=f"reference:{metric}",
+                       label=f"perfect: {REFERENCE_LINES[metric]:g}")
+        ax.set_title(words(metric), fontsize="small")
+        ax.set_xlabel(words(axis), fontsize="small")
+    for ax in list(grid.flat)[len(numeric):]:
+        ax.set_visible(False)
+    grid.flat[0].legend(fontsize="x-small")
+    seeds = ok["seed"].nunique() if "seed" in ok else 1
+    fig.suptitle(
+        f"Validation metrics against the {words(axis)} (mean over {seeds} seed{'s' if seeds != 1 else ''}"
+        f"{', band: ± 1 sd' if seeds > 1 else ''}; one line a world; dashed: a perfect model)",
+        fontsize="medium",
+    )
+    return fig

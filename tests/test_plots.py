@@ -145,7 +145,7 @@ def test_reliability_points_and_counts_are_the_validation_bins(strategy):
         np.testing.assert_array_equal([r.get_height() for r in bars(hist)[k]], count)
     assert [t.get_text() for t in main.get_legend().get_texts()][1:] == [
         f"{label} (ECE {validation.ece(y, p, strategy=strategy):.3f})" for label, (y, p) in curves.items()
-    ]
+    ] + ["95% interval of each bin (exact binomial)"]
 
 
 def test_reliability_default_is_fifteen_equal_bins_and_draws_into_a_given_axes():
@@ -163,6 +163,25 @@ def test_reliability_default_is_fifteen_equal_bins_and_draws_into_a_given_axes()
     fig.canvas.draw()
     fig2 = plots.plot_reliability({"urgency": (y, p)}, counts=False)
     assert len(fig2.axes) == 1
+
+
+def test_reliability_band_is_each_bins_exact_interval_and_bars_carry_their_counts():
+    rng = np.random.default_rng(13)
+    p = rng.beta(0.5, 3.0, size=400)  # sparse high bins: a few cases each
+    y = (rng.uniform(size=p.size) < p).astype(float)
+    fig = plots.plot_reliability({"urgency": (y, p)})
+    main, hist = fig.axes
+    (band,) = [c for c in main.collections if c.get_gid() == "band:urgency"]
+    mean_p, _, count = validation.reliability(y, p)
+    lo, hi = validation.reliability_intervals(y, p)
+    vertices = band.get_paths()[0].vertices
+    for x, a, b in zip(mean_p, lo, hi):
+        ys = vertices[np.isclose(vertices[:, 0], x), 1]
+        assert ys.min() == pytest.approx(a, abs=1e-12) and ys.max() == pytest.approx(b, abs=1e-12)
+    assert (hi - lo)[count < 10].min() > (hi - lo)[count > 100].max()  # few cases: a wide band
+    assert [t.get_text() for t in hist.texts] == [str(int(c)) for c in count]
+    for (a, b), n, k in zip(zip(lo, hi), count, np.rint(validation.reliability(y, p)[1] * count).astype(int)):
+        assert (a, b) == validation.binomial_interval(k, n)
 
 
 # -- plot_confusion -------------------------------------------------------------------

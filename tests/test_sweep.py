@@ -138,3 +138,45 @@ def test_cli_sweep(tmp_path):
     assert table[["world", "missing", "n", "seed", "draw"]].values.tolist() == [["model", 0.2, 150, 1, 0], ["model", 0.4, 150, 1, 0]]
     assert "Sweep(2 cells, 0 failed" in out.getvalue()
     assert (tmp_path / "summary.md").is_file() and (tmp_path / "by_missing.png").is_file()
+
+
+def cell_with_a_constant(*, world: str, missing: float, seed: int) -> dict:
+    out = toy_cell(world=world, missing=missing, seed=seed)
+    return {"top1": out["share"], "calibration_slope": 1 + out["mean"], "errors": 0.0}
+
+
+def test_summary_says_n_1_rather_than_nan_and_leaves_out_what_never_varies(tmp_path):
+    pytest.importorskip("pyarrow")
+    one_seed = S.run_sweep({"world": ["a", "b"], "missing": [0.0, 0.5], "seed": [1]}, cell=cell_with_a_constant, serial=True)
+    text = S.write_sweep_report(tmp_path, one_seed).read_text()
+    assert "nan" not in text
+    row = one_seed.table.iloc[0]
+    assert f"| a | 0 | {row['top1']:.4g} (n=1) | {row['calibration_slope']:.4g} (n=1) |" in text
+    assert "The same in every cell (left out of the table and the figures): rows that failed (errors) = 0." in text
+    three = S.run_sweep({"world": ["a"], "missing": [0.0, 0.5], "seed": [1, 2, 3]}, cell=cell_with_a_constant, serial=True)
+    text = S.write_sweep_report(tmp_path / "three", three).read_text()
+    cells = three.table[three.table["missing"] == 0.0]["top1"]
+    assert f"| a | 0 | {cells.mean():.4g} ± {cells.std():.2g} (n=3) |" in text
+
+
+def test_sweep_figure_is_titled_in_words_with_reference_lines_and_no_flat_panel():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sweep = S.run_sweep({"world": ["a", "b"], "missing": [0.0, 0.5], "seed": [1, 2]}, cell=cell_with_a_constant, serial=True)
+    fig = S.sweep_figure(sweep, "missing")
+    try:
+        shown = [ax for ax in fig.axes if ax.get_visible()]
+        assert [ax.get_title() for ax in shown] == ["top-1 accuracy", "urgency: calibration slope"]  # no "errors" panel
+        assert {ax.get_xlabel() for ax in shown} == {"share of answers missing"}
+        assert fig.get_suptitle().startswith("Validation metrics against the share of answers missing (mean over 2 seeds")
+        refs = {ax.get_title(): [ln.get_ydata()[0] for ln in ax.get_lines() if (ln.get_gid() or "").startswith("reference:")] for ax in shown}
+        assert refs == {"top-1 accuracy": [1.0], "urgency: calibration slope": [1.0]}
+        # each line is the mean over the seeds
+        line = [ln for ln in shown[0].get_lines() if ln.get_label() == "a"][0]
+        expected = sweep.table[sweep.table["world"] == "a"].groupby("missing")["top1"].mean()
+        np.testing.assert_allclose(line.get_ydata(), expected.to_numpy())
+    finally:
+        plt.close(fig)

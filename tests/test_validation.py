@@ -66,10 +66,13 @@ def test_topk_and_confusion_by_hand():
     responsible = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0]], dtype=bool)
     primary = np.array([0, 1, -1])
     acc = M.topk_accuracy(post, responsible, primary)
+    ci1, ci3 = acc.pop("top1_ci"), acc.pop("top3_ci")
     assert acc == {"top1": 0.5, "top3": 1.0, "cases": 2, "leak_only": 1}
+    assert ci1 == list(M.binomial_interval(1, 2)) and ci3 == [M.binomial_interval(2, 2)[0], 1.0]
     conf = M.triage_confusion(np.array(["soon", "self_care", "emergency", "routine"]), np.array(["routine", "self_care", "emergency", "soon"]))
     assert conf["matrix"] == [[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]]
     assert conf["under_triage"] == 0.25 and conf["over_triage"] == 0.25 and conf["urgent_under_triaged"] == 1
+    assert conf["under_triage_ci"] == list(M.binomial_interval(1, 4)) == conf["over_triage_ci"]
 
 
 # ---- recalibration out of sample ------------------------------------------------------
@@ -117,7 +120,17 @@ def test_validate_writes_every_file_and_metrics_match(tmp_path, capsys):
     assert got["urgency"]["brier"] == pytest.approx(M.brier(urgent, res.urgency.to_numpy())["brier"], abs=1e-12)
     conf = M.triage_confusion(cases.loc[res.advice.index, "true_level"].to_numpy(), res.advice.to_numpy())
     assert got["triage"]["matrix"] == conf["matrix"]
-    assert "| model |" in (out / "report.md").read_text()
+    text = (out / "report.md").read_text()
+    assert "| model |" in text
+    # every headline metric with its interval, in metrics.json and in report.md
+    lo, hi = got["urgency"]["ece_ci"]
+    assert (lo, hi) == M.ece_interval(urgent, res.urgency.to_numpy(), replicates=settings.bootstrap_replicates, level=settings.confidence)
+    assert lo <= got["urgency"]["ece"] <= hi
+    assert got["ranking"]["top1_ci"][0] <= got["ranking"]["top1"] <= got["ranking"]["top1_ci"][1]
+    assert got["triage"]["under_triage_ci"] == conf["under_triage_ci"]
+    assert "## Metrics with 95% intervals" in text
+    t_lo, t_hi = got["ranking"]["top1_ci"]
+    assert f"| misreport | 150 | {got['ranking']['top1']:.3f} ({t_lo:.3f} to {t_hi:.3f}) |" in text
     assert "vignettes: 49" in capsys.readouterr().out or "vignettes:" in (out / "report.md").read_text()
 
 
