@@ -17,21 +17,74 @@ STROKE_WARNING = (
     "this model: call emergency services."
 )
 LIST_KEYS = ("location", "medications")
+YES, NO = ("yes", "y", "true"), ("no", "n", "false")
+# One line of meaning for each evidence key (SPEC §2's tables), shown in --help.
+MEANINGS = {
+    "location": "where twitches are felt (arm: hands, thumbs, forearms, biceps; leg: feet, calves, thighs; trunk: back, chest, abdomen; widespread: arm, leg and trunk)",
+    "duration": "how long it has gone on",
+    "weakness": "mild: feels weak or tires early; marked: drops things, trips, foot drop",
+    "progression": "worsening: spreading to new areas or getting stronger",
+    "numbness": "numbness, tingling, pins and needles",
+    "wasting": "a muscle visibly thinner",
+    "cramps": "painful sustained cramps",
+    "stiffness": "stiffness, spasticity, trouble relaxing a muscle",
+    "pain": "neck, back or limb pain, radiating pain",
+    "bulbar": "slurred speech, trouble swallowing",
+    "breathing": "shortness of breath, weak cough",
+    "vision": "blurred or double vision, loss of vision",
+    "fatigue": "marked tiredness",
+    "sweating": "excessive sweating",
+    "tremor": "shaking hands, palpitations",
+    "joint_pain_or_rash": "joint pain, skin rash",
+    "seizure_episode": "rhythmic jerking that spreads, or loss of awareness",
+    "tics": "repetitive movements or sounds preceded by an urge, briefly suppressible",
+    "abnormal_posture": "sustained twisting, abnormal posture, or forced closing of both eyes",
+    "caffeine": "caffeine a day (high: over about 400 mg, about four cups of coffee)",
+    "sleep": "sleep (short: under 7 hours most nights)",
+    "stress": "stress",
+    "exercise": "exercise (recent_strenuous: within 48 hours)",
+    "alcohol_intake": "alcohol (heavy use)",
+    "diet": "diet (poor: restricted diet, little sun)",
+    "age": "age",
+    "sex": "sex",
+    "smoking": "smokes",
+    "fluid_loss": "little water, heavy sweating, vomiting or diarrhoea",
+    "eye_strain": "long screen time, dry or irritated eyes",
+    "family_history": "ALS/MND, muscular dystrophy or SMA in the family",
+    "kidney_disease_known": "known kidney disease",
+    "back_or_neck_problem": "known back or neck problem, or a recent injury",
+    "new_medication": "one of the listed medicines started, or its dose changed, in the last 4 weeks",
+    "medications": "medicines taken",
+}
+EXAMPLES = """examples:
+  twitchdx infer --location eyelid --duration under_1_week --sleep short --caffeine high
+  twitchdx infer --location arm,leg --duration 120 --weakness mild --age 55 --json
+  twitchdx infer --location widespread --medications none --cramps yes --intervals 200
+  twitchdx ask --location arm
+  twitchdx validate --cases 1000 --out validation-report
+  twitchdx export --format bif --output twitchdx.bif
+
+Leave out what is unknown: it is summed out exactly. Yes/no items take yes or no.
+"""
+# A module a command needs that ships in an extra of the package: module -> extra.
+EXTRAS = {"distributed": "sweep", "dask": "sweep", "pyarrow": "sweep", "ipywidgets": "notebooks", "pyagrum": "bench", "nbclient": "notebooks"}
 
 
 def _states_help(key: str) -> str:
     if key == "location":
-        return "where: any of " + ", ".join(V.REGIONS + tuple(V.REGION_ALIASES)) + " (comma-separated)"
-    if key == "medications":
-        return "any of " + ", ".join(V.MEDICATIONS) + ", or none (comma-separated)"
-    if key == "duration":
-        return "one of " + ", ".join(V.ORDINAL_FINDINGS["duration"]) + ", or a number of days"
-    if key == "age":
-        return "age in years (16-119)"
-    states = V.node_states(key)
-    if states == V.BINARY_STATES:
-        return "yes or no"
-    return "one of " + ", ".join(states)
+        states = "any of " + ", ".join(V.REGIONS + tuple(V.REGION_ALIASES)) + " (comma-separated)"
+    elif key == "medications":
+        states = "any of " + ", ".join(V.MEDICATIONS) + ", or none (comma-separated)"
+    elif key == "duration":
+        states = "a number of days, or one of " + ", ".join(V.ORDINAL_FINDINGS["duration"])
+    elif key == "age":
+        states = "a number of years (16-119), or one of " + ", ".join(V.CATEGORICAL_EXPOSURES["age"])
+    elif V.node_states(key) == V.BINARY_STATES:
+        states = "yes or no"
+    else:
+        states = "one of " + ", ".join(V.node_states(key))
+    meaning = MEANINGS.get(key)
+    return f"{meaning} [{states}]" if meaning else states
 
 
 def _add_evidence_options(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +94,11 @@ def _add_evidence_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _parse_value(key: str, raw: str) -> Any:
+    if key not in LIST_KEYS and key not in ("duration", "age") and V.node_states(key) == V.BINARY_STATES:
+        word = raw.strip().lower()
+        if word in YES or word in NO:
+            return word in YES
+        raise ValueError(f"{key}: {raw!r} is not a yes/no answer; allowed: yes, no")
     if key in LIST_KEYS:
         return [t.strip() for t in raw.replace(";", ",").split(",") if t.strip()]
     if key in ("duration", "age"):
@@ -55,9 +113,30 @@ def evidence_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return {k: _parse_value(k, getattr(args, k)) for k in USER_KEYS if getattr(args, k, None) is not None}
 
 
+def user_evidence(evidence) -> dict[str, Any]:
+    """Node evidence (`Result.evidence`) in the user's keys: `location` and `medications`
+    as lists (when all their nodes are known), yes/no items as booleans, the rest as
+    their state; keys in the order of `--help`."""
+    out: dict[str, Any] = {}
+    groups = (("location", V.REGION_NODES, V.REGIONS), ("medications", V.MEDICATION_NODES, V.MEDICATIONS))
+    grouped = set()
+    for key in USER_KEYS:
+        for name, nodes, words in groups:
+            if key == name and all(n in evidence for n in nodes):
+                out[key] = [w for n, w in zip(nodes, words) if evidence[n] == "present"]
+                grouped.update(nodes)
+        if key in evidence:
+            state = evidence[key]
+            out[key] = (state == "present") if V.node_states(key) == V.BINARY_STATES else state
+    for node, state in evidence.items():  # a region or medication given on its own
+        if node not in out and node not in grouped:
+            out[node] = state == "present"
+    return out
+
+
 def _result_dict(r, reasons) -> dict:
     return {
-        "evidence": dict(r.evidence),
+        "evidence": user_evidence(r.evidence),
         "causes": {c: float(p) for c, p in r.causes.items()},
         "triage": {k: float(p) for k, p in r.triage.items()},
         "urgency": r.urgency,
@@ -192,9 +271,16 @@ def cmd_export(args, out: TextIO) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="twitchdx", description="Why do my muscles twitch? Exact Bayesian-network answers.")
+    parser = argparse.ArgumentParser(
+        prog="twitchdx", description="Why do my muscles twitch? Exact Bayesian-network answers.",
+        epilog=EXAMPLES + "One command's options: twitchdx COMMAND --help.", formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("infer", help="rank the causes for one case")
+    p = sub.add_parser(
+        "infer", help="rank the causes for one case",
+        description="Rank the causes of one case, with the triage distribution, the advice and the top reasons.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_evidence_options(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--intervals", type=int, metavar="N", help="also the 5-95%% interval of each answer over N networks redrawn from the priors' ranges")
@@ -219,7 +305,8 @@ def _one_line(text: str) -> str:
 
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """Run the command line; returns the exit code: 0 success, 2 bad input (a one-line
-    message on stderr, never a traceback)."""
+    message on stderr, never a traceback), 1 a missing optional dependency (with the
+    extra to install)."""
     out = stdout or sys.stdout
     parser = build_parser()
     captured = io.StringIO()
@@ -246,6 +333,13 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
     except ValueError as e:  # user error: one line, no traceback
         print(f"twitchdx: error: {_one_line(e)}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as e:  # an optional dependency: say which extra holds it
+        root = (e.name or "").split(".")[0]
+        if root not in EXTRAS:
+            raise
+        extra = EXTRAS[root]
+        print(f"twitchdx: error: twitchdx {args.command} needs {root}, from the {extra} extra: pip install 'twitchdx[{extra}]'", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         import os
 

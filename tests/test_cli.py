@@ -72,3 +72,63 @@ def test_export_xmlbif(tmp_path):
     code, _ = run(["export", "--format", "xmlbif", "--output", str(path)])
     assert code == 0
     assert "<NAME>als_mnd</NAME>" in path.read_text()
+
+
+# -- a command line that explains itself (issue 17 item 5) ------------------------------
+
+
+def _help(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 0
+    return " ".join(capsys.readouterr().out.split())  # argparse wraps lines: compare words
+
+
+def test_help_has_examples_and_says_what_each_finding_means(capsys):
+    text = _help(["infer", "--help"], capsys)
+    assert "examples: twitchdx infer --location eyelid --duration under_1_week --sleep short --caffeine high" in text
+    assert "--bulbar VALUE slurred speech, trouble swallowing [yes or no]" in text
+    assert "--numbness VALUE numbness, tingling, pins and needles [yes or no]" in text
+    assert "--duration VALUE how long it has gone on [a number of days, or one of under_1_week," in text
+    assert "--age VALUE age [a number of years (16-119), or one of under_40, 40_to_60, over_60]" in text
+    top = _help(["--help"], capsys)
+    assert "examples:" in top and "twitchdx export --format bif --output twitchdx.bif" in top
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--numbness", "maybe"], "numbness: 'maybe' is not a yes/no answer; allowed: yes, no"),
+    (["--medications", "none,stimulant"], "medications: 'none' cannot be given with 'stimulant'; give none alone, or only the medicines taken"),
+    (["--age", "sixty"], "age: 'sixty' is not a number of years or an age band; allowed: a number of years (16-119), under_40, 40_to_60, over_60"),
+    (["--duration", "3days"], "duration: '3days' is not a number of days or a duration band; allowed: a number of days, under_1_week, 1_to_2_weeks, 2_weeks_to_3_months, over_3_months"),
+    (["--age", "over60"], "age: 'over60' is not a number of years or an age band; did you mean 'over_60'? allowed: a number of years (16-119), under_40, 40_to_60, over_60"),
+])
+def test_bad_values_get_the_corrected_messages(argv, message, capsys):
+    code = main(["infer", "--location", "arm", *argv], stdout=io.StringIO())
+    assert code == 2
+    assert capsys.readouterr().err == f"twitchdx: error: {message}\n"
+
+
+def test_yes_and_no_are_the_words_everywhere():
+    code, text = run(["infer", "--location", "arm", "--numbness", "YES", "--cramps", "no", "--json"])
+    assert code == 0
+    evidence = json.loads(text)["evidence"]
+    assert evidence["numbness"] is True and evidence["cramps"] is False
+
+
+def test_json_evidence_is_in_the_keys_the_user_typed():
+    code, text = run(["infer", "--location", "arm,leg", "--duration", "20", "--medications", "none", "--sleep", "short", "--smoking", "no", "--json"])
+    assert code == 0
+    assert json.loads(text)["evidence"] == {
+        "location": ["arm", "leg"],
+        "duration": "2_weeks_to_3_months",
+        "sleep": "short",
+        "smoking": False,
+        "medications": [],
+    }
+
+
+def test_a_missing_extra_gets_a_one_line_install_hint(monkeypatch, capsys, tmp_path):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if the sweep extra were not installed
+    code = main(["sweep", "--world", "model", "--cases", "20", "--out", str(tmp_path)], stdout=io.StringIO())
+    assert code == 1
+    assert capsys.readouterr().err == "twitchdx: error: twitchdx sweep needs distributed, from the sweep extra: pip install 'twitchdx[sweep]'\n"
