@@ -39,6 +39,8 @@ def score_vignettes(network=None) -> pd.DataFrame:
       step up costs a visit that was not needed; a step down, or two up, is not
       acceptable.
     - ``under_triage``: the advice is below the expected level.
+    - ``listed_miss``: the vignette carries an ``advice_miss`` note (a known advice miss,
+      with its reason: listed, not hidden).
     """
     from .api import infer
 
@@ -61,5 +63,6 @@ def score_vignettes(network=None) -> pd.DataFrame:
             "exact": advised == expected,
             "acceptable": expected <= advised <= expected + 1,
             "under_triage": advised < expected,
+            "listed_miss": "advice_miss" in v,
         })
     return pd.DataFrame(rows)
