@@ -18,6 +18,21 @@ MAX_TABLE = 1 << 16
 # Causes per auxiliary node when a finding is split: small tables keep elimination cheap.
 CHUNK_CAUSES = 8
 PREMISE_NODE = "_any_twitch"
+NETWORK_NAME = "twitchdx"
+# What a user of the exported file must know, written at its top (BIF `//` comments, an
+# XML comment in XMLBIF) and in the README.
+NOTES = (
+    "twitchdx: why do a person's muscles twitch? exposures -> causes -> findings (noisy-OR / noisy-MAX).",
+    f"The premise node {PREMISE_NODE} is present exactly when some region twitches (twitch_eyelid ... twitch_trunk).",
+    f"twitchdx's infer() answers P(cause | evidence, twitching somewhere): observe {PREMISE_NODE} = present",
+    "with your evidence to get the same posteriors (without it you ask about people who may not twitch at all).",
+    "Binary nodes have the states absent, present. location is six nodes twitch_<region> (regions not named",
+    "are absent); medications is six nodes med_<class>. Nodes _<finding>_<k> are auxiliary (a large noisy-MAX",
+    "table split into a chain): leave them unobserved.",
+    "Example (pgmpy): VariableElimination(BIFReader(path).get_model()).query(['als_mnd'],",
+    f"    evidence={{'{PREMISE_NODE}': 'present', 'twitch_eyelid': 'present', 'sleep': 'short'}})",
+    "equals twitchdx's infer({'twitch_eyelid': True, 'sleep': 'short'}).causes['als_mnd'].",
+)
 
 
 def _noisy_max_table(link: np.ndarray, leak: np.ndarray | None, previous: int) -> np.ndarray:
@@ -109,16 +124,33 @@ def to_pgmpy(net):
     cpd(PREMISE_NODE, ("absent", "present"), np.vstack([1.0 - any_twitch, any_twitch]), list(net.regions))
 
     model = DiscreteBayesianNetwork(edges)
+    model.name = NETWORK_NAME
     model.add_nodes_from(names)
     model.add_cpds(*cpds)
     model.check_model()
     return model
 
 
+FORMATS = ("bif", "xmlbif")
+
+
 def write(net, path, fmt: str = "bif") -> None:
-    """Write the network as BIF or XMLBIF (pgmpy's writers)."""
+    """Write the network as BIF or XMLBIF (pgmpy's writers; full precision), named
+    `twitchdx`, with NOTES (the premise node, the node names) as a comment at the top."""
     from pgmpy.readwrite import BIFWriter, XMLBIFWriter
 
+    if fmt not in FORMATS:
+        raise ValueError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
     model = to_pgmpy(net)
-    writer = {"bif": BIFWriter, "xmlbif": XMLBIFWriter}[fmt](model)
-    writer.write(str(path))
+    text = str({"bif": BIFWriter, "xmlbif": XMLBIFWriter}[fmt](model))
+    if fmt == "bif":
+        text = "".join(f"// {line}\n" for line in NOTES) + text
+    else:  # after the XML declaration, if any; "--" may not appear inside an XML comment
+        comment = "<!--\n" + "".join(f"  {line.replace('--', '- -')}\n" for line in NOTES) + "-->\n"
+        if text.startswith("<?xml"):
+            head, _, rest = text.partition("?>")
+            text = head + "?>\n" + comment + rest.lstrip("\n")
+        else:
+            text = comment + text
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
