@@ -452,7 +452,9 @@ def infer_batch(evidence: Sequence[Mapping[str, Any]] | pd.DataFrame, *, network
     index = frame.index
     urgency = all_levels[:, 2:].sum(axis=1)  # NaN where the row failed
     kept_states = states.copy()
-    kept_states[[i for i in range(n_rows) if i not in set(good.tolist())]] = -1
+    failed = np.ones(n_rows, dtype=bool)
+    failed[good] = False
+    kept_states[failed] = -1
     return BatchResult(
         causes=pd.DataFrame(all_causes, index=index, columns=list(net.causes)),
         triage=pd.DataFrame(all_levels, index=index, columns=list(T.LEVELS)),
