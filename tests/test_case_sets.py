@@ -170,3 +170,20 @@ def test_batch_html_summarises_cases_failures_and_advice(net):
     for level, k in counts.items():
         assert f"{level.replace('_', ' ')}</span> {k} " in text
     assert got.causes.loc[0].idxmax() in text
+
+
+def test_result_html_shows_the_intervals_it_carries(net):
+    r = infer({"location": "arm", "age": 50, "sex": "male", "diet": "balanced"}, network=net, intervals=30, rng=np.random.default_rng(2))
+    text = html.unescape(r._repr_html_())
+    assert "5% to 95% over 30 redrawn networks" in text
+    for cause in r.causes.index[:10]:
+        lo, hi = r.intervals.loc[cause, "5%"], r.intervals.loc[cause, "95%"]
+        assert f"{lo:.1%} to {hi:.1%}" in text
+
+
+def test_perturbed_network_and_redraw_priors_default_to_the_stated_seed(net):
+    from model.synthetic import perturbed_network, redraw_priors
+
+    a, b = perturbed_network(net), perturbed_network(net, np.random.default_rng(DEFAULT_SEED))
+    assert all(np.array_equal(a.cause_table[c], b.cause_table[c]) for c in net.causes)
+    assert redraw_priors(net.priors).causes["als_mnd"].prior == redraw_priors(net.priors, np.random.default_rng(DEFAULT_SEED)).causes["als_mnd"].prior
