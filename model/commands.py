@@ -20,6 +20,7 @@ def _add_validate(sub) -> None:
     p.add_argument("--missing", type=float, help="share of answers left empty, 0 to 1")
     p.add_argument("--seed", type=int, help="seed of the case sets")
     p.add_argument("--workers", type=int, help="worker processes")
+    p.add_argument("--interviews", type=int, help="cases per world also interviewed, 0 for none (default: validation.toml)")
     p.add_argument("--out", default="validation-report", help="report folder (default: validation-report)")
     p.add_argument("--no-vignettes", action="store_true", help="skip the clinical vignettes")
     p.add_argument("--priors", help="another priors folder")
@@ -36,11 +37,13 @@ def cmd_validate(args, out: TextIO) -> int:
         raise ValueError(f"--missing: {args.missing!r} is outside [0, 1]")
     if args.cases is not None and args.cases < 1:
         raise ValueError(f"--cases: {args.cases!r} is not a positive number of cases")
+    if args.interviews is not None and args.interviews < 0:
+        raise ValueError(f"--interviews: {args.interviews!r} is not a number of cases (0 or more)")
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers: {args.workers!r} is not a positive number of processes")
     validations, vignettes, seconds = report.run(
         network=net, n=args.cases, worlds=worlds, missing=args.missing, seed=args.seed,
-        workers=args.workers, vignettes=not args.no_vignettes, progress=True,
+        workers=args.workers, vignettes=not args.no_vignettes, progress=True, interviews=args.interviews,
     )
     path = report.write_report(args.out, validations, vignettes, seconds)
     table = report.summary_table(validations)
@@ -49,9 +52,20 @@ def cmd_validate(args, out: TextIO) -> int:
         s = vignettes[0]
         print(
             f"vignettes: {s['vignettes']}, top-1 {s['top1']:.1%}, top-3 {s['top3']:.1%}, "
-            f"acceptable advice {s['acceptable_advice']:.1%}, under-triaged {s['under_triaged']}",
+            f"exact level {s['exact_advice']:.1%}, acceptable advice {s['acceptable_advice']:.1%}, under-triaged {s['under_triaged']}",
             file=out,
         )
+    for v in validations:
+        iv = v.metrics.get("interview")
+        if iv:
+            a, b = iv["one_shot"], iv["interview"]
+            print(
+                f"{v.world}: {iv['cases']} interviewed, {iv['questions_mean']:.1f} questions on average; "
+                f"true self_care advised self_care {a['self_care_advised_self_care']['share']:.1%} one-shot, "
+                f"{b['self_care_advised_self_care']['share']:.1%} interviewed; soon or emergency advised self_care "
+                f"{a['urgent_advised_self_care']['share']:.1%}, {b['urgent_advised_self_care']['share']:.1%}",
+                file=out,
+            )
     print(f"wrote {path} ({seconds:.1f} s)", file=out)
     return 0
 

@@ -131,6 +131,23 @@ def _scale_to_marginal(rr: np.ndarray, weight: np.ndarray, prior: float, where: 
     return np.minimum(1.0, hi * rr)
 
 
+def ratio_applies(parents: tuple[str, ...], exposure: str, shape) -> np.ndarray:
+    """Where `exposure`'s relative risk applies in a cause table over `parents` (shape:
+    the parents' state counts): everywhere, but for an exposure that acts only through
+    others (SPEC §7.4, `vocabulary.ACTS_THROUGH`) only where one of them is present;
+    elsewhere it changes nothing."""
+    through = V.ACTS_THROUGH.get(exposure)
+    if through is None:
+        return np.ones(shape, dtype=bool)
+    mask = np.zeros(shape, dtype=bool)
+    for other in through:
+        if other in parents:
+            index = [slice(None)] * len(parents)
+            index[parents.index(other)] = slice(1, None)  # any state but the first (absent)
+            mask[tuple(index)] = True
+    return mask
+
+
 def compile_network(priors: Priors) -> Network:
     """Compile checked priors into the network's arrays."""
     exposure_prob = {
@@ -151,18 +168,7 @@ def compile_network(priors: Priors) -> Network:
             rr = np.array([cause.relative_risk[e][s].value if s in cause.relative_risk[e] else 1.0 for s in states])
             shape = [1] * len(parents)
             shape[axis] = len(states)
-            factor = rr.reshape(shape)
-            if e in V.ACTS_THROUGH:
-                # SPEC §7.4: the ratio applies only where one of the exposures it acts
-                # through is present; elsewhere this exposure changes nothing
-                through = np.zeros(table.shape, dtype=bool)
-                for other in V.ACTS_THROUGH[e]:
-                    if other in parents:
-                        idx = [slice(None)] * len(parents)
-                        idx[parents.index(other)] = slice(1, None)  # any state but the first (absent)
-                        through[tuple(idx)] = True
-                factor = np.where(through, factor, 1.0)
-            table = table * factor
+            table = table * np.where(ratio_applies(parents, e, table.shape), rr.reshape(shape), 1.0)
             weight = weight * exposure_prob[e].reshape(shape)
         table = _scale_to_marginal(table, weight, cause.prior.value, f"causes.toml: [{name}.relative_risk]")
         cause_parents[name] = parents

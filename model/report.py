@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from . import synthetic as S
+from .triage_scores import ACCEPTABLE, FIGURES, advice_figures, interview_cases
 from . import validation as M
 from .batch import BatchResult
 from .network import Network, load_network
@@ -63,6 +64,7 @@ class Settings:
     recalibration_share: float
     bootstrap_replicates: int
     confidence: float
+    interviews: int
 
 
 def _err(entry: str, message: str) -> PriorsError:
@@ -110,15 +112,17 @@ def load_settings(network: Network | None = None) -> Settings:
         recalibration_share=get("report", "recalibration_share", float, *RECALIBRATION_SHARE_RANGE),
         bootstrap_replicates=get("report", "bootstrap_replicates", int, 1, 10**6),
         confidence=get("report", "confidence", float, *CONFIDENCE_RANGE),
+        interviews=get("default", "interviews", int, 0, 10**7),
     )
 
 
-def sample_world(net: Network, world: str, n: int, *, seed: int, missing: float, settings: Settings) -> pd.DataFrame:
+def sample_world(net: Network, world: str, n: int, *, seed: int, missing: float, settings: Settings, stream: int = 0) -> pd.DataFrame:
     """n cases of a world, from a generator seeded by (seed, world): each world's cases
-    depend on the seed alone, not on which other worlds run or in which order."""
+    depend on the seed alone, not on which other worlds run or in which order. `stream`
+    1 draws the interviewed cases, apart from the one-shot ones."""
     if world not in WORLDS:
         raise ValueError(f"world: {world!r} is not one of {', '.join(WORLDS)}")
-    rng = np.random.default_rng([seed, WORLDS.index(world)])
+    rng = np.random.default_rng([seed, WORLDS.index(world)] + ([stream] if stream else []))
     source = S.perturbed_network(net, rng) if world == "redrawn" else net
     return S.sample_cases(
         source,
@@ -283,8 +287,10 @@ def validate(
     seed: int | None = None,
     workers: int | None = None,
     progress: bool = False,
+    interviews: int | None = None,
 ) -> Validation:
-    """Draw one world's case set, infer it in batch and score it (defaults: validation.toml)."""
+    """Draw one world's case set, infer it in batch and score it; interview `interviews`
+    more of its cases (defaults: validation.toml)."""
     net = network if network is not None else load_network()
     settings = load_settings(net)
     n = settings.cases if n is None else n
@@ -301,7 +307,34 @@ def validate(
     seconds = time.perf_counter() - start
     metrics = score(net, cases, result, settings)
     metrics["seconds"] = seconds
+    rows = result.causes.index[result.ok.to_numpy()]
+    metrics["advice"] = advice_figures(cases.loc[rows, "true_level"], result.advice.loc[rows]).to_dict(orient="index")
+    interviews = settings.interviews if interviews is None else interviews
+    if interviews:
+        metrics["interview"] = score_interviews(net, world, interviews, seed=seed, missing=missing, settings=settings, workers=workers, progress=progress)
     return Validation(world, n, missing, seed, metrics, cases, result, seconds)
+
+
+def score_interviews(net: Network, world: str, n: int, *, seed: int, missing: float, settings: Settings, workers: int = 1, progress: bool = False) -> dict[str, Any]:
+    """Interview n cases of a world (SPEC §7.11): each starts from the answers it reported
+    (a `missing` share left empty) and answers every question from its own full row. The
+    advice figures of the interview and of one-shot advice on the same cases."""
+    full = sample_world(net, world, n, seed=seed, missing=0.0, settings=settings, stream=1)
+    answers = S.evidence_of(full)
+    rng = np.random.default_rng([seed, WORLDS.index(world), 2])
+    start = answers.mask(rng.random(answers.shape) < missing)
+    began = time.perf_counter()
+    one_shot = infer_cases(net, start, workers=workers, label=f"{world} one-shot")
+    interviewed = interview_cases(net, start, answers, workers=workers, progress=progress)
+    truth = full["true_level"]
+    return {
+        "cases": int(n),
+        "questions_mean": float(interviewed["questions"].mean()),
+        "questions_p90": float(interviewed["questions"].quantile(0.9)),
+        "interview": advice_figures(truth, interviewed["advice"]).to_dict(orient="index"),
+        "one_shot": advice_figures(truth, one_shot.advice).to_dict(orient="index"),
+        "seconds": time.perf_counter() - began,
+    }
 
 
 def vignette_metrics(network: Network | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -313,6 +346,9 @@ def vignette_metrics(network: Network | None = None) -> tuple[dict[str, Any], pd
         "top1": float(table["top1"].mean()),
         "top3": float(table["top3"].mean()),
         "acceptable_advice": float(table["acceptable"].mean()),
+        "exact_advice": float(table["exact"].mean()),
+        "exact_hits": int(table["exact"].sum()),
+        "listed_misses": table.loc[table["listed_miss"], "id"].tolist(),
         "under_triaged": int(table["under_triage"].sum()),
         "top1_misses": table.loc[~table["top1"], "id"].tolist(),
         "top3_misses": table.loc[~table["top3"], "id"].tolist(),
@@ -377,6 +413,40 @@ def _markdown(frame: pd.DataFrame, *, index: bool = True) -> str:
     return "\n".join(lines)
 
 
+def _figure_cells(figures: dict[str, dict]) -> dict[str, str]:
+    def cell(f):
+        if not f["of"]:
+            return "no cases"
+        return f"{f['share']:.1%} ({f['low']:.1%} to {f['high']:.1%}; {f['count']}/{f['of']})"
+
+    return {name: cell(f) for name, f in figures.items()}
+
+
+def advice_section(validations: Sequence[Validation]) -> list[str]:
+    """report.md's advice against the true level: one-shot on every case, and the
+    interview beside one-shot advice on the same interviewed cases."""
+    lines = ["## Advice against the true level", "",
+             f"Each figure is a share with its exact 95% interval and count. Advice is *acceptable* when it is {ACCEPTABLE}. "
+             "Over-triage: advised above the true level (true routine advised soon or emergency apart); under-triage: below it.", ""]
+    meaning = {name: words for name, (words, _, _) in FIGURES.items()}
+    for v in validations:
+        columns = {f"one-shot, all {v.metrics['answered']} cases": _figure_cells(v.metrics["advice"])}
+        iv = v.metrics.get("interview")
+        if iv:
+            columns[f"one-shot, the {iv['cases']} interviewed"] = _figure_cells(iv["one_shot"])
+            columns["interview, the same cases"] = _figure_cells(iv["interview"])
+        table = pd.DataFrame(columns)
+        table.index = [meaning[k] for k in table.index]
+        table.index.name = "figure"
+        lines += [f"### {v.world} world", "", _markdown(table), ""]
+    asked = [(v.world, v.metrics["interview"]) for v in validations if v.metrics.get("interview")]
+    if asked:
+        lines += ["Interview: each case starts from the answers it reported (the same share missing) and answers every "
+                  "question from its own full row; the red flags are screened first. Questions asked: "
+                  + "; ".join(f"{w} mean {iv['questions_mean']:.2f}, 90th percentile {iv['questions_p90']:.0f}" for w, iv in asked) + ".", ""]
+    return lines
+
+
 def write_report(folder: str | Path, validations: Sequence[Validation], vignettes: tuple[dict, pd.DataFrame] | None, seconds: float) -> Path:
     """report.md, metrics.json and the figures, in `folder` (created)."""
     from . import plots
@@ -423,14 +493,19 @@ def write_report(folder: str | Path, validations: Sequence[Validation], vignette
         "P(soon or emergency), 15 equal-width bins. under_triage: advice below the true level.",
         "",
     ]
+    if validations:
+        lines += advice_section(validations)
     if vignettes:
         s, table = vignettes
         lines += ["## Clinical vignettes", "",
                   f"{s['vignettes']} vignettes: top-1 {s['top1']:.1%}, every expected cause in the top three {s['top3']:.1%}, "
+                  f"exact level {s['exact_advice']:.1%} ({s['exact_hits']} of {s['vignettes']}), "
                   f"acceptable advice {s['acceptable_advice']:.1%}, under-triaged {s['under_triaged']}.", ""]
+        if s["listed_misses"]:
+            lines += ["Listed advice misses (vignettes.toml `advice_miss`): " + ", ".join(s["listed_misses"]) + ".", ""]
         if s["top1_misses"]:
             lines += ["Not first: " + ", ".join(s["top1_misses"]) + ".", ""]
-        lines += [_markdown(table[["id", "expected", "ranks", "triage", "advice", "acceptable"]], index=False), ""]
+        lines += [_markdown(table[["id", "expected", "ranks", "triage", "advice", "exact", "acceptable"]], index=False), ""]
     lines += ["## Figures", ""]
     for name, caption, _ in figures:
         lines += [f"### {caption}", "", f"![{caption}]({name})", ""]
@@ -448,6 +523,7 @@ def run(
     workers: int | None = None,
     vignettes: bool = True,
     progress: bool = False,
+    interviews: int | None = None,
 ) -> tuple[list[Validation], tuple[dict, pd.DataFrame] | None, float]:
     """Every world of a validation run, and the vignettes."""
     net = network if network is not None else load_network()
@@ -457,6 +533,6 @@ def run(
         if w not in WORLDS:
             raise ValueError(f"world: {w!r} is not one of {', '.join(WORLDS)}")
     start = time.perf_counter()
-    out = [validate(network=net, n=n, world=w, missing=missing, seed=seed, workers=workers, progress=progress) for w in worlds]
+    out = [validate(network=net, n=n, world=w, missing=missing, seed=seed, workers=workers, progress=progress, interviews=interviews) for w in worlds]
     vig = vignette_metrics(net) if vignettes else None
     return out, vig, time.perf_counter() - start

@@ -61,7 +61,7 @@ from . import triage as T
 from . import vocabulary as V
 from .engine import CANCELLATION_BOUND, CHUNK_ELEMENTS, Query, query_from_evidence
 from .evidence import SUGGESTION_CUTOFF
-from .network import _BISECTION_STEPS, Network
+from .network import _BISECTION_STEPS, Network, ratio_applies
 from .priors import SUM_TOLERANCE, PriorsError
 from .synthetic import BETA_CONCENTRATION, _marginal, priors_with_values, redraw_values
 
@@ -214,7 +214,7 @@ def compile_draws(net: Network, values: Mapping[tuple, Any]) -> Stack:
             )
             view = [size] + [1] * len(parents)
             view[axis + 1] = len(net.states[e])
-            table = table * rr.reshape(view)
+            table = table * np.where(ratio_applies(parents, e, tuple(shape)), rr.reshape(view), 1.0)
             weight = weight * exposure_prob[e].reshape(view)
         prior = np.broadcast_to(np.asarray(values[("prior", c)], dtype=float), size)
         cause_table[c] = _scale_to_marginal(table, weight, prior, f"causes.toml: [{c}.relative_risk]")
