@@ -252,7 +252,7 @@ def _reason(net: Network, evidence: Evidence, analysis: Analysis, advice: int) -
         parts.append(f"{top.text} (at least {T.LEVELS[top.level]})")
     p_at_least = analysis.triage[advice:].sum()
     if advice > 0:
-        parts.append(f"P(needs {level} or more) = {p_at_least:.1%}")
+        parts.append(f"P(needs {T.triage_of(net).need[level]}) = {p_at_least:.1%}")
     else:
         parts.append(f"P(needs a doctor) = {analysis.triage[1:].sum():.1%}, too low to outweigh the visit")
     return "; ".join(parts)

@@ -43,6 +43,7 @@ class Triage:
     loss_unit: str
     # the network's questions (model.questions.Question), by key
     questions: Mapping[str, "Q.Question"]
+    need: Mapping[str, str]  # level -> what it means the person needs, in words
 
     def question_cost(self, key: str) -> float:
         return self.questions[key].cost
@@ -114,10 +115,13 @@ def load_triage(net) -> Triage:
         raise _err("loss", "rows must be 4 non-negative finite numbers")
     if (np.diag(loss) != 0).any():
         raise _err("loss", "advising the true level must cost 0 (the diagonal)")
+    need = raw.get("need", {})
+    if not isinstance(need, dict) or set(need) != set(LEVELS[1:]) or not all(isinstance(v, str) and v for v in need.values()):
+        raise _err("need", f"needs words for each of {', '.join(LEVELS[1:])}")
     entries = _questions(raw.get("question"))
     # the words of every question the network has, checked against its items
     questions = Q.items(net, entries, _err)
-    return Triage(tuple(rules), loss, str(loss_raw.get("unit", "")), questions)
+    return Triage(tuple(rules), loss, str(loss_raw.get("unit", "")), questions, dict(need))
 
 
 def _questions(raw) -> dict[str, dict]:
