@@ -196,6 +196,8 @@ def cmd_infer(args, out: TextIO) -> int:
     return 0
 
 
+# the yes/no words the command line takes everywhere
+YES_NO = {"y": "yes", "yes": "yes", "true": "yes", "n": "no", "no": "no", "false": "no"}
 # questions answered with a number of these units (the bands are named by words)
 NUMBER_ANSWERS = {"duration": "days", "age": "years"}
 
@@ -228,7 +230,13 @@ def _ask_value(q, line: str) -> Any:
                 return labels.get(token, token)
         if token.isdigit() and 1 <= int(token) <= len(keys):
             return keys[int(token) - 1]
-        return labels.get(token, token)
+        if token in labels:
+            return labels[token]
+        if set(keys) == {"yes", "no"} and token in YES_NO:
+            return YES_NO[token]
+        # the first words of one label ("no" for "no, the same or better")
+        starting = [key for label, key in labels.items() if label.startswith(token)]
+        return starting[0] if len(starting) == 1 and token else token
 
     if q.multiple:
         chosen = [one(t) for t in line.replace(";", ",").split(",") if t.strip()]
@@ -247,6 +255,9 @@ def cmd_ask(args, out: TextIO, stdin: TextIO) -> int:
         line = stdin.readline()
         if not line or line.strip().lower() in ("q", "quit"):
             break
+        if iv.emergency_flagged and not line.strip():
+            print("  Say which, by number or word: a yes to any of them means an emergency.", file=out)
+            continue
         typed = line.strip()
         if typed == "?":
             print(f"  {q.help or 'No more to say about this question.'}", file=out)

@@ -44,7 +44,7 @@ def is_label_column(column: Any) -> bool:
 
 def unknown_key_message(key: Any) -> str:
     """Why `key` is not an evidence key: a close match if there is one, and the allowed keys."""
-    hint = _suggest(key, ALL_KEYS)
+    hint = close_match(key, ALL_KEYS)
     return (
         f"{_show(key)} is not an evidence key{hint}{'' if hint else ';'} allowed: {', '.join(USER_KEYS)}"
         f" (or a node name: {', '.join(NODE_KEYS)})"
@@ -90,7 +90,7 @@ def _show(value: Any) -> str:
         return f"<{type(value).__name__}>"
 
 
-def _suggest(word: Any, allowed: tuple[str, ...]) -> str:
+def close_match(word: Any, allowed: tuple[str, ...]) -> str:
     if isinstance(word, str):
         close = difflib.get_close_matches(word.strip().lower(), allowed, n=1, cutoff=SUGGESTION_CUTOFF)
         if close:
@@ -101,7 +101,7 @@ def _suggest(word: Any, allowed: tuple[str, ...]) -> str:
 def _bad(key: str, value: Any, what: str, allowed: tuple[str, ...], *, suggest: tuple[str, ...] | None = None) -> ValueError:
     """`key: value is not <what>; did you mean ...? allowed: ...` (the suggestion drawn from
     `suggest`, default `allowed`)."""
-    hint = _suggest(value, allowed if suggest is None else suggest)
+    hint = close_match(value, allowed if suggest is None else suggest)
     sep = "" if hint else ";"
     return ValueError(f"{key}: {_show(value)} is not {what}{hint}{sep} allowed: {', '.join(allowed)}")
 
@@ -126,6 +126,11 @@ def is_missing(value: Any) -> bool:
 
 
 def _number(key: str, value: Any, unit: str) -> float | None:
+    if isinstance(value, str):  # a number typed as text ("3" from a form or a CSV)
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return None
     try:

@@ -17,9 +17,11 @@ that bound exceeds the cost of asking everything left.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Mapping
 
 import numpy as np
+import pandas as pd
 
 from . import questions as Q
 from . import triage as T
@@ -55,6 +57,12 @@ class Interview:
     def __repr__(self) -> str:
         return f"Interview({len(self.asked)} asked; {self.result!r})"
 
+    @property
+    def emergency_flagged(self) -> bool:
+        """True after a yes to the red-flag screen until the person says which sign: the
+        case is an emergency whatever `result` says so far."""
+        return self._which
+
     def question(self, key: str) -> Q.Question:
         """The question with this key (its words, answers and cost)."""
         if key not in self._questions or key == "default":
@@ -81,10 +89,13 @@ class Interview:
         if best["net_value"] > 0:
             return self._questions[best["question"]]
         # together: the questions left are worth at most the value of knowing the true
-        # level, the advice's expected loss now; go on only while that beats their cost
+        # level (an upper bound on the value of perfect information on them all: the
+        # advice's expected loss now); while that beats their cost, ask the best of
+        # those whose answer could change the advice
         bound = float(T.expected_loss(self.network, self.result.analysis.triage).min())
-        if bound > float(table["cost"].sum()) and best["value"] > 0:
-            return self._questions[best["question"]]
+        useful = table[table["value"] > 0]
+        if bound > float(table["cost"].sum()) and len(useful):
+            return self._questions[useful.iloc[0]["question"]]
         return None
 
     def answer(self, key: str, value: Any) -> Result:
@@ -96,19 +107,34 @@ class Interview:
             raise ValueError(f"{key}: already answered")
         if key == Q.WHICH and not self._which:
             raise ValueError(f"{key}: asked only after a yes to {Q.SCREEN}")
+        if key == Q.WHICH and (value is None or (isinstance(value, float) and np.isnan(value))):
+            # a yes to the screen is an emergency whichever sign it is: it cannot be
+            # left unknown, or the advice would forget it
+            raise ValueError(f"{key}: say which sign (at least one); a yes to {Q.SCREEN} means an emergency")
         if value is None or (isinstance(value, float) and np.isnan(value)):
             self._done.add(key)
             self._which = False
             self.asked.append((key, None))
             return self.result
-        nodes = Q.answer_nodes(self.network, q, value)
+        nodes = Q.answer_nodes(self.network, q, value, self._nodes)
         for node, state in nodes.items():
             if self._nodes.get(node, state) != state:
                 raise ValueError(f"{key}: sets {node}={state}, but it is already {self._nodes[node]}")
         merged = {**self._nodes, **nodes}
         result = infer(merged, network=self.network)  # raises on a contradiction; nothing changed yet
+        self._which = key == Q.SCREEN and not nodes
+        if self._which:
+            # a yes: at least one emergency sign, each an emergency rule, so P(emergency)
+            # is exactly 1 until the person says which (the causes are those before it)
+            levels = result.triage.index
+            result = dataclasses.replace(
+                result,
+                triage=pd.Series([0.0] * (len(levels) - 1) + [1.0], index=levels, name=result.triage.name),
+                urgency=1.0,
+                advice=levels[-1],
+                advice_reason="a yes to an emergency sign (at least emergency)",
+            )
         self._nodes, self.result = merged, result
         self._done.add(key)
         self.asked.append((key, value))
-        self._which = key == Q.SCREEN and not nodes
         return result

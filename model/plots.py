@@ -464,12 +464,12 @@ def plot_network(net, focus: str | None = None, ax=None):
     """
     from matplotlib.collections import LineCollection
 
-    from .evidence import _suggest
+    from .evidence import close_match
 
     exposure_edges, links = _network_edges(net)
     nodes = list(net.exposures) + list(net.causes) + list(net.findings)
     if focus is not None and focus not in nodes:
-        raise ValueError(f"focus: {focus!r} is not a node of the network{_suggest(focus, tuple(nodes)) or ';'} allowed: a cause, finding or exposure ({', '.join(net.causes)}, ...)")
+        raise ValueError(f"focus: {focus!r} is not a node of the network{close_match(focus, tuple(nodes)) or ';'} allowed: a cause, finding or exposure ({', '.join(net.causes)}, ...)")
     level = {c: _level_name(net.cause_level[c]) for c in net.causes}
     group = {c: getattr(net.priors.causes.get(c), "group", "") for c in net.causes}
     group_rank = {"common": 0, "uncommon": 1, "rare": 2}

@@ -113,6 +113,8 @@ def is_open(q: Question, evidence: Mapping[str, str]) -> bool:
     follow-up, whether its lead question has made it meaningful)."""
     if q.key == WHICH:
         return False  # asked only after a yes to the screen
+    if q.key == SCREEN and any(evidence.get(n) == "present" for n in q.nodes):
+        return False  # a red flag is already known: the case is an emergency
     if q.key in FOLLOW_UPS and not any(evidence.get(n) == "present" for n in FOLLOW_UPS[q.key][1]):
         return False
     return any(n not in evidence for n in q.nodes)
@@ -145,7 +147,7 @@ def outcomes(net, q: Question, evidence: Mapping[str, str]) -> Iterator[tuple[st
         yield state, {node: state}
 
 
-def answer_nodes(net, q: Question, value: Any) -> dict[str, str]:
+def answer_nodes(net, q: Question, value: Any, evidence: Mapping[str, str] = {}) -> dict[str, str]:
     """The node states an answer sets.
 
     `value` is taken as `infer` takes it (a list or `;`-string for a set question, a
@@ -156,17 +158,17 @@ def answer_nodes(net, q: Question, value: Any) -> dict[str, str]:
         if word in (YES, "y", "true"):
             return {}
         if word in (NO, "n", "false"):
-            return {n: "absent" for n in q.nodes}
+            return {n: "absent" for n in q.nodes if n not in evidence}
         raise ValueError(f"{SCREEN}: {value!r} is not an answer; allowed: yes, no")
     if q.key == WHICH:
         chosen = [t.strip() for t in value.replace(",", ";").split(";")] if isinstance(value, str) else list(value)
         chosen = [t for t in chosen if t]
         bad = [t for t in chosen if t not in q.nodes]
         if bad or not chosen:
-            raise ValueError(
-                f"{WHICH}: {bad[0] if bad else value!r} is not a red flag; allowed: {', '.join(q.nodes)} (at least one)"
-            )
-        return {n: ("present" if n in chosen else "absent") for n in q.nodes}
+            allowed = "; ".join(f"{k} ({label})" for k, label in q.answers.items())
+            raise ValueError(f"{WHICH}: {bad[0] if bad else value!r} is not one of the signs; allowed: {allowed} (at least one)")
+        # the signs already answered keep their answers; the others not chosen are absent
+        return {n: ("present" if n in chosen else "absent") for n in q.nodes if n in chosen or n not in evidence}
     if q.key in USER_KEYS:
         return dict(encode({q.key: value}))
     (node,) = q.nodes  # a network whose nodes are not SPEC §2's items: states by name

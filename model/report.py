@@ -308,8 +308,10 @@ def validate(
     metrics = score(net, cases, result, settings)
     metrics["seconds"] = seconds
     rows = result.causes.index[result.ok.to_numpy()]
-    metrics["advice"] = advice_figures(cases.loc[rows, "true_level"], result.advice.loc[rows]).to_dict(orient="index")
+    metrics["advice"] = advice_figures(cases.loc[rows, "true_level"], result.advice.loc[rows], level=settings.confidence).to_dict(orient="index")
     interviews = settings.interviews if interviews is None else interviews
+    if isinstance(interviews, bool) or not isinstance(interviews, int) or interviews < 0:
+        raise ValueError(f"interviews: {interviews!r} is not a number of cases (0 or more)")
     if interviews:
         metrics["interview"] = score_interviews(net, world, interviews, seed=seed, missing=missing, settings=settings, workers=workers, progress=progress)
     return Validation(world, n, missing, seed, metrics, cases, result, seconds)
@@ -331,8 +333,9 @@ def score_interviews(net: Network, world: str, n: int, *, seed: int, missing: fl
         "cases": int(n),
         "questions_mean": float(interviewed["questions"].mean()),
         "questions_p90": float(interviewed["questions"].quantile(0.9)),
-        "interview": advice_figures(truth, interviewed["advice"]).to_dict(orient="index"),
-        "one_shot": advice_figures(truth, one_shot.advice).to_dict(orient="index"),
+        "interview": advice_figures(truth, interviewed["advice"], level=settings.confidence).to_dict(orient="index"),
+        "one_shot": advice_figures(truth, one_shot.advice, level=settings.confidence).to_dict(orient="index"),
+        "level": settings.confidence,
         "seconds": time.perf_counter() - began,
     }
 
@@ -426,7 +429,7 @@ def advice_section(validations: Sequence[Validation]) -> list[str]:
     """report.md's advice against the true level: one-shot on every case, and the
     interview beside one-shot advice on the same interviewed cases."""
     lines = ["## Advice against the true level", "",
-             f"Each figure is a share with its exact 95% interval and count. Advice is *acceptable* when it is {ACCEPTABLE}. "
+             f"Each figure is a share with its exact {validations[0].metrics['intervals']['level']:.0%} interval and count. Advice is *acceptable* when it is {ACCEPTABLE}. "
              "Over-triage: advised above the true level (true routine advised soon or emergency apart); under-triage: below it.", ""]
     meaning = {name: words for name, (words, _, _) in FIGURES.items()}
     for v in validations:

@@ -93,7 +93,8 @@ def validate_cell(*, world: str, missing: float, n: int, seed: int, draw: int = 
     net = load_network(priors)
     if draw:
         net = perturbed_network(net, np.random.default_rng(draw))
-    v = validate(network=net, n=int(n), world=world, missing=float(missing), seed=int(seed), workers=1)
+    # a cell scores one-shot inference; the interview (0.1-1 s a case) is `twitchdx validate`'s
+    v = validate(network=net, n=int(n), world=world, missing=float(missing), seed=int(seed), workers=1, interviews=0)
     return {k: x for k, x in v.flat().items() if k not in TIMING_KEYS}
 
 

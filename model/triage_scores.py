@@ -1,7 +1,7 @@
 """How the advice scores against the true level, one-shot and interviewed (SPEC §7.11).
 
-The figures a clinician reads, each a share with its exact (Clopper-Pearson) 95%
-interval. Advice is *acceptable* when it is the true level or one level more cautious
+The figures a clinician reads, each a share with its exact (Clopper-Pearson)
+interval (95% unless the report's settings say otherwise). Advice is *acceptable* when it is the true level or one level more cautious
 (a routine case advised soon is acceptable; advised emergency, or any under-triage, is
 not).
 
@@ -23,9 +23,10 @@ from scipy.stats import binomtest
 from .evidence import is_missing
 from .interview import Interview
 from .network import Network
+from .questions import RED_FLAGS
+from .validation import CONFIDENCE
 from .vocabulary import TRIAGE_LEVELS
 
-CONFIDENCE = 0.95  # the level of every interval in the figures
 ACCEPTABLE = "the true level or one level more cautious"
 
 # name -> (description, the cases it is a share of, the cases counted); levels as indices
@@ -46,8 +47,8 @@ def _levels(x) -> np.ndarray:
     return np.array([TRIAGE_LEVELS.index(v) for v in x])
 
 
-def advice_figures(true_level, advice) -> pd.DataFrame:
-    """One row a figure of FIGURES: share, its 95% interval, count and the cases it is a
+def advice_figures(true_level, advice, *, level: float = CONFIDENCE) -> pd.DataFrame:
+    """One row a figure of FIGURES: share, its exact interval at `level`, count and the cases it is a
     share of (`of`; the interval is NaN when there are none)."""
     t, a = _levels(true_level), _levels(advice)
     rows = []
@@ -55,7 +56,7 @@ def advice_figures(true_level, advice) -> pd.DataFrame:
         base = among(t)
         n, k = int(base.sum()), int(hit(t, a)[base].sum())
         if n:
-            ci = binomtest(k, n).proportion_ci(CONFIDENCE, method="exact")
+            ci = binomtest(k, n).proportion_ci(level, method="exact")
             rows.append((name, words, k / n, ci.low, ci.high, k, n))
         else:
             rows.append((name, words, np.nan, np.nan, np.nan, 0, 0))
@@ -69,7 +70,7 @@ def _answers(row: pd.Series) -> dict[str, Any]:
 def interview_one(net: Network, start: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
     """Interview one person who knows `answers` (user keys) and said `start` first."""
     iv = Interview(start, network=net)
-    flags = [f for f in ("breathing", "bulbar", "seizure_episode") if f in answers]
+    flags = [f for f in RED_FLAGS if f in answers]
     while (q := iv.next_question()) is not None:
         if q.key == "red_flags":
             present = any(answers[f] for f in flags)

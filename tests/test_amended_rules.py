@@ -73,6 +73,15 @@ def test_a_new_medicine_acts_only_through_the_medicines_taken():
     assert side_effect(medications=[], new_medication=False) == pytest.approx(side_effect(medications=[]), rel=1e-9)
 
 
+def test_with_no_medicine_taken_a_new_medicine_changes_nothing():
+    base = {"location": "eyelid", "duration": 3, "medications": []}
+    a, b = infer(base), infer({**base, "new_medication": False})
+    np.testing.assert_allclose(a.triage.to_numpy(), b.triage.to_numpy(), atol=1e-12)
+    np.testing.assert_allclose(a.causes.sort_index().to_numpy(), b.causes.sort_index().to_numpy(), atol=1e-12)
+    # with a medicine taken, a new one is the routine rule
+    assert infer({**base, "medications": ["stimulant"], "new_medication": True}).triage["self_care"] == 0.0
+
+
 # SPEC §7.6 / issue 15: what a clinician would advise with no red flag answered
 @pytest.mark.parametrize(
     "evidence, allowed",

@@ -101,6 +101,28 @@ def test_yes_to_the_screen_then_trouble_swallowing_is_an_emergency_at_once():
     assert iv.result.evidence["breathing"] == "absent" and iv.result.evidence["bulbar"] == "present"
 
 
+def test_a_yes_to_the_screen_is_an_emergency_until_the_person_says_which():
+    iv = Interview({"location": "eyelid"})
+    iv.answer("red_flags", "yes")
+    assert iv.emergency_flagged and iv.result.advice == "emergency" and iv.result.urgency == 1.0
+    with pytest.raises(ValueError, match="red_flag_which: say which sign"):
+        iv.answer("red_flag_which", None)
+    iv.answer("red_flag_which", "seizure_episode")
+    assert not iv.emergency_flagged and iv.result.advice == "emergency"
+    assert iv.result.evidence["seizure_episode"] == "present" and iv.result.evidence["bulbar"] == "absent"
+
+
+def test_a_red_flag_already_known_skips_the_screen():
+    iv = Interview({"location": "arm", "breathing": True})
+    assert iv.result.advice == "emergency"
+    q = iv.next_question()
+    assert q is None or q.key != "red_flags"
+    iv = Interview({"location": "arm", "breathing": False})
+    assert iv.next_question().key == "red_flags"
+    iv.answer("red_flags", "no")
+    assert iv.result.evidence["bulbar"] == "absent" and iv.result.evidence["breathing"] == "absent"
+
+
 def test_questions_are_the_persons_items_in_words():
     tri = T.triage_of(load_network())
     questions = {k: q for k, q in tri.questions.items() if k != "default"}

@@ -74,8 +74,10 @@ def test_validation_reports_one_shot_and_interview_figures_with_intervals():
     iv = v.metrics["interview"]
     assert iv["cases"] == 30 and iv["questions_mean"] >= 1
     for side in ("one_shot", "interview"):
-        fig = iv[side]["exact"]
-        assert fig["low"] <= fig["share"] <= fig["high"] and fig["of"] == 30
+        f = iv[side]
+        # exact, over and under partition the cases; each share is its count over its base
+        assert f["exact"]["count"] + f["over_triage"]["count"] + f["under_triage"]["count"] == 30
+        assert all(x["of"] == 0 or x["share"] == pytest.approx(x["count"] / x["of"]) for x in f.values())
     assert v.metrics["advice"]["exact"]["of"] == v.metrics["answered"]
     text = "\n".join(advice_section([v]))
     assert "acceptable* when it is the true level or one level more cautious" in text

@@ -101,7 +101,7 @@ def test_recalibration_fitted_on_one_set_lowers_ece_on_another():
 
 def test_validate_writes_every_file_and_metrics_match(tmp_path, capsys):
     out = tmp_path / "report"
-    code = main(["validate", "--cases", "150", "--world", "model", "--world", "misreport", "--seed", "5", "--workers", "1", "--out", str(out)])
+    code = main(["validate", "--cases", "150", "--world", "model", "--world", "misreport", "--seed", "5", "--workers", "1", "--interviews", "10", "--out", str(out)])
     assert code == 0
     names = {p.name for p in out.iterdir()}
     assert {"report.md", "metrics.json", "reliability_urgency.png", "reliability_causes.png", "topk.png", "confusion_model.png", "confusion_misreport.png"} <= names
@@ -163,7 +163,7 @@ def test_in_model_calibration_and_mean_posteriors():
     than 1% of cases are calibrated (ECE < 0.01), and each cause's mean posterior equals
     its sampled frequency within sampling error. Fails if sampler or engine is wrong."""
     net = load_network()
-    v = report.validate(network=net, n=IN_MODEL_CASES, world="model", seed=2024, workers=2)
+    v = report.validate(network=net, n=IN_MODEL_CASES, world="model", seed=2024, workers=2, interviews=0)
     assert v.metrics["errors"] == 0
     assert v.metrics["urgency"]["ece"] < 0.01
     rows = v.result.causes.index
