@@ -72,7 +72,7 @@ CLI_EXAMPLE = ("infer", "--location", "eyelid", "--duration", "under_1_week", "-
 
 def default_missing(net) -> float:
     """The share of missing answers of `twitchdx validate`'s default case mix."""
-    from model.report import load_settings
+    from model.settings import load_settings
 
     return load_settings(net).missing
 
@@ -147,7 +147,7 @@ def run_infer(net, evidence: list[dict], *, repeat: int = 3) -> tuple[np.ndarray
 def causes_only_seconds(net, evidence: list[dict], *, repeat: int = 3) -> np.ndarray:
     """Seconds a case of the cause posteriors alone (`analyse` without triage, on the
     encoded evidence), median of `repeat` calls."""
-    from model.api import analyse
+    from model.analysis import analyse
     from model.evidence import encode
 
     out = []

@@ -12,48 +12,14 @@ import pandas as pd
 from . import questions as Q
 from . import triage as T
 from . import vocabulary as V
-from .engine import evaluate, query_from_evidence
+from .analysis import Analysis, analyse, analyse_many, apply_recalibration, node_states
+from .batch import BatchResult, infer_batch
 from .evidence import Evidence, encode
 from .network import Network, load_network
-from .batch import BatchResult, analyse_many, node_states
 
 # Log-odds of a probability are taken on [LOGIT_FLOOR, 1 - LOGIT_FLOOR], so that a
 # cause ruled out (probability 0) shows as a large finite change, not an infinity.
 LOGIT_FLOOR = 1e-12
-# `model.batched.evaluate_many`'s path codes, as `Analysis.method` names them
-PATHS = ("quickscore", "coverage", "impossible", "telescoped", "telescoped_extended")
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """Everything exact that one evidence set implies (internal)."""
-
-    total: float  # P(evidence, twitching)
-    causes: np.ndarray  # P(cause | evidence), network order
-    triage: np.ndarray  # P(level | evidence), LEVELS order
-    method: str
-
-
-def _impossible(net: Network, evidence: Mapping[str, str]) -> ValueError:
-    """Name a smallest set of evidence items that together have probability 0."""
-    items = dict(evidence)
-    for node in list(items):
-        trial = {k: v for k, v in items.items() if k != node}
-        if evaluate(net, query_from_evidence(net, trial)).total == 0.0:
-            items = trial
-    conflict = ", ".join(f"{k}={v}" for k, v in items.items()) or "twitching (every region has probability 0)"
-    return ValueError(f"evidence is impossible under the model: {conflict} cannot occur together")
-
-
-def analyse(net: Network, evidence: Mapping[str, str], *, triage: bool = True) -> Analysis:
-    """Exact cause posteriors and triage distribution for node-level evidence.
-
-    The case's own query and its triage boxes go to the vectorised engine in one call
-    (`model.batch.analyse_many` on one row), the same path a batch takes."""
-    totals, causes, levels, paths = analyse_many(net, node_states(net, [evidence]), triage=triage)
-    if not totals[0] > 0.0:
-        raise _impossible(net, evidence)
-    return Analysis(float(totals[0]), causes[0], levels[0], PATHS[int(paths[0])])
 
 
 def _advise(net: Network, probs: np.ndarray) -> int:
@@ -258,20 +224,6 @@ def _reason(net: Network, evidence: Evidence, analysis: Analysis, advice: int) -
     return "; ".join(parts)
 
 
-def apply_recalibration(probs: np.ndarray, recalibration: Callable[[float], float] | None) -> np.ndarray:
-    """SPEC §7.7: map urgency, rescale soon and emergency in proportion to match it, and
-    self_care and routine in proportion to the rest. Without a map, `probs` unchanged."""
-    if recalibration is None:
-        return probs
-    u = float(probs[2:].sum())
-    target = float(np.clip(recalibration(u), 0.0, 1.0))
-    out = np.empty(4)
-    # where a pair has no mass, the new mass goes to its less severe level
-    out[2:] = probs[2:] * (target / u) if u > 0 else [target, 0.0]
-    out[:2] = probs[:2] * ((1 - target) / (1 - u)) if u < 1 else [1 - target, 0.0]
-    return out
-
-
 def _indexes(net: Network) -> tuple[pd.Index, pd.Index]:
     """The causes' and the levels' pandas indexes, built once per network (building an
     index costs more than the rest of a Result)."""
@@ -336,9 +288,7 @@ def infer(
     if isinstance(evidence, (pd.DataFrame, list, tuple)):
         if intervals is not None:
             raise ValueError("intervals: only for a single case (a dict); for a batch, call infer on each case")
-        from .batch import infer_batch
-
-        return infer_batch(evidence, network=net, errors=errors, recalibration=recalibration)
+        return infer_batch(evidence, network=net, errors=errors, recalibration=recalibration, row_result=infer)
     result = _result(net, encode(evidence), recalibration)
     if intervals is None:
         return result

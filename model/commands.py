@@ -103,7 +103,7 @@ def _add_sweep(sub) -> None:
 def cmd_sweep(args, out: TextIO) -> int:
     from . import sweep as S
     from .network import load_network
-    from .report import load_settings
+    from .settings import load_settings
 
     settings = load_settings(load_network(args.priors))
     grid = {

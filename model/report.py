@@ -18,12 +18,9 @@ and PNG figures (`model.plots`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import math
-import multiprocessing
 import time
-import tomllib
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -34,86 +31,14 @@ import pandas as pd
 from . import synthetic as S
 from .triage_scores import ACCEPTABLE, FIGURES, advice_figures, interview_cases
 from . import validation as M
+from .api import infer
 from .batch import BatchResult
 from .network import Network, load_network
-from .priors import PriorsError
+from .settings import WORLDS, Settings, load_settings
+from .workers import forked_map
 
-FILE = "validation.toml"
-WORLDS = ("model", "redrawn", "misreport", "correlated")
 # Rows a worker answers at a time (the progress bar moves once a chunk).
 CHUNK_ROWS = 1000
-# Limits the checks of validation.toml apply (not model numbers): the Gaussian copula
-# needs |correlation| < 1, and the recalibration split must leave cases on both sides.
-CORRELATION_LIMIT = 0.999
-RECALIBRATION_SHARE_RANGE = (0.05, 0.95)
-CONFIDENCE_RANGE = (0.5, 0.999)  # an interval's level: wide enough to mean something, short of certainty
-
-
-@dataclass(frozen=True)
-class Settings:
-    """priors/validation.toml, checked."""
-
-    cases: int
-    worlds: tuple[str, ...]
-    seed: int
-    missing: float
-    workers: int
-    misreport_rate: float
-    correlation: float
-    min_prevalence: float
-    recalibration_share: float
-    bootstrap_replicates: int
-    confidence: float
-    interviews: int
-
-
-def _err(entry: str, message: str) -> PriorsError:
-    return PriorsError(f"{FILE}: [{entry}]: {message}")
-
-
-def load_settings(network: Network | None = None) -> Settings:
-    """Read and check validation.toml from the network's priors folder."""
-    net = network if network is not None else load_network()
-    path = Path(net.priors.folder) / FILE
-    try:
-        with open(path, "rb") as f:
-            raw = tomllib.load(f)
-    except FileNotFoundError:
-        raise PriorsError(f"{FILE}: missing from {path.parent}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise PriorsError(f"{FILE}: not valid TOML: {e}") from None
-
-    def get(table: str, key: str, kind, low=None, high=None):
-        value = raw.get(table.split(".")[0], {})
-        for part in table.split(".")[1:]:
-            value = value.get(part, {})
-        value = value.get(key)
-        entry = f"{table}.{key}"
-        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-            raise _err(entry, f"expected a whole number, got {value!r}")
-        if kind is float and (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)):
-            raise _err(entry, f"expected a number, got {value!r}")
-        if low is not None and not low <= value <= high:
-            raise _err(entry, f"{value!r} is outside [{low}, {high}]")
-        return kind(value)
-
-    worlds = raw.get("default", {}).get("worlds")
-    if not isinstance(worlds, list) or not worlds or any(w not in WORLDS for w in worlds):
-        raise _err("default.worlds", f"expected a list of worlds from {', '.join(WORLDS)}, got {worlds!r}")
-    return Settings(
-        cases=get("default", "cases", int, 1, 10**9),
-        worlds=tuple(worlds),
-        seed=get("default", "seed", int, 0, 2**63 - 1),
-        missing=get("default", "missing", float, 0.0, 1.0),
-        workers=get("default", "workers", int, 1, 1024),
-        misreport_rate=get("worlds.misreport", "rate", float, 0.0, 1.0),
-        correlation=get("worlds.correlated", "correlation", float, -CORRELATION_LIMIT, CORRELATION_LIMIT),
-        min_prevalence=get("report", "min_prevalence", float, 0.0, 1.0),
-        recalibration_share=get("report", "recalibration_share", float, *RECALIBRATION_SHARE_RANGE),
-        bootstrap_replicates=get("report", "bootstrap_replicates", int, 1, 10**6),
-        confidence=get("report", "confidence", float, *CONFIDENCE_RANGE),
-        interviews=get("default", "interviews", int, 0, 10**7),
-    )
 
 
 def sample_world(net: Network, world: str, n: int, *, seed: int, missing: float, settings: Settings, stream: int = 0) -> pd.DataFrame:
@@ -134,49 +59,21 @@ def sample_world(net: Network, world: str, n: int, *, seed: int, missing: float,
     )
 
 
-_WORKER_NET: Network | None = None
-
-
-def _infer_chunk(frame: pd.DataFrame) -> BatchResult:
-    from .api import infer
-
-    import dataclasses
-
+def _infer_chunk(net: Network, frame: pd.DataFrame) -> BatchResult:
     # the network stays behind (it does not pickle; the parent holds it): `_concat` puts it back
-    return dataclasses.replace(infer(frame, network=_WORKER_NET, errors="collect"), network=None)
+    return dataclasses.replace(infer(frame, network=net, errors="collect"), network=None)
 
 
 def infer_cases(net: Network, evidence: pd.DataFrame, *, workers: int = 1, progress: bool = False, label: str = "") -> BatchResult:
     """The batch path of `infer` over many rows, in chunks, on `workers` processes."""
-    from tqdm.auto import tqdm
-
-    global _WORKER_NET
     chunks = [evidence.iloc[i : i + CHUNK_ROWS] for i in range(0, len(evidence), CHUNK_ROWS)]
-    bar = tqdm(total=len(evidence), desc=label or "cases", unit="case", disable=not progress, leave=False)
-    parts = []
-    _WORKER_NET = net
-    try:
-        # processes are forked so they share the network object (it is not rebuilt)
-        if workers > 1 and len(chunks) > 1 and "fork" in multiprocessing.get_all_start_methods():
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                for part in pool.map(_infer_chunk, chunks):
-                    parts.append(part)
-                    bar.update(len(part))
-        else:
-            for chunk in chunks:
-                parts.append(_infer_chunk(chunk))
-                bar.update(len(chunk))
-    finally:
-        _WORKER_NET = None
-        bar.close()
+    parts = forked_map(_infer_chunk, chunks, net, workers=workers, progress=progress, desc=label or "cases", total=len(evidence))
     return _concat(parts, net)
 
 
 def _concat(parts: Sequence[BatchResult], net: Network) -> BatchResult:
     if not parts:
-        from .api import infer
-
-        return infer(pd.DataFrame(), network=net, errors="collect")
+            return infer(pd.DataFrame(), network=net, errors="collect")
     return BatchResult(
         causes=pd.concat([p.causes for p in parts]),
         triage=pd.concat([p.triage for p in parts]),
@@ -187,6 +84,7 @@ def _concat(parts: Sequence[BatchResult], net: Network) -> BatchResult:
         states=np.concatenate([p.states for p in parts]) if all(p.states is not None for p in parts) else None,
         recalibration=parts[0].recalibration,
         set_aside=parts[0].set_aside,
+        row_result=parts[0].row_result,
     )
 
 

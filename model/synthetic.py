@@ -34,6 +34,7 @@ import pandas as pd
 from . import triage as T
 from . import vocabulary as V
 from .evidence import is_label_column
+from .settings import load_settings
 
 # The seed of the default generator of `sample_cases`, `perturbed_network` and
 # `redraw_priors` when no `rng` is given: the same case set on every run. Pass your own
@@ -248,8 +249,6 @@ def sample_cases(
     """
     rng = _generator(rng)
     if missing is None:
-        from .report import load_settings
-
         missing = load_settings(net).missing
     for name, value in (("missing", missing), ("misreport", misreport)):
         if not 0.0 <= value <= 1.0:

@@ -1,7 +1,8 @@
 """How the advice scores against the true level, one-shot and interviewed (SPEC §7.11).
 
 The figures a clinician reads, each a share with its exact (Clopper-Pearson)
-interval (95% unless the report's settings say otherwise). Advice is *acceptable* when it is the true level or one level more cautious
+interval (95% unless the report's settings say otherwise). Advice is
+*acceptable* when it is the true level or one level more cautious
 (a routine case advised soon is acceptable; advised emergency, or any under-triage, is
 not).
 
@@ -12,20 +13,18 @@ from its own full row, as the person would.
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
 from .evidence import is_missing
 from .interview import Interview
 from .network import Network
 from .questions import RED_FLAGS
-from .validation import CONFIDENCE
+from .validation import CONFIDENCE, binomial_interval
 from .vocabulary import TRIAGE_LEVELS
+from .workers import forked_map
 
 ACCEPTABLE = "the true level or one level more cautious"
 
@@ -55,11 +54,8 @@ def advice_figures(true_level, advice, *, level: float = CONFIDENCE) -> pd.DataF
     for name, (words, among, hit) in FIGURES.items():
         base = among(t)
         n, k = int(base.sum()), int(hit(t, a)[base].sum())
-        if n:
-            ci = binomtest(k, n).proportion_ci(level, method="exact")
-            rows.append((name, words, k / n, ci.low, ci.high, k, n))
-        else:
-            rows.append((name, words, np.nan, np.nan, np.nan, 0, 0))
+        low, high = binomial_interval(k, n, level=level)
+        rows.append((name, words, k / n if n else np.nan, low, high, k, n))
     return pd.DataFrame(rows, columns=["figure", "meaning", "share", "low", "high", "count", "of"]).set_index("figure")
 
 
@@ -84,12 +80,11 @@ def interview_one(net: Network, start: dict[str, Any], answers: dict[str, Any]) 
             "urgency": iv.result.urgency}
 
 
-_WORK: tuple | None = None
 CHUNK = 25  # interviews a worker takes at a time: small, as one takes 0.1-1 s
 
 
-def _interview_rows(index: list) -> list[dict]:
-    net, start, full = _WORK
+def _interview_rows(work: tuple, index: list) -> list[dict]:
+    net, start, full = work
     return [interview_one(net, _answers(start.loc[i]), _answers(full.loc[i])) for i in index]
 
 
@@ -97,26 +92,7 @@ def interview_cases(net: Network, start: pd.DataFrame, full: pd.DataFrame, *, wo
     """Interview every case: `start` the evidence each reported (user keys, empty values
     unknown), `full` every answer it would give. One row a case: questions asked, the
     keys asked in order, the advice reached and its urgency."""
-    from tqdm.auto import tqdm
-
-    global _WORK
     index = list(start.index)
     chunks = [index[i : i + CHUNK] for i in range(0, len(index), CHUNK)]
-    rows: list[dict] = []
-    bar = tqdm(total=len(index), desc="interviews", unit="case", disable=not progress, leave=False)
-    _WORK = (net, start, full)
-    try:
-        # forked workers share the network object, as the batch path does
-        if workers > 1 and len(chunks) > 1 and "fork" in multiprocessing.get_all_start_methods():
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                for part in pool.map(_interview_rows, chunks):
-                    rows += part
-                    bar.update(len(part))
-        else:
-            for chunk in chunks:
-                rows += _interview_rows(chunk)
-                bar.update(len(chunk))
-    finally:
-        _WORK = None
-        bar.close()
-    return pd.DataFrame(rows, index=start.index)
+    parts = forked_map(_interview_rows, chunks, (net, start, full), workers=workers, progress=progress, desc="interviews", total=len(index))
+    return pd.DataFrame([row for part in parts for row in part], index=start.index)

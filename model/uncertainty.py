@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from . import triage as T
+from .analysis import analyse, apply_recalibration
 from . import vocabulary as V
 from .engine import CANCELLATION_BOUND, CHUNK_ELEMENTS, Query, query_from_evidence
 from .evidence import SUGGESTION_CUTOFF
@@ -488,9 +489,7 @@ def _triage_from(total: np.ndarray, safe: np.ndarray) -> np.ndarray:
 
 
 def stacked_answers(stack: Stack, evidence: Mapping[str, str]) -> StackedAnswers:
-    """`api.analyse` on every network of the stack (node-level evidence), vectorised."""
-    from .api import analyse
-
+    """`analysis.analyse` on every network of the stack (node-level evidence), vectorised."""
     net = stack.base
     cache: dict = {}
     query = query_from_evidence(net, evidence)
@@ -558,8 +557,6 @@ def interval_draws(
     answers = stacked_answers(stack, evidence)
     urgency = answers.urgency
     if recalibration is not None:
-        from .api import apply_recalibration
-
         urgency = np.array([apply_recalibration(t, recalibration)[2:].sum() for t in answers.triage])
     frame = pd.DataFrame(answers.causes, columns=list(net.causes))
     frame[URGENCY] = urgency

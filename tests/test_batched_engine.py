@@ -103,7 +103,7 @@ def test_extended_precision_equals_coverage_on_bundled_full_evidence():
     """On the bundled network with every node observed, most cases cancel in float64
     (kappa up to 1e6 after telescoping); the path infer() takes agrees with the
     subtraction-free coverage recursion to 1e-9 on each of them."""
-    from model.batch import node_states
+    from model.analysis import node_states
     from model.evidence import encode
     from model.network import load_network
     from model.synthetic import evidence_of, sample_cases

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from model import load_network
-from model.api import analyse
-from model.batch import analyse_many, node_states
+from model.analysis import analyse, analyse_many, node_states
 from model.engine import evaluate, query_from_evidence
 from model.evidence import encode
 from model.export import PREMISE_NODE

@@ -24,7 +24,7 @@ from test_fuzz import valid_value
 from model import infer, load_network
 from model import triage as T
 from model import vocabulary as V
-from model.api import analyse
+from model.analysis import analyse
 from model.engine import Query, evaluate
 from model.evidence import ALL_KEYS, USER_KEYS
 

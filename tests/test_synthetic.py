@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from model import infer, load_network
-from model.api import analyse
+from model.analysis import analyse
 from model.evidence import encode
 from model.synthetic import evidence_of, sample_cases
 
@@ -78,7 +78,7 @@ def test_impossible_evidence_names_the_conflict_single_and_batch():
 
 
 def test_the_default_share_of_missing_answers_is_validation_toml_s():
-    from model.report import load_settings
+    from model.settings import load_settings
 
     net = load_network()
     default = sample_cases(net, 200, rng=np.random.default_rng(8))

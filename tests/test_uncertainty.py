@@ -6,7 +6,7 @@ import pytest
 
 from model import infer, load_network
 from model import uncertainty as U
-from model.api import analyse
+from model.analysis import analyse
 from model.network import compile_network
 from model.synthetic import _marginal, priors_with_values, redraw_priors, redraw_values
 from model import triage as T

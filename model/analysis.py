@@ -1,0 +1,243 @@
+"""Analysis: everything exact that evidence implies, for one row or many (SPEC §3, §7.6).
+
+Node-level evidence rows go to the vectorised engine (`model.batched.evaluate_many`):
+each row's own query (with every cause's joint) and its "no rule of level >= k holds"
+boxes (the same boxes as `model.triage`; totals only) in one call per 10,000 rows. The
+result is the cause posteriors, P(level) and the engine's path of every row. `api`
+(one case, questions) and `batch` (many cases) both stand on this module.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from . import triage as T
+from .batched import Queries, evaluate_many, from_states
+from .engine import evaluate, query_from_evidence
+from .network import Network
+
+
+# `model.batched.evaluate_many`'s path codes, as `Analysis.method` names them
+PATHS = ("quickscore", "coverage", "impossible", "telescoped", "telescoped_extended")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything exact that one evidence set implies (internal)."""
+
+    total: float  # P(evidence, twitching)
+    causes: np.ndarray  # P(cause | evidence), network order
+    triage: np.ndarray  # P(level | evidence), LEVELS order
+    method: str
+
+
+# Rows answered per engine call, their triage boxes with them: bounds the memory of the
+# query arrays (the boxes multiply the rows by about 3 on the default mix, up to a few
+# dozen; 20,000 rows a call peaked at 1.7 GB on a 10^5-case batch).
+ROWS_PER_CALL = 10_000
+
+
+# Evidence patterns (on the nodes the rules read) whose triage boxes are remembered per
+# network: a bound on that memo's memory.
+BOX_MEMO = 200_000
+
+
+HOLDS = "holds"
+
+
+def node_states(net, rows: Sequence[Mapping[str, str]]) -> np.ndarray:
+    """Node-level evidence (node -> state name, as `encode` gives) as state rows
+    (rows, exposures + findings), -1 unknown: the layout of `batched.from_states`."""
+    index = net._cache.get("state_index")
+    if index is None:  # node -> (column, state name -> state index)
+        index = {n: (j, {s: i for i, s in enumerate(net.states[n])}) for j, n in enumerate(net.exposures + net.findings)}
+        net._cache["state_index"] = index
+    out = np.full((len(rows), len(index)), -1, dtype=np.int8)
+    for r, row in enumerate(rows):
+        for node, state in row.items():
+            j, states = index[node]
+            out[r, j] = states[state]
+    return out
+
+
+def _rule_nodes(net) -> list[str]:
+    return sorted({node for r in T.triage_of(net).rules for conj in r.conjunctions for node, _ in conj})
+
+
+def _box_overrides(net, box: Mapping[str, frozenset[int]]):
+    """A box as the list of its disjoint pieces, each (finding ranges, exposure states)."""
+
+    findings, exposures = [], []
+    for node, cell in box.items():
+        if node in net.exposure_prob:
+            exposures.append([(node, s) for s in sorted(cell)])
+        else:
+            findings.append([(node, r) for r in T._runs(cell)])
+    return [(dict(f), dict(e)) for f in itertools.product(*findings) for e in itertools.product(*exposures)]
+
+
+def _level_boxes(net, base: Queries, states: np.ndarray):
+    """The "no rule of level >= k holds" boxes of every row, k = routine..emergency, as
+    queries that also force the causes of level >= k absent (SPEC §7.6).
+
+    Returns the queries, the row and level index (0: routine) each belongs to, and
+    `holds` (rows, 3): a rule of level >= k already holds on the row's observed nodes.
+    """
+    tri = T.triage_of(net)
+    order = {node: j for j, node in enumerate(net.exposures + net.findings)}
+    f_index = {f: j for j, f in enumerate(net.findings)}
+    e_index = {e: j for j, e in enumerate(net.exposures)}
+    holds = np.zeros((len(states), len(T.LEVELS) - 1), dtype=bool)
+    pieces, q_rows, q_level = [], [], []
+    for k in range(1, len(T.LEVELS)):
+        conjunctions = [c for r in tri.rules if r.level >= k for c in r.conjunctions]
+        # rows that agree on the nodes these rules read share their boxes
+        nodes = sorted({node for conj in conjunctions for node, _ in conj})
+        on_nodes = states[:, [order[n] for n in nodes]]
+        if len(states) == 1:  # one case (infer): nothing to share, skip the sort
+            keys, rows_of, bounds = on_nodes, np.zeros(1, dtype=np.int64), np.array([0, 1])
+        else:
+            keys, inverse = np.unique(on_nodes, axis=0, return_inverse=True)
+            inverse = inverse.ravel()
+            rows_of = np.argsort(inverse, kind="stable")
+            bounds = np.searchsorted(inverse[rows_of], np.arange(len(keys) + 1))
+        memo = net._cache.setdefault(("boxes", k), {})
+        # many patterns leave the same conjunctions open (most values of a node fail its
+        # atoms alike): the Shannon expansion is done once per such set
+        by_live = net._cache.setdefault(("boxes_of_live", k), {})
+        for g, key in enumerate(keys):
+            key_t = tuple(key.tolist())
+            got = memo.get(key_t)
+            if got is None:
+                observed = {n: int(s) for n, s in zip(nodes, key_t) if s >= 0}
+                live = T.live_conjunctions(conjunctions, observed)
+                if live is None:  # a rule already holds on the observed nodes
+                    got = HOLDS
+                else:
+                    got = by_live.get(live)
+                    if got is None:
+                        got = [p for box in T._expand(net, list(live), {}) for p in _box_overrides(net, box)]
+                        if len(by_live) < BOX_MEMO:
+                            by_live[live] = got
+                if len(memo) < BOX_MEMO:
+                    memo[key_t] = got
+            rows = rows_of[bounds[g] : bounds[g + 1]]
+            if got is HOLDS:
+                holds[rows, k - 1] = True
+                continue
+            for piece in got:
+                pieces.append(piece)
+                q_rows.append(rows)
+                q_level.append(k - 1)
+    if not q_rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return base.take(empty), empty, empty, holds
+    sizes = np.array([len(r) for r in q_rows])
+    rows_all = np.concatenate(q_rows)
+    level = np.repeat(np.array(q_level), sizes)
+    lo, hi = base.lo[rows_all], base.hi[rows_all]
+    exposure = base.exposure[rows_all]
+    start = 0
+    for (ranges, fixed), size in zip(pieces, sizes):  # each piece's rows are one slice
+        part = slice(start, start + size)
+        for node, (a, b) in ranges.items():
+            lo[part, f_index[node]] = a
+            hi[part, f_index[node]] = b
+        for node, s in fixed.items():
+            exposure[part, e_index[node]] = s
+        start += size
+    levels = np.array([[net.cause_level[c] for c in net.causes]])
+    absent = levels >= (level[:, None] + 1)  # (boxes, n): the causes of level >= k
+    return Queries(lo, hi, exposure, absent), rows_all, level, holds
+
+
+def _at_least(safe: np.ndarray, holds: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """P(level >= k) = 1 - P(safe box, causes of level >= k absent) / P(evidence), made
+    monotone in k (rounding), for rows (rows, 3)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(holds, 1.0, 1.0 - safe / total[:, None])
+    return np.clip(np.minimum.accumulate(out, axis=1), 0.0, 1.0)
+
+
+def analyse_many(net, states: np.ndarray, *, triage: bool = True):
+    """Exact posteriors (rows, n) and triage distribution (rows, 4) of node-state rows;
+    also P(evidence) per row (0: impossible evidence) and the engine path of each row's
+    own query (`evaluate_many`'s codes).
+
+    The rows' own queries (with the joint of every cause) and their triage boxes (totals
+    only) go to the engine in one call, so that a single case costs one call too."""
+    causes = np.zeros((len(states), len(net.causes)))
+    levels = np.full((len(states), len(T.LEVELS)), np.nan)
+    totals = np.zeros(len(states))
+    paths = np.zeros(len(states), dtype=np.int8)
+    for start in range(0, len(states), ROWS_PER_CALL):
+        part = states[start : start + ROWS_PER_CALL]
+        n_part = len(part)
+        q = from_states(net, part)
+        if triage:
+            boxes, rows, level, holds = _level_boxes(net, q, part)
+            both = q.concat(boxes)
+        else:
+            both = q
+        mask = np.zeros(len(both), dtype=bool)
+        mask[:n_part] = True
+        total_all, joint, path = evaluate_many(net, both, joint=mask)
+        total = total_all[:n_part]
+        paths[start : start + n_part] = path[:n_part]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            causes[start : start + n_part] = np.clip(joint[:n_part] / total[:, None], 0.0, 1.0)
+        totals[start : start + n_part] = total
+        if triage:
+            safe = np.zeros(holds.shape)
+            np.add.at(safe, (rows, level), total_all[n_part:])
+            ok = total > 0
+            ge = _at_least(safe[ok], holds[ok], total[ok])
+            levels[start + np.flatnonzero(ok)] = _distribution(ge)
+    return totals, causes, levels, paths
+
+
+def _distribution(at_least: np.ndarray) -> np.ndarray:
+    """P(level) (rows, 4) from P(level >= k) (rows, 3): `triage.distribution`, every row."""
+    n = len(at_least)
+    ge = np.concatenate([np.ones((n, 1)), at_least, np.zeros((n, 1))], axis=1)
+    return np.clip(ge[:, :-1] - ge[:, 1:], 0.0, 1.0)
+
+
+def impossible_error(net: Network, evidence: Mapping[str, str]) -> ValueError:
+    """Name a smallest set of evidence items that together have probability 0."""
+    items = dict(evidence)
+    for node in list(items):
+        trial = {k: v for k, v in items.items() if k != node}
+        if evaluate(net, query_from_evidence(net, trial)).total == 0.0:
+            items = trial
+    conflict = ", ".join(f"{k}={v}" for k, v in items.items()) or "twitching (every region has probability 0)"
+    return ValueError(f"evidence is impossible under the model: {conflict} cannot occur together")
+
+
+def analyse(net: Network, evidence: Mapping[str, str], *, triage: bool = True) -> Analysis:
+    """Exact cause posteriors and triage distribution for node-level evidence.
+
+    The case's own query and its triage boxes go to the vectorised engine in one call
+    (`analyse_many` on one row), the same path a batch takes."""
+    totals, causes, levels, paths = analyse_many(net, node_states(net, [evidence]), triage=triage)
+    if not totals[0] > 0.0:
+        raise impossible_error(net, evidence)
+    return Analysis(float(totals[0]), causes[0], levels[0], PATHS[int(paths[0])])
+
+
+def apply_recalibration(probs: np.ndarray, recalibration: Callable[[float], float] | None) -> np.ndarray:
+    """SPEC §7.7: map urgency, rescale soon and emergency in proportion to match it, and
+    self_care and routine in proportion to the rest. Without a map, `probs` unchanged."""
+    if recalibration is None:
+        return probs
+    u = float(probs[2:].sum())
+    target = float(np.clip(recalibration(u), 0.0, 1.0))
+    out = np.empty(4)
+    # where a pair has no mass, the new mass goes to its less severe level
+    out[2:] = probs[2:] * (target / u) if u > 0 else [target, 0.0]
+    out[:2] = probs[:2] * ((1 - target) / (1 - u)) if u < 1 else [1 - target, 0.0]
+    return out
