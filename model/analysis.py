@@ -1,6 +1,6 @@
 """Analysis: everything exact that evidence implies, for one row or many (SPEC §3, §7.6).
 
-Node-level evidence rows go to the vectorised engine (`model.batched.evaluate_many`):
+Node-level evidence rows go to the vectorised engine (`model.engine.evaluate_many`):
 each row's own query (with every cause's joint) and its "no rule of level >= k holds"
 boxes (the same boxes as `model.triage`; totals only) in one call per 10,000 rows. The
 result is the cause posteriors, P(level) and the engine's path of every row. `api`
@@ -10,19 +10,16 @@ result is the cause posteriors, P(level) and the engine's path of every row. `ap
 from __future__ import annotations
 
 import itertools
+import weakref
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
+from tqdm import tqdm
 
 from . import triage as T
-from .batched import Queries, evaluate_many, from_states
-from .engine import evaluate, query_from_evidence
+from .engine import PATHS, Queries, evaluate_many, from_states
 from .network import Network
-
-
-# `model.batched.evaluate_many`'s path codes, as `Analysis.method` names them
-PATHS = ("quickscore", "coverage", "impossible", "telescoped", "telescoped_extended")
 
 
 @dataclass(frozen=True)
@@ -41,6 +38,10 @@ class Analysis:
 ROWS_PER_CALL = 10_000
 
 
+# Batches of at least this many rows show a progress bar on a terminal (stderr).
+PROGRESS_FROM = 100_000
+
+
 # Evidence patterns (on the nodes the rules read) whose triage boxes are remembered per
 # network: a bound on that memo's memory.
 BOX_MEMO = 200_000
@@ -48,14 +49,26 @@ BOX_MEMO = 200_000
 
 HOLDS = "holds"
 
+# What this module derives from a network (its state index, the triage boxes of the
+# evidence patterns seen), kept per network object and dropped with it.
+_MEMO: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _memo(net) -> dict:
+    got = _MEMO.get(net)
+    if got is None:
+        got = _MEMO[net] = {}
+    return got
+
 
 def node_states(net, rows: Sequence[Mapping[str, str]]) -> np.ndarray:
     """Node-level evidence (node -> state name, as `encode` gives) as state rows
-    (rows, exposures + findings), -1 unknown: the layout of `batched.from_states`."""
-    index = net._cache.get("state_index")
+    (rows, exposures + findings), -1 unknown: the layout of `engine.from_states`."""
+    memo = _memo(net)
+    index = memo.get("state_index")
     if index is None:  # node -> (column, state name -> state index)
         index = {n: (j, {s: i for i, s in enumerate(net.states[n])}) for j, n in enumerate(net.exposures + net.findings)}
-        net._cache["state_index"] = index
+        memo["state_index"] = index
     out = np.full((len(rows), len(index)), -1, dtype=np.int8)
     for r, row in enumerate(rows):
         for node, state in row.items():
@@ -76,11 +89,11 @@ def _box_overrides(net, box: Mapping[str, frozenset[int]]):
         if node in net.exposure_prob:
             exposures.append([(node, s) for s in sorted(cell)])
         else:
-            findings.append([(node, r) for r in T._runs(cell)])
+            findings.append([(node, r) for r in T.runs(cell)])
     return [(dict(f), dict(e)) for f in itertools.product(*findings) for e in itertools.product(*exposures)]
 
 
-def _level_boxes(net, base: Queries, states: np.ndarray):
+def level_boxes(net, base: Queries, states: np.ndarray):
     """The "no rule of level >= k holds" boxes of every row, k = routine..emergency, as
     queries that also force the causes of level >= k absent (SPEC §7.6).
 
@@ -105,10 +118,10 @@ def _level_boxes(net, base: Queries, states: np.ndarray):
             inverse = inverse.ravel()
             rows_of = np.argsort(inverse, kind="stable")
             bounds = np.searchsorted(inverse[rows_of], np.arange(len(keys) + 1))
-        memo = net._cache.setdefault(("boxes", k), {})
+        memo = _memo(net).setdefault(("boxes", k), {})
         # many patterns leave the same conjunctions open (most values of a node fail its
         # atoms alike): the Shannon expansion is done once per such set
-        by_live = net._cache.setdefault(("boxes_of_live", k), {})
+        by_live = _memo(net).setdefault(("boxes_of_live", k), {})
         for g, key in enumerate(keys):
             key_t = tuple(key.tolist())
             got = memo.get(key_t)
@@ -120,7 +133,7 @@ def _level_boxes(net, base: Queries, states: np.ndarray):
                 else:
                     got = by_live.get(live)
                     if got is None:
-                        got = [p for box in T._expand(net, list(live), {}) for p in _box_overrides(net, box)]
+                        got = [p for box in T.expand_boxes(net, list(live), {}) for p in _box_overrides(net, box)]
                         if len(by_live) < BOX_MEMO:
                             by_live[live] = got
                 if len(memo) < BOX_MEMO:
@@ -174,12 +187,13 @@ def analyse_many(net, states: np.ndarray, *, triage: bool = True):
     levels = np.full((len(states), len(T.LEVELS)), np.nan)
     totals = np.zeros(len(states))
     paths = np.zeros(len(states), dtype=np.int8)
+    bar = tqdm(total=len(states), desc="cases", unit="case", disable=None) if len(states) >= PROGRESS_FROM else None
     for start in range(0, len(states), ROWS_PER_CALL):
         part = states[start : start + ROWS_PER_CALL]
         n_part = len(part)
         q = from_states(net, part)
         if triage:
-            boxes, rows, level, holds = _level_boxes(net, q, part)
+            boxes, rows, level, holds = level_boxes(net, q, part)
             both = q.concat(boxes)
         else:
             both = q
@@ -197,6 +211,10 @@ def analyse_many(net, states: np.ndarray, *, triage: bool = True):
             ok = total > 0
             ge = _at_least(safe[ok], holds[ok], total[ok])
             levels[start + np.flatnonzero(ok)] = _distribution(ge)
+        if bar is not None:
+            bar.update(n_part)
+    if bar is not None:
+        bar.close()
     return totals, causes, levels, paths
 
 
@@ -212,7 +230,7 @@ def impossible_error(net: Network, evidence: Mapping[str, str]) -> ValueError:
     items = dict(evidence)
     for node in list(items):
         trial = {k: v for k, v in items.items() if k != node}
-        if evaluate(net, query_from_evidence(net, trial)).total == 0.0:
+        if analyse_many(net, node_states(net, [trial]), triage=False)[0][0] == 0.0:
             items = trial
     conflict = ", ".join(f"{k}={v}" for k, v in items.items()) or "twitching (every region has probability 0)"
     return ValueError(f"evidence is impossible under the model: {conflict} cannot occur together")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -16,6 +17,7 @@ from .analysis import Analysis, analyse, analyse_many, apply_recalibration, node
 from .batch import BatchResult, infer_batch
 from .evidence import Evidence, encode
 from .network import Network, load_network
+from .uncertainty import intervals as interval_table, plot_intervals, sensitivity
 
 # Log-odds of a probability are taken on [LOGIT_FLOOR, 1 - LOGIT_FLOOR], so that a
 # cause ruled out (probability 0) shows as a large finite change, not an infinity.
@@ -129,15 +131,11 @@ class Result:
     def sensitivity(self, target: str, k: int = 10) -> pd.DataFrame:
         """The `k` parameters whose ranges move `target` (a cause, "urgency" or
         "expected_loss") most, each at both ends of its range (`model.uncertainty`)."""
-        from .uncertainty import sensitivity
-
         return sensitivity(self.network, self.evidence, target, k=k)
 
     def plot(self, ax=None, *, top: int = 10):
         """Bar chart of the top causes' posteriors (matplotlib), with intervals if any."""
         if self.intervals is not None:
-            from .uncertainty import plot_intervals
-
             return plot_intervals(self, ax=ax, top=top)
         from .plots import plot_result
 
@@ -224,12 +222,15 @@ def _reason(net: Network, evidence: Evidence, analysis: Analysis, advice: int) -
     return "; ".join(parts)
 
 
+_INDEXES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def _indexes(net: Network) -> tuple[pd.Index, pd.Index]:
     """The causes' and the levels' pandas indexes, built once per network (building an
     index costs more than the rest of a Result)."""
-    got = net._cache.get("indexes")
+    got = _INDEXES.get(net)
     if got is None:
-        got = net._cache["indexes"] = (pd.Index(list(net.causes), dtype=object), pd.Index(list(T.LEVELS), dtype=object))
+        got = _INDEXES[net] = (pd.Index(list(net.causes), dtype=object), pd.Index(list(T.LEVELS), dtype=object))
     return got
 
 
@@ -292,7 +293,6 @@ def infer(
     result = _result(net, encode(evidence), recalibration)
     if intervals is None:
         return result
-    from .uncertainty import intervals as interval_table
 
     table = interval_table(net, result.evidence, intervals, rng, recalibration=recalibration)
     ordered = table.loc[list(result.causes.index) + ["urgency"]]

@@ -17,7 +17,7 @@ import pandas as pd
 from . import triage as T
 from . import vocabulary as V
 from .analysis import analyse_many, apply_recalibration, impossible_error
-from .evidence import ALL_KEYS, _one, encode, is_label_column, is_missing, unknown_key_message
+from .evidence import ALL_KEYS, item_states, encode, is_label_column, is_missing, unknown_key_message
 
 
 @dataclass(frozen=True, repr=False)
@@ -138,6 +138,36 @@ def _hashable(value: Any):
     return key
 
 
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, list]:
+    """codes (rows,) and the distinct values of a column: code -1 is a missing cell
+    (`is_missing`). `pandas.factorize` where every cell hashes (one pass in C); a
+    column holding lists (locations, medications) keys them with `_hashable`."""
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # unhashable cells
+        memo: dict = {}
+        uniques = []
+        codes = np.empty(len(values), dtype=np.int64)
+        for i, v in enumerate(values):
+            if is_missing(v):
+                codes[i] = -1
+                continue
+            key = _hashable(v)
+            got = memo.get(key)
+            if got is None:
+                got = memo[key] = len(uniques)
+                uniques.append(v)
+            codes[i] = got
+        return codes, uniques
+    uniques = list(uniques)
+    missing = [u for u, v in enumerate(uniques) if is_missing(v)]  # pandas keeps some (pd.NaT in objects)
+    if missing:
+        remap = np.arange(len(uniques))
+        remap[missing] = -1
+        codes = np.where(codes >= 0, remap[codes], -1)
+    return np.asarray(codes, dtype=np.int64), uniques
+
+
 def encode_frame(net, frame: pd.DataFrame, records: list | None = None) -> tuple[np.ndarray, dict[int, str]]:
     """Node states of every row: (rows, exposures + findings) int8, -1 unknown, and the
     bad rows (position -> the message `encode` gives for that row).
@@ -157,24 +187,29 @@ def encode_frame(net, frame: pd.DataFrame, records: list | None = None) -> tuple
         if not isinstance(col, str) or col not in ALL_KEYS:
             slow |= ~np.array([is_missing(v) for v in values], dtype=bool)
             continue
-        memo: dict = {}
-        for i, v in enumerate(values):
-            key = _hashable(v)
-            got = memo.get(key)
-            if got is None:
-                if is_missing(v):
-                    got = memo[key] = ()
-                else:
-                    try:
-                        got = memo[key] = tuple((order[n], net.states[n].index(s)) for n, s in _one_item(col, v))
-                    except ValueError:
-                        got = memo[key] = None
-            if got is None:
-                slow[i] = True
-                continue
-            for j, s in got:
-                states[i, j] = s
-                setters[i, j] += 1
+        codes, uniques = _factorize(values)
+        # each distinct value once: the node states it sets, or None (the row's own
+        # message comes from the whole-row path)
+        encoded = []
+        for v in uniques:
+            try:
+                encoded.append(tuple((order[n], net.states[n].index(s)) for n, s in _one_item(col, v)))
+            except ValueError:
+                encoded.append(None)
+        known = codes >= 0
+        failed = np.array([e is None for e in encoded] + [False], dtype=bool)  # last: missing
+        slow |= failed[codes]
+        for j in sorted({j for e in encoded if e for j, _ in e}):
+            # the state each distinct value sets on node j (-1: it does not), by code
+            by_code = np.full(len(uniques) + 1, -1, dtype=np.int8)
+            for u, e in enumerate(encoded):
+                for jj, state in e or ():
+                    if jj == j:
+                        by_code[u] = state
+            got = by_code[codes]
+            sets = known & (got >= 0)
+            states[sets, j] = got[sets]
+            setters[:, j] += sets
     slow |= (setters > 1).any(axis=1)
     for exposure, through in V.ACTS_THROUGH.items():
         # an exposure said present while every exposure it acts through is absent is
@@ -202,7 +237,7 @@ def encode_frame(net, frame: pd.DataFrame, records: list | None = None) -> tuple
 
 def _one_item(key: str, value: Any):
     """The node states one evidence item sets (what `encode` does for one key)."""
-    return _one(key, value).items()
+    return item_states(key, value).items()
 
 
 def _bad_rows_message(bad: Mapping[int, str], labels: list, columns: Mapping[Any, list[int]]) -> str:

@@ -1,61 +1,134 @@
-"""Exact inference for the twitch network's shape.
+"""The one exact engine: the network and the queries as arrays, answered by the compiled
+kernels of `model.kernels`.
 
-Given the exposures, the causes are independent and every finding is a noisy-MAX of
-the causes' contributions. An observation "finding f is in states [lo, hi]" then splits
-into two kinds:
+The model. Three layers: exposures (roots) -> causes (binary, independent given the
+exposures) -> findings (noisy-OR / noisy-MAX of the causes' contributions, plus a leak).
+A query observes a state range per finding, a state (or nothing) per exposure, may force
+causes absent (the triage boxes do, SPEC §7.6), and always carries the premise of the
+product: twitching in at least one region (SPEC §7.3). The engine returns P(query) and
+P(query, cause present) for every cause, exactly: `model.kernels` says how.
 
-* lo == 0 ("negative"): every contribution must be <= hi. That is a product over the
-  causes, so it folds into each cause's weight: linear in the number of findings.
-* lo > 0 ("positive"): every contribution <= hi *and* at least one >= lo. The second
-  part couples the causes.
+The layout, built once per network (`network_tables`) or per stack of drawn networks
+(`build_tables`: intervals and sensitivity), every table with a leading draw axis:
 
-Two exact ways to sum the positive observations out:
+* `flat`: every cause table P(cause | its exposures) with one more "unknown" slot on
+  each axis, where that exposure is summed out over its population distribution;
+  `offsets` and `strides` index it.
+* `e_prob`: the exposures' distributions, with the "unknown" slot of weight 1.
+* `cum`, `pmf`: per finding, cause (last row: the leak) and state, P(contribution <= s)
+  and P(contribution = s).
+* How the unknown exposures that feed several causes are summed (`_factors`): the hub
+  exposures enumerated, and given them the other shared exposures in independent
+  factors, each with its own causes (for the bundled network: age and sex, then 5
+  factors).
 
-1. Quickscore (Heckerman 1989): write each positive observation as a difference of two
-   products (all <= hi minus all < lo) and expand: 2^m signed terms, each a product
-   over causes. Fast and vectorised, but the signed sum can cancel (ENGINE-NOTES.md):
-   we measure kappa = sum |terms| / |result| and trust the result only while
-   kappa * eps stays far below the 1e-9 the product promises.
-2. A coverage recursion with no subtraction at all: walk the causes one by one keeping,
-   for every subset S of the positive observations, the probability mass in which
-   exactly S already has a contribution in [lo, hi] (and nothing exceeds hi). Each cause
-   is a product of 2x2 non-negative transitions, one per observation. Cost is m times
-   Quickscore's, but every operation adds non-negative numbers, so float64 keeps its
-   digits whatever the cancellation would have been. Used when kappa is too large.
-
-Unobserved exposures are summed out exactly: an exposure with one child folds into that
-cause's probability; exposures shared by several causes are enumerated over their
-allowed states (a batch dimension of both methods).
-
-The premise of the product, "twitching in at least one region" (SPEC §7.3), is one more
-positive observation: the OR of the regions that are not observed.
+A query is a row of `Queries`: `lo`, `hi` per finding, `exposure` (-1 unknown), the
+causes forced `absent`, and the `draw` of the network it reads.
 """
 
 from __future__ import annotations
 
+import itertools
+import sys
+import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import Mapping
 
 import numpy as np
 
+from . import kernels as K
 
-# Quickscore's relative error is about kappa * (n_causes + m) * eps ~ kappa * 1e-14.
-# Above this kappa the coverage recursion answers instead, so errors stay below ~1e-10.
-CANCELLATION_BOUND = 1e4
-# Quickscore's (terms x exposure configurations x causes) work array is cut in chunks of
-# at most this many elements over the exposure configurations.
-CHUNK_ELEMENTS = 1 << 21
+# The kernels grow the coverage state until the signed terms cancel by at most this
+# factor (kappa = sum |terms| / |sum|). Rounding then errs by about kappa x (causes +
+# positives) x 2.2e-16: below 1e-11 of P(query), so posteriors keep 1e-11. Measured on
+# 81,892 bundled queries against the subtraction-free answer: 1e3 erred at most 2.3e-13,
+# 1e4 up to 2.2e-12 (ENGINE-NOTES.md).
+CANCELLATION_BOUND = 1e3
+# A call with fewer queries than this runs on the calling thread: starting the thread
+# pool costs more than a single case's query and its triage boxes.
+PARALLEL_FROM = 64
+# The parallel kernel's threading layer (see `model.kernels`) takes one call at a time.
+_PARALLEL = threading.Lock()
+# A kernel's first call in a process loads it from Numba's on-disk cache (about 0.3 s);
+# with an empty cache (the first use after install) it compiles, about 15-25 s. A first
+# call still running after this many seconds is compiling: say so on stderr.
+COMPILE_NOTICE_AFTER = 1.5
+COMPILE_NOTICE = ("twitchdx: compiling the exact engine for this machine (the first use after install "
+                  "takes about 20 s; later runs load it from the cache)\n")
+_LOADED: set = set()
+# The path codes of `evaluate_many`, by name.
+PATHS = ("coverage", "telescoped", "mixed", "impossible")
+
+
+@dataclass(frozen=True, eq=False)
+class Tables:
+    """The network (or `draws` networks of one shape) in the kernels' layout."""
+
+    flat: np.ndarray  # (D, size)
+    offsets: np.ndarray  # (n,)
+    strides: np.ndarray  # (E, n)
+    e_prob: np.ndarray  # (D, E, max states + 1)
+    e_states: np.ndarray  # (E,)
+    cum: np.ndarray  # (D, F, n + 1, max states)
+    pmf: np.ndarray  # (D, F, n + 1, max states)
+    n_states: np.ndarray  # (F,)
+    regions: np.ndarray  # finding indices of the twitch regions
+    hubs: np.ndarray  # exposure indices enumerated first
+    fx_ptr: np.ndarray  # factor f's exposures: fx_idx[fx_ptr[f]:fx_ptr[f + 1]]
+    fx_idx: np.ndarray
+    fc_ptr: np.ndarray  # factor f's causes: fc_idx[fc_ptr[f]:fc_ptr[f + 1]]
+    fc_idx: np.ndarray
+
+    @property
+    def draws(self) -> int:
+        return self.flat.shape[0]
+
+
+@dataclass(frozen=True)
+class Queries:
+    """Many queries as arrays (one row a query); the premise is always on.
+
+    lo, hi : (Q, F) allowed state range of each finding (network order); unconstrained
+        is (0, n_states - 1).
+    exposure : (Q, E) observed state of each exposure (network order), -1 unknown.
+    absent : (Q, n) causes forced absent.
+    draw : (Q,) which network of the tables each row reads (0 for a single network).
+    """
+
+    lo: np.ndarray
+    hi: np.ndarray
+    exposure: np.ndarray
+    absent: np.ndarray
+    draw: np.ndarray = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.draw is None:
+            object.__setattr__(self, "draw", np.zeros(len(self.lo), dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.lo)
+
+    def take(self, rows) -> "Queries":
+        return Queries(self.lo[rows], self.hi[rows], self.exposure[rows], self.absent[rows], self.draw[rows])
+
+    def concat(self, other: "Queries") -> "Queries":
+        return Queries(*(np.concatenate([a, b]) for a, b in zip(
+            (self.lo, self.hi, self.exposure, self.absent, self.draw),
+            (other.lo, other.hi, other.exposure, other.absent, other.draw))))
+
+    def on_draws(self, draws: int) -> "Queries":
+        """Every row once on each of `draws` networks (draw-major)."""
+        n = len(self)
+        rows = np.tile(np.arange(n), draws)
+        out = self.take(rows)
+        return Queries(out.lo, out.hi, out.exposure, out.absent, np.repeat(np.arange(draws, dtype=np.int64), n))
 
 
 @dataclass(frozen=True)
 class Query:
-    """Constraints for one evaluation.
-
-    exposures : exposure -> allowed states (a tuple of state indices); others unconstrained.
-    findings : finding -> (lo, hi) allowed state range; others unconstrained.
-    absent : causes that must be absent (the event "cause absent" joins the query).
-    premise : condition on twitching in at least one region.
-    """
+    """One query by name: exposure -> allowed states, finding -> (lo, hi), the causes
+    forced absent. (`evaluate` answers it; tests and references describe queries so.)"""
 
     exposures: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     findings: Mapping[str, tuple[int, int]] = field(default_factory=dict)
@@ -65,11 +138,10 @@ class Query:
 
 @dataclass(frozen=True)
 class Answer:
-    """total = P(query), joint[i] = P(query, cause i present); `method` says which path."""
+    """total = P(query), joint[i] = P(query, cause i present); `method` names the path."""
 
     total: float
     joint: np.ndarray
-    kappa: float
     method: str
 
 
@@ -85,220 +157,230 @@ def query_from_evidence(net, evidence: Mapping[str, str]) -> Query:
     return Query(exposures, findings)
 
 
-def _cause_probabilities(net, query: Query):
-    """P(cause present | exposure configuration) over the shared unobserved exposures.
+# ----------------------------------------------------------------------------------
+# The layout
+# ----------------------------------------------------------------------------------
 
-    Returns p (X, n_causes), w (X,) the configurations' probabilities, and the scalar
-    factor from fixed and folded exposures.
+
+def _factors(net, shared: list[int], e_states: np.ndarray) -> tuple[list[int], list[tuple[list[int], list[int]]]]:
+    """How the unknown shared exposures are summed out: hubs and factors.
+
+    The hub exposures are enumerated jointly; given them, the other shared exposures
+    fall apart into connected components (two are connected when a cause reads both),
+    each summed on its own, with the causes that read it. Causes that read no shared
+    exposure but the hubs form a factor with no exposure of its own. The hubs are the
+    set of at most two shared exposures that makes the work with every exposure unknown
+    least: prod(hub states) x sum over factors of (its configurations x its causes).
+    Returns the hubs (exposure indices) and the factors as (exposures, causes).
     """
-    key = tuple(sorted(query.exposures.items()))
-    cached = net._cache.get(("p", key))
-    if cached is not None:
-        return cached
-    children = net._cache.get("children")
-    if children is None:
-        children = {e: sum(e in net.cause_parents[c] for c in net.causes) for e in net.exposures}
-        net._cache["children"] = children
-    scale = 1.0
-    weights, fixed, shared = {}, {}, []
-    for e in net.exposures:
-        prob = net.exposure_prob[e]
-        allowed = query.exposures.get(e)
-        w = prob.copy()
-        if allowed is not None:
-            mask = np.zeros(len(prob), dtype=bool)
-            mask[list(allowed)] = True
-            w[~mask] = 0.0
-        weights[e] = w
-        nonzero = np.flatnonzero(w)
-        if len(nonzero) == 0:
-            scale = 0.0
-        elif len(nonzero) == 1:
-            fixed[e] = int(nonzero[0])
-            scale *= float(w[nonzero[0]])
-        elif children[e] >= 2:
-            shared.append(e)
-        else:
-            scale *= float(w.sum())
-    # the grid of shared exposures, over their allowed states
-    allowed_states = [np.flatnonzero(weights[e]) for e in shared]
-    grids = np.meshgrid(*allowed_states, indexing="ij") if shared else []
-    index = {e: g.ravel() for e, g in zip(shared, grids)}
-    n_config = int(np.prod([len(a) for a in allowed_states])) if shared else 1
-    wx = np.ones(n_config)
-    for e in shared:
-        wx = wx * weights[e][index[e]]
-    p = np.empty((n_config, len(net.causes)))
-    for i, c in enumerate(net.causes):
-        table = net.cause_table[c]
+    n = len(net.causes)
+    reads = [{j for j, e in enumerate(net.exposures) if e in net.cause_parents[c]} for c in net.causes]
+
+    def split(hubs):
+        rest = [e for e in shared if e not in hubs]
+        parent = {e: e for e in rest}
+
+        def root(e):
+            while parent[e] != e:
+                e = parent[e]
+            return e
+
+        for r in reads:
+            mine = [e for e in rest if e in r]
+            for e in mine[1:]:
+                parent[root(e)] = root(mine[0])
+        groups: dict[int, tuple[list[int], list[int]]] = {}
+        alone: list[int] = []
+        for i in range(n):
+            mine = [e for e in rest if e in reads[i]]
+            if not mine:
+                alone.append(i)
+                continue
+            groups.setdefault(root(mine[0]), ([], []))[1].append(i)
+        for e in rest:  # a shared exposure has readers, so its component has causes
+            groups[root(e)][0].append(e)
+        factors = [([], alone)] * bool(alone) + [(sorted(ex), causes) for ex, causes in groups.values()]
+        cost = int(np.prod([e_states[h] for h in hubs])) * sum(
+            int(np.prod([e_states[e] for e in ex])) * len(causes) for ex, causes in factors)
+        return cost, factors
+
+    candidates = [()] + [(h,) for h in shared] + list(itertools.combinations(shared, 2))
+    best = min(candidates, key=lambda hubs: split(hubs)[0])
+    return list(best), split(best)[1]
+
+
+def build_tables(net, exposure_prob: Mapping[str, np.ndarray], cause_table: Mapping[str, np.ndarray],
+                 link: Mapping[str, np.ndarray], leak: Mapping[str, np.ndarray]) -> Tables:
+    """The kernels' layout of networks of `net`'s shape whose arrays (the `Network`
+    fields of those names) carry a leading draw axis of one common size D."""
+    causes, exposures, findings = net.causes, net.exposures, net.findings
+    n = len(causes)
+    draws = len(next(iter(leak.values())))
+    e_states = np.array([len(net.states[e]) for e in exposures], dtype=np.int64)
+    n_states = np.array([len(net.states[f]) for f in findings], dtype=np.int64)
+    kmax = int(n_states.max())
+    pmf = np.zeros((draws, len(findings), n + 1, kmax))
+    cum = np.ones((draws, len(findings), n + 1, kmax))
+    for j, f in enumerate(findings):
+        table = np.concatenate([np.asarray(link[f], dtype=float), np.asarray(leak[f], dtype=float)[:, None, :]], axis=1)
+        pmf[:, j, :, : n_states[j]] = table
+        cum[:, j, :, : n_states[j]] = np.cumsum(table, axis=2)
+        cum[:, j, :, n_states[j] - 1] = 1.0  # exactly, whatever the rounding of the sum
+    e_prob = np.ones((draws, len(exposures), int(e_states.max(initial=0)) + 1))
+    for i, e in enumerate(exposures):
+        e_prob[:, i, : e_states[i]] = exposure_prob[e]
+    flat, offsets = [], []
+    strides = np.zeros((len(exposures), n), dtype=np.int64)
+    size = 0
+    for c_i, c in enumerate(causes):
+        table = np.asarray(cause_table[c], dtype=float).reshape((draws,) + tuple(len(net.states[e]) for e in net.cause_parents[c]))
         parents = net.cause_parents[c]
-        for axis in reversed(range(len(parents))):  # fold the exposures this cause alone reads
-            e = parents[axis]
-            if e not in fixed and e not in index:
-                table = np.tensordot(table, weights[e] / weights[e].sum(), axes=([axis], [0]))
-        at = tuple(fixed[e] if e in fixed else index[e] for e in parents if e in fixed or e in index)
-        p[:, i] = table[at] if at else float(table)
-    out = (p, wx, scale)
-    if len(net._cache) < 4096:
-        net._cache[("p", key)] = out
-    return out
+        for axis, e in enumerate(parents):
+            # the "unknown" slot: the exposure summed out over its distribution (per draw)
+            view = [draws] + [1] * len(parents)
+            view[axis + 1] = len(net.states[e])
+            prob = np.asarray(exposure_prob[e], dtype=float).reshape(view)
+            marginal = (table[(slice(None),) * (axis + 1) + (slice(0, view[axis + 1]),)] * prob).sum(axis=axis + 1, keepdims=True)
+            table = np.concatenate([table, marginal], axis=axis + 1)
+        stride = 1
+        for axis in reversed(range(len(parents))):
+            strides[exposures.index(parents[axis]), c_i] = stride
+            stride *= table.shape[axis + 1]
+        offsets.append(size)
+        flat.append(table.reshape(draws, -1))
+        size += flat[-1].shape[1]
+    children = {e: sum(e in net.cause_parents[c] for c in causes) for e in exposures}
+    shared = [i for i, e in enumerate(exposures) if children[e] >= 2]
+    hubs, factors = _factors(net, shared, e_states)
+    as_index = lambda x: np.ascontiguousarray(x, dtype=np.int64)  # noqa: E731
+    return Tables(
+        flat=np.ascontiguousarray(np.concatenate(flat, axis=1)),
+        offsets=as_index(offsets),
+        strides=as_index(strides),
+        e_prob=e_prob,
+        e_states=e_states,
+        cum=cum,
+        pmf=pmf,
+        n_states=n_states,
+        regions=as_index([findings.index(r) for r in net.regions]),
+        hubs=as_index(hubs),
+        fx_ptr=as_index(np.cumsum([0] + [len(ex) for ex, _ in factors])),
+        fx_idx=as_index([e for ex, _ in factors for e in ex]),
+        fc_ptr=as_index(np.cumsum([0] + [len(cs) for _, cs in factors])),
+        fc_idx=as_index([c for _, cs in factors for c in cs]),
+    )
 
 
-def _observations(net, query: Query):
-    """Per-cause weights of the negative observations and the positive observations.
+_TABLES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
-    Returns neg (n,), leak_neg, and arrays of the positive observations: for each, per
-    cause, U = P(contribution <= hi), L = P(contribution < lo), A = P(lo <= contribution
-    <= hi); the same for the leak.
+
+def network_tables(net) -> Tables:
+    """`net` in the kernels' layout (one draw), built once per network object."""
+    got = _TABLES.get(net)
+    if got is None:
+        one = lambda m: {k: np.asarray(v)[None] for k, v in m.items()}  # noqa: E731
+        got = build_tables(net, one(net.exposure_prob), one(net.cause_table), one(net.link), one(net.leak))
+        _TABLES[net] = got
+    return got
+
+
+def from_states(net, states: np.ndarray) -> Queries:
+    """Queries observing node states: `states` is (Q, exposures + findings) in the order
+    net.exposures then net.findings, -1 for unknown."""
+    n_exp = len(net.exposures)
+    n_states = network_tables(net).n_states
+    exposure = states[:, :n_exp].astype(np.int64)
+    obs = states[:, n_exp:].astype(np.int64)
+    known = obs >= 0
+    lo = np.where(known, obs, 0)
+    hi = np.where(known, obs, n_states[None, :] - 1)
+    return Queries(lo, hi, exposure, np.zeros((len(states), len(net.causes)), dtype=bool))
+
+
+# ----------------------------------------------------------------------------------
+# Answers
+# ----------------------------------------------------------------------------------
+
+
+def evaluate_many(net_or_tables, q: Queries, *, joint=True, bound: float = CANCELLATION_BOUND,
+                  threads: bool | None = None):
+    """P(query) and P(query, cause present) of every row of `q`, exactly.
+
+    net_or_tables : a `Network` or `Tables` (for several draws: `q.draw` picks one).
+    joint : whether to compute the joints: a bool, or one per row (a (Q,) mask).
+    threads : run the rows on the machine's threads (default: from PARALLEL_FROM rows).
+    Returns total (Q,), joint (Q, n) (0 where not asked; None if no row asked) and the
+    path code of each row (PATHS).
     """
-    n = len(net.causes)
-    neg = np.ones(n)
-    leak_neg = 1.0
-    pos = []  # (U, L, A) each of shape (n + 1,): causes then the leak
-    region_present = False
-    for f, (lo, hi) in query.findings.items():
-        link, leak = net.link[f], net.leak[f]
-        k = link.shape[1]
-        if lo == 0 and hi == k - 1:
-            continue
-        if f in net.regions and lo > 0:
-            region_present = True
-        table = np.vstack([link, leak])
-        upper = np.ones(n + 1) if hi == k - 1 else table[:, : hi + 1].sum(axis=1)
-        if lo == 0:
-            neg *= upper[:n]
-            leak_neg *= upper[n]
+    t = net_or_tables if isinstance(net_or_tables, Tables) else network_tables(net_or_tables)
+    n_q, n = len(q), len(t.offsets)
+    want = np.ascontiguousarray(np.broadcast_to(np.asarray(joint, dtype=bool), (n_q,)))
+    total = np.zeros(n_q)
+    out_joint = np.zeros((n_q, n))
+    path = np.zeros(n_q, dtype=np.int8)
+    used = np.zeros(n_q, dtype=np.int64)
+    if n_q:
+        draw = np.ascontiguousarray(q.draw, dtype=np.int64)
+        if draw.min() < 0 or draw.max() >= t.draws:
+            raise ValueError(f"draw: rows read draws up to {int(draw.max())}, but the tables hold {t.draws}")
+        parallel = threads if threads is not None else n_q >= PARALLEL_FROM
+        args = (np.ascontiguousarray(q.lo, dtype=np.int64), np.ascontiguousarray(q.hi, dtype=np.int64),
+                np.ascontiguousarray(q.exposure, dtype=np.int64), np.ascontiguousarray(q.absent, dtype=np.bool_),
+                draw, want, t.flat, t.offsets, t.strides, t.e_prob, t.e_states, t.cum, t.pmf, t.n_states,
+                t.regions, t.hubs, t.fx_ptr, t.fx_idx, t.fc_ptr, t.fc_idx, float(bound),
+                total, out_joint, path, used)
+        if parallel:
+            with _PARALLEL:
+                _run(K.evaluate_parallel, args)
         else:
-            pos.append((upper, table[:, :lo].sum(axis=1), table[:, lo : hi + 1].sum(axis=1)))
-    if query.premise and not region_present:
-        free = [r for r in net.regions if query.findings.get(r, (0, 1)) == (0, 1)]
-        if free:
-            none = np.vstack([np.vstack([net.link[r], net.leak[r]])[:, 0] for r in free])
-            with np.errstate(divide="ignore"):
-                log_none = np.log(none).sum(axis=0)
-            # A = 1 - prod(P(no twitch)), without losing digits when it is small
-            pos.append((np.ones(n + 1), np.exp(log_none), -np.expm1(log_none)))
-        else:  # every region observed absent: the premise cannot hold
-            return neg, 0.0, []
-    return neg, leak_neg, pos
+            _run(K.evaluate_serial, args)
+    return total, (out_joint if want.any() else None), path
 
 
-def _quickscore(p, w, neg, leak_neg, pos):
-    n = p.shape[1]
-    m = len(pos)
-    a = np.ones((1, n))
-    lv = np.ones(1)
-    sign = np.ones(1)
-    for upper, lower, _ in pos:
-        a = np.concatenate([a * upper[:n], a * lower[:n]])
-        lv = np.concatenate([lv * upper[n], lv * lower[n]])
-        sign = np.concatenate([sign, -sign])
-    a = a * neg  # (T, n): the factor of a present cause in each term
-    tw = lv * leak_neg
-    term = np.zeros(len(a))
-    num = np.zeros((len(a), n))
-    step = max(1, CHUNK_ELEMENTS // (len(a) * n))
-    for start in range(0, len(p), step):
-        pc, wc = p[start : start + step], w[start : start + step]
-        present = pc[None] * a[:, None, :]  # (T, X, n)
-        f = (1.0 - pc)[None] + present
-        prefix = np.cumprod(f, axis=2)
-        # products over the other causes, without dividing (a factor may be 0)
-        others = np.ones_like(f)
-        others[..., 1:] = prefix[..., :-1]
-        others[..., :-1] *= np.cumprod(f[..., ::-1], axis=2)[..., ::-1][..., 1:]
-        term += prefix[..., -1] @ wc
-        num += np.einsum("txn,x->tn", present * others, wc)
-    term *= tw
-    num *= tw[:, None]
-    total = float(sign @ term)
-    joint = sign @ num
-    size = float(term.sum())
-    kappa = size / abs(total) if total != 0 else (np.inf if size > 0 else 1.0)
-    return total, joint, kappa, m
+def _run(kernel, args) -> None:
+    """Call a kernel; on its first call in this process, announce a compilation that
+    takes longer than COMPILE_NOTICE_AFTER."""
+    if kernel in _LOADED:
+        kernel(*args)
+        return
+    timer = threading.Timer(COMPILE_NOTICE_AFTER, lambda: sys.stderr.write(COMPILE_NOTICE))
+    timer.daemon = True
+    timer.start()
+    try:
+        kernel(*args)
+    finally:
+        timer.cancel()
+        _LOADED.add(kernel)
 
 
-def _apply(alpha, lower, active, upper, transpose=False):
-    """Apply one cause's 2x2 transitions, one per positive observation.
-
-    alpha has shape (X, 2^m); bit j of the column index says whether observation j
-    already has a contribution in [lo, hi]. Forward: bit 0 -> 0 with weight `lower`
-    (contribution below lo), 0 -> 1 with `active` (in [lo, hi]); 1 -> 1 with `upper`
-    (anything <= hi).
-    """
-    x = alpha.shape[0]
-    m = len(lower)
-    out = alpha.copy()
-    for j in range(m):
-        # view the bit j as its own axis: (X, high bits, bit j, low bits)
-        v = out.reshape(x, 1 << (m - j - 1), 2, 1 << j)
-        a0, a1 = v[:, :, 0, :].copy(), v[:, :, 1, :].copy()
-        if transpose:
-            v[:, :, 0, :] = lower[j] * a0 + active[j] * a1
-            v[:, :, 1, :] = upper[j] * a1
-        else:
-            v[:, :, 0, :] = lower[j] * a0
-            v[:, :, 1, :] = active[j] * a0 + upper[j] * a1
-    return out
+def query_rows(net, query: Query) -> Queries:
+    """A `Query` as rows whose totals and joints add up to its answer (one row per
+    allowed combination of the exposures it restricts to more than one state)."""
+    t = network_tables(net)
+    lo = np.zeros(len(net.findings), dtype=np.int64)
+    hi = t.n_states - 1
+    for f, (a, b) in query.findings.items():
+        j = net.findings.index(f)
+        lo[j], hi[j] = a, b
+    choices = []
+    for e in net.exposures:
+        allowed = query.exposures.get(e)
+        k = len(net.states[e])
+        choices.append((-1,) if allowed is None or set(allowed) == set(range(k)) else tuple(sorted(set(allowed))))
+    combos = list(itertools.product(*choices))
+    exposure = np.array(combos, dtype=np.int64).reshape(len(combos), len(net.exposures))
+    rows = len(exposure)
+    absent = np.array([[c in query.absent for c in net.causes]] * rows, dtype=bool).reshape(rows, len(net.causes))
+    return Queries(np.tile(lo, (rows, 1)), np.tile(hi, (rows, 1)), exposure, absent)
 
 
-def _coverage(p, w, neg, leak_neg, pos):
-    x, n = p.shape
-    m = len(pos)
-    upper = np.array([u for u, _, _ in pos])  # (m, n + 1)
-    lower = np.array([l for _, l, _ in pos])
-    active = np.array([a for _, _, a in pos])
-    full = (1 << m) - 1
-    # a cause whose every transition is the identity (no link to any positive
-    # observation) or that is forced absent only rescales the state: skip the transitions
-    moves = ~((active[:, :n] == 0).all(axis=0) & (lower[:, :n] == 1).all(axis=0) & (upper[:, :n] == 1).all(axis=0))
-    moves &= neg != 0
+def evaluate(net, query: Query, *, bound: float = CANCELLATION_BOUND) -> Answer:
+    """P(query) and P(query, cause present) for one `Query` (premise on), exactly.
+    (`bound` below 1 forces the subtraction-free coverage recursion.)"""
+    if not query.premise:
+        raise ValueError("premise: the engine answers queries that condition on twitching somewhere")
+    q = query_rows(net, query)
+    total, joint, path = evaluate_many(net, q, bound=bound)
+    methods = {PATHS[int(p)] for p in path}
+    return Answer(float(total.sum()), joint.sum(axis=0), "+".join(sorted(methods)))
 
-    def step(state, i, transpose=False):
-        pi = p[:, i : i + 1]
-        if not moves[i]:
-            return (1.0 - pi + pi * neg[i]) * state
-        return (1.0 - pi) * state + (pi * neg[i]) * _apply(state, lower[:, i], active[:, i], upper[:, i], transpose)
-
-    alpha = np.zeros((x, 1 << m))
-    alpha[:, 0] = 1.0
-    alpha = leak_neg * _apply(alpha, lower[:, n], active[:, n], upper[:, n])
-    alphas = []
-    for i in range(n):
-        alphas.append(alpha)
-        alpha = step(alpha, i)
-    total = float(w @ alpha[:, full])
-    beta = np.zeros((x, 1 << m))
-    beta[:, full] = 1.0
-    joint = np.zeros(n)
-    for i in reversed(range(n)):
-        if neg[i] != 0:
-            moved = _apply(alphas[i], lower[:, i], active[:, i], upper[:, i]) if moves[i] else alphas[i]
-            joint[i] = w @ (p[:, i] * neg[i] * (moved * beta).sum(axis=1))
-        beta = step(beta, i, transpose=True)
-    return total, joint
-
-
-def evaluate(net, query: Query, *, method: str = "auto") -> Answer:
-    """P(query) and P(query, cause present) for every cause, exactly.
-
-    method: "auto" (Quickscore, falling back to the coverage recursion when it
-    cancels), "quickscore" or "coverage" (for tests).
-    """
-    p, w, scale = _cause_probabilities(net, query)
-    neg, leak_neg, pos = _observations(net, query)
-    n = len(net.causes)
-    # P(query, these causes absent): a forced-absent cause keeps only its (1 - p) branch
-    for i, c in enumerate(net.causes):
-        if c in query.absent:
-            neg[i] = 0.0
-    if scale == 0.0 or leak_neg == 0.0 and not pos:
-        return Answer(0.0, np.zeros(n), 1.0, "zero")
-    if method != "coverage":
-        total, joint, kappa, m = _quickscore(p, w, neg, leak_neg, pos)
-        if method == "quickscore" or m == 0 or kappa <= CANCELLATION_BOUND:
-            return Answer(scale * total, scale * joint, kappa, "quickscore")
-    else:
-        kappa = float("nan")
-    total, joint = _coverage(p, w, neg, leak_neg, pos)
-    return Answer(scale * total, scale * joint, kappa, "coverage")

@@ -221,7 +221,7 @@ def _medications(value: Any) -> dict[str, str]:
     return {f"med_{m}": ("present" if m in tokens else "absent") for m in V.MEDICATIONS}
 
 
-def _one(key: str, value: Any) -> dict[str, str]:
+def item_states(key: str, value: Any) -> dict[str, str]:
     """The node states one evidence item sets."""
     if key == "location":
         return _location(value)
@@ -280,7 +280,7 @@ def encode(evidence: Mapping[str, Any], *, batch: bool = False) -> Evidence:
             if batch:
                 continue
             raise ValueError(f"{key}: {_show(value)} is not a value; leave the key out when it is unknown")
-        for node, state in _one(key, value).items():
+        for node, state in item_states(key, value).items():
             if node in out and out[node] != state:
                 raise ValueError(
                     f"{key}: sets {node}={state}, but {setter[node]} sets {node}={out[node]}"

@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
 from . import vocabulary as V
+from .api import Result, infer
 from .network import Network, load_network
 from .plots import LEVEL_COLOURS, plot_result
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
-
-    from .api import Result
 
 # How many causes the bar chart shows.
 TOP_CAUSES = 10
@@ -279,8 +278,6 @@ class Explorer:
         return state
 
     def _compute(self) -> View:
-        from .api import infer
-
         evidence = self.evidence()
         try:
             result, error = infer(evidence, network=self.network), None

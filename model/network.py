@@ -18,7 +18,9 @@ from typing import Any, Mapping
 import numpy as np
 
 from . import vocabulary as V
+from .evidence import Evidence, encode
 from .priors import PriorsError, Priors, freeze, load_priors
+from .triage import triage_of
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -56,14 +58,13 @@ class Network:
     regions: tuple[str, ...] = V.REGION_NODES
     cause_level: Mapping[str, int] = field(default_factory=dict)  # cause -> index in TRIAGE_LEVELS
     triage_table: Mapping[str, Any] = field(default_factory=dict)  # triage.toml as read
-    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Nothing observable changes after construction: arrays are read-only copies,
         # mappings are read-only views, the triage table is frozen all the way down.
-        # `_cache` is the engine's private memo of values derived from the fields above;
-        # it always starts empty, so `dataclasses.replace(net, cause_table=...)` never
-        # reads the memo of the network it was made from.
+        # Values derived from the fields (the engine's tables, the checked triage rules)
+        # are memoised by the module that derives them, keyed by this object (weakly):
+        # `dataclasses.replace(net, cause_table=...)` is a new object with no memo.
         def arrays(m):
             return MappingProxyType({k: _frozen(v) for k, v in m.items()})
 
@@ -83,12 +84,9 @@ class Network:
         set_(self, "leak", arrays(self.leak))
         set_(self, "cause_level", view(self.cause_level))
         set_(self, "triage_table", MappingProxyType(freeze(dict(self.triage_table))))
-        set_(self, "_cache", {})
 
     def encode(self, evidence: Mapping[str, Any]) -> "Evidence":
         """Turn user evidence (SPEC §2 keys and states) into node states."""
-        from .evidence import encode
-
         return encode(evidence)
 
     def to_pgmpy(self):
@@ -105,7 +103,7 @@ class Network:
 
 
 # Bisection steps for the scale of a capped cause table: 200 halvings pass float64's range.
-_BISECTION_STEPS = 200
+BISECTION_STEPS = 200
 
 
 def _scale_to_marginal(rr: np.ndarray, weight: np.ndarray, prior: float, where: str) -> np.ndarray:
@@ -122,7 +120,7 @@ def _scale_to_marginal(rr: np.ndarray, weight: np.ndarray, prior: float, where: 
     if prior > reachable:
         raise PriorsError(f"{where}: the prior {prior} cannot be reached: relative risk 0 covers too much of the population")
     lo, hi = k, 1.0 / rr[rr > 0].min()
-    for _ in range(_BISECTION_STEPS):
+    for _ in range(BISECTION_STEPS):
         mid = 0.5 * (lo + hi)
         if float((weight * np.minimum(1.0, mid * rr)).sum()) < prior:
             lo = mid
@@ -206,11 +204,8 @@ def compile_network(priors: Priors) -> Network:
         cause_level=MappingProxyType({c: V.TRIAGE_LEVELS.index(priors.causes[c].triage) for c in V.CAUSES}),
         triage_table=priors.triage,
     )
-    # Check triage.toml now, so a bad rule fails the load, not the first infer() (the
-    # checked table is the memo triage_of() reads).
-    from .triage import load_triage
-
-    net._cache["triage"] = load_triage(net)
+    # Check triage.toml now, so a bad rule fails the load, not the first infer().
+    triage_of(net)
     return net
 
 

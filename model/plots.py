@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .validation import CONFIDENCE, ECE_BINS, ece, reliability, reliability_intervals
+from .evidence import close_match
 from .vocabulary import TRIAGE_LEVELS
 
 __all__ = ["plot_result", "plot_reliability", "plot_confusion", "plot_topk", "plot_tornado", "plot_network", "save"]
@@ -464,7 +465,6 @@ def plot_network(net, focus: str | None = None, ax=None):
     """
     from matplotlib.collections import LineCollection
 
-    from .evidence import close_match
 
     exposure_edges, links = _network_edges(net)
     nodes = list(net.exposures) + list(net.causes) + list(net.findings)

@@ -35,6 +35,7 @@ from .api import infer
 from .batch import BatchResult
 from .network import Network, load_network
 from .settings import WORLDS, Settings, load_settings
+from .vignettes import score_vignettes
 from .workers import forked_map
 
 # Rows a worker answers at a time (the progress bar moves once a chunk).
@@ -239,8 +240,6 @@ def score_interviews(net: Network, world: str, n: int, *, seed: int, missing: fl
 
 
 def vignette_metrics(network: Network | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
-    from .vignettes import score_vignettes
-
     table = score_vignettes(network)
     summary = {
         "vignettes": int(len(table)),

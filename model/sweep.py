@@ -36,6 +36,10 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .network import load_network
+from .report import WORLDS, validate
+from .synthetic import perturbed_network
+
 # Axes of the default cell (`validate_cell`).
 AXES = ("world", "missing", "n", "seed", "draw")
 # A failed cell is run this many more times before it is reported.
@@ -86,10 +90,6 @@ def words(name: str) -> str:
 
 def validate_cell(*, world: str, missing: float, n: int, seed: int, draw: int = 0, priors: str | None = None) -> dict[str, float]:
     """One cell of the default sweep: `model.report.validate(...).flat()`, timings left out."""
-    from .network import load_network
-    from .report import validate
-    from .synthetic import perturbed_network
-
     net = load_network(priors)
     if draw:
         net = perturbed_network(net, np.random.default_rng(draw))
@@ -119,8 +119,6 @@ def check_grid(grid: Mapping[str, Sequence[Any]], *, default_cell: bool = True) 
             raise ValueError(f"grid[{key!r}]: a value appears twice in {values!r}")
         out[key] = values
     if default_cell:
-        from .report import WORLDS
-
         unknown = [k for k in out if k not in AXES]
         if unknown:
             raise ValueError(f"grid: unknown axis {unknown[0]!r}; allowed: {', '.join(AXES)}")

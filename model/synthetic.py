@@ -34,6 +34,8 @@ import pandas as pd
 from . import triage as T
 from . import vocabulary as V
 from .evidence import is_label_column
+from .network import compile_network
+from .priors import Number
 from .settings import load_settings
 
 # The seed of the default generator of `sample_cases`, `perturbed_network` and
@@ -266,7 +268,7 @@ def sample_cases(
     frame = _report(net, rng, nodes, missing, misreport)
     # primary: the responsible cause of highest triage level, then lowest prior
     levels = np.array([net.cause_level[k] for k in net.causes])
-    prior = np.array([_marginal(net, k) for k in net.causes])
+    prior = np.array([marginal_prior(net, k) for k in net.causes])
     preference = np.lexsort((prior, -levels))  # causes, most preferred first
     first = np.argmax(responsible[:, preference], axis=1)
     best = preference[first]
@@ -280,7 +282,7 @@ def sample_cases(
     return frame
 
 
-def _marginal(net, cause: str) -> float:
+def marginal_prior(net, cause: str) -> float:
     """P(cause present): its table averaged over its exposures' population distributions."""
     table = net.cause_table[cause]
     for e in reversed(net.cause_parents[cause]):
@@ -306,8 +308,6 @@ def truth_of(frame: pd.DataFrame) -> pd.DataFrame:
 def perturbed_network(net, rng: np.random.Generator | None = None):
     """A network whose every number is redrawn from its range in priors/ (see
     `redraw_priors`; `rng` by default seeded with DEFAULT_SEED)."""
-    from .network import compile_network
-
     return compile_network(redraw_priors(net.priors, _generator(rng)))
 
 
@@ -356,8 +356,6 @@ def redraw_values(priors, rng: np.random.Generator, size: int | None = None) -> 
     ("relative_risk", cause, exposure, state), ("twitch", cause), ("prior", cause) ->
     values. With `size`, each value has a leading axis of length `size`.
     """
-    from .priors import Number
-
     out: dict[tuple, object] = {}
 
     def states(numbers):

@@ -10,6 +10,7 @@ forced absent. Nothing is summed over marginals.
 from __future__ import annotations
 
 import itertools
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator, Mapping
@@ -18,7 +19,6 @@ import numpy as np
 
 from . import questions as Q
 from . import vocabulary as V
-from .engine import Query, evaluate
 from .priors import PriorsError
 
 LEVELS = V.TRIAGE_LEVELS
@@ -153,11 +153,16 @@ def _questions(raw) -> dict[str, dict]:
     return out
 
 
+# The checked rules of each network, built once per network object.
+_TRIAGE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def triage_of(net) -> Triage:
-    cached = net._cache.get("triage")
-    if cached is None:
-        cached = net._cache["triage"] = load_triage(net)
-    return cached
+    """The network's triage rules and losses, checked (once per network)."""
+    got = _TRIAGE.get(net)
+    if got is None:
+        got = _TRIAGE[net] = load_triage(net)
+    return got
 
 
 def _safe_boxes(net, conjunctions, observed: Mapping[str, int]) -> Iterator[dict[str, frozenset[int]]] | None:
@@ -166,7 +171,7 @@ def _safe_boxes(net, conjunctions, observed: Mapping[str, int]) -> Iterator[dict
     Returns None when a conjunction already holds on the observed nodes.
     """
     live = live_conjunctions(conjunctions, observed)
-    return None if live is None else _expand(net, list(live), {})
+    return None if live is None else expand_boxes(net, list(live), {})
 
 
 def live_conjunctions(conjunctions, observed: Mapping[str, int]) -> tuple | None:
@@ -189,7 +194,7 @@ def live_conjunctions(conjunctions, observed: Mapping[str, int]) -> tuple | None
     return tuple(live)
 
 
-def _expand(net, conjs, box):
+def expand_boxes(net, conjs, box):
     if not conjs:
         yield dict(box)
         return
@@ -218,10 +223,10 @@ def _expand(net, conjs, box):
                     break
                 nxt.append(rest)
         if not holds:
-            yield from _expand(net, nxt, {**box, node: cell})
+            yield from expand_boxes(net, nxt, {**box, node: cell})
 
 
-def _runs(states: frozenset[int]) -> list[tuple[int, int]]:
+def runs(states: frozenset[int]) -> list[tuple[int, int]]:
     """Contiguous runs of a set of state indices, as (lo, hi) ranges."""
     out, s = [], sorted(states)
     start = prev = s[0]
@@ -232,37 +237,6 @@ def _runs(states: frozenset[int]) -> list[tuple[int, int]]:
         prev = x
     out.append((start, prev))
     return out
-
-
-def _box_queries(net, base: Query, box, absent) -> Iterator[Query]:
-    exposures = dict(base.exposures)
-    finding_ranges = []
-    for node, cell in box.items():
-        if node in net.exposure_prob:
-            exposures[node] = tuple(sorted(cell))
-        else:
-            finding_ranges.append([(node, r) for r in _runs(cell)])
-    for combo in itertools.product(*finding_ranges):
-        yield Query(exposures, {**base.findings, **dict(combo)}, absent, base.premise)
-
-
-def level_at_least(net, base: Query, observed: Mapping[str, int], total: float) -> np.ndarray:
-    """P(level >= k | evidence) for k = routine, soon, emergency (exact)."""
-    tri = triage_of(net)
-    out = np.empty(len(LEVELS) - 1)
-    for k in range(1, len(LEVELS)):
-        conjunctions = [c for r in tri.rules if r.level >= k for c in r.conjunctions]
-        boxes = _safe_boxes(net, conjunctions, observed)
-        if boxes is None:
-            out[k - 1] = 1.0
-            continue
-        absent = frozenset(c for c in net.causes if net.cause_level[c] >= k)
-        safe = 0.0
-        for box in boxes:
-            for q in _box_queries(net, base, box, absent):
-                safe += evaluate(net, q).total
-        out[k - 1] = 1.0 - safe / total
-    return np.clip(np.minimum.accumulate(out), 0.0, 1.0)
 
 
 def distribution(at_least: np.ndarray) -> np.ndarray:

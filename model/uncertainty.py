@@ -7,9 +7,9 @@ matching of `model.synthetic.redraw_values`: a Beta on [low, high] with its mean
 point value and concentration `BETA_CONCENTRATION`; relative risks on the log scale),
 compiles the `n` networks at once (`compile_draws`, the arrays of
 `model.network.compile_network` with a leading draw axis) and answers the evidence on
-each of them exactly, vectorised over the draws (`StackedAnswers`: the engine's
-Quickscore with a draw axis; a draw whose terms cancel too much for float64 is answered
-by the engine's own coverage recursion on that draw's network). `intervals` gives the
+each of them exactly with the one engine (`StackedAnswers`: a draw of the network is
+one more row of the engine's query arrays, reading its own slice of `Stack.tables`,
+the engine's layout with a leading draw axis). `intervals` gives the
 5%, 50% and 95% points of each cause's posterior and of `urgency` over the draws.
 
 Sensitivity
@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Sequence
@@ -58,19 +59,17 @@ import numpy as np
 import pandas as pd
 
 from . import triage as T
-from .analysis import analyse, apply_recalibration
+from .analysis import analyse, apply_recalibration, level_boxes, node_states
 from . import vocabulary as V
-from .engine import CANCELLATION_BOUND, CHUNK_ELEMENTS, Query, query_from_evidence
+from .engine import Tables, build_tables, evaluate_many, from_states
 from .evidence import SUGGESTION_CUTOFF
-from .network import _BISECTION_STEPS, Network, ratio_applies
+from .network import BISECTION_STEPS, Network, ratio_applies
 from .priors import SUM_TOLERANCE, PriorsError
-from .synthetic import BETA_CONCENTRATION, _marginal, priors_with_values, redraw_values
+from .priors import Distribution, Number
+from .synthetic import BETA_CONCENTRATION, marginal_prior, priors_with_values, redraw_values
 
 # The points of the answer reported over the draws (the issue's 5%, 50% and 95%).
 INTERVAL_QUANTILES = (0.05, 0.5, 0.95)
-# When more than this share of a chunk of draws cancels past the engine's bound, the
-# remaining draws skip Quickscore for the coverage recursion (a speed choice only).
-CANCELLING_SHARE = 0.5
 URGENCY = "urgency"
 EXPECTED_LOSS = "expected_loss"
 KINDS = ("prior", "link", "leak", "exposure", "loss")
@@ -119,6 +118,11 @@ class Stack:
     def size(self) -> int:
         return len(next(iter(self.leak.values())))
 
+    @functools.cached_property
+    def tables(self) -> Tables:
+        """The stack in the engine's layout: a draw of the network is one more row."""
+        return build_tables(self.base, self.exposure_prob, self.cause_table, self.link, self.leak)
+
     def network(self, i: int) -> Network:
         """The network of draw `i`, as an ordinary `Network` (any engine reads it)."""
         return _network_like(
@@ -146,7 +150,7 @@ def _network_like(base: Network, **arrays: Mapping[str, np.ndarray]) -> Network:
         merged = dict(getattr(base, name))
         merged.update({k: _frozen(v) for k, v in table.items()})
         changes[name] = MappingProxyType(merged)
-    return dataclasses.replace(base, _cache={}, **changes)
+    return dataclasses.replace(base, **changes)
 
 
 def stack_networks(networks: Sequence[Network]) -> Stack:
@@ -185,7 +189,7 @@ def _scale_to_marginal(rr: np.ndarray, weight: np.ndarray, prior: np.ndarray, wh
     lo = k[rows]
     hi = 1.0 / np.where(r > 0, r, np.inf).reshape(len(rows), -1).min(axis=1)
     ex = (slice(None),) + (None,) * (r.ndim - 1)
-    for _ in range(_BISECTION_STEPS):
+    for _ in range(BISECTION_STEPS):
         mid = 0.5 * (lo + hi)
         below = (w * np.minimum(1.0, mid[ex] * r)).sum(axis=axes) < p
         lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
@@ -237,229 +241,6 @@ def compile_draws(net: Network, values: Mapping[tuple, Any]) -> Stack:
     return Stack(net, exposure_prob, cause_table, link, leak)
 
 
-# ----------------------------------------------------------------------------------
-# The engine with a draw axis
-# ----------------------------------------------------------------------------------
-
-
-def _cause_probabilities(stack: Stack, query: Query):
-    """`engine._cause_probabilities` with a draw axis: p (D, X, n), w (D, X), scale (D,).
-
-    Exposures are classed (fixed, shared, folded) by the states any draw allows; a state
-    with weight 0 in some draw then only adds zeros, so each draw's sum is exact.
-    """
-    net = stack.base
-    children = {e: sum(e in net.cause_parents[c] for c in net.causes) for e in net.exposures}
-    size = stack.size
-    scale = np.ones(size)
-    weights, fixed, shared = {}, {}, []
-    for e in net.exposures:
-        w = np.array(stack.exposure_prob[e], dtype=float)
-        allowed = query.exposures.get(e)
-        if allowed is not None:
-            mask = np.zeros(w.shape[1], dtype=bool)
-            mask[list(allowed)] = True
-            w[:, ~mask] = 0.0
-        weights[e] = w
-        nonzero = np.flatnonzero((w != 0).any(axis=0))
-        if len(nonzero) == 0:
-            scale = np.zeros(size)
-        elif len(nonzero) == 1:
-            fixed[e] = int(nonzero[0])
-            scale = scale * w[:, nonzero[0]]
-        elif children[e] >= 2:
-            shared.append(e)
-        else:
-            scale = scale * w.sum(axis=1)
-    allowed_states = [np.flatnonzero((weights[e] != 0).any(axis=0)) for e in shared]
-    grids = np.meshgrid(*allowed_states, indexing="ij") if shared else []
-    index = {e: g.ravel() for e, g in zip(shared, grids)}
-    n_config = int(np.prod([len(a) for a in allowed_states])) if shared else 1
-    wx = np.ones((size, n_config))
-    for e in shared:
-        wx = wx * weights[e][:, index[e]]
-    p = np.empty((size, n_config, len(net.causes)))
-    draws = np.arange(size)[:, None]
-    for i, c in enumerate(net.causes):
-        table = stack.cause_table[c]
-        parents = net.cause_parents[c]
-        for axis in reversed(range(len(parents))):  # fold the exposures this cause alone reads
-            e = parents[axis]
-            if e not in fixed and e not in index:
-                total = weights[e].sum(axis=1, keepdims=True)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    wn = np.where(total > 0, weights[e] / total, 0.0)
-                table = np.einsum("d...k,dk->d...", np.moveaxis(table, axis + 1, -1), wn)
-        at = [fixed[e] if e in fixed else index[e][None, :] for e in parents if e in fixed or e in index]
-        if at:
-            p[:, :, i] = table[(draws, *at)]
-        else:
-            p[:, :, i] = table[:, None]
-    return p, wx, scale
-
-
-def _observations(stack: Stack, query: Query):
-    """`engine._observations` with a draw axis: neg (D, n), leak_neg (D,), positives."""
-    net = stack.base
-    n = len(net.causes)
-    size = stack.size
-    neg = np.ones((size, n))
-    leak_neg = np.ones(size)
-    pos = []  # (U, L, A), each (D, n + 1): causes then the leak
-    region_present = False
-    for f, (lo, hi) in query.findings.items():
-        k = len(net.states[f])
-        if lo == 0 and hi == k - 1:
-            continue
-        if f in net.regions and lo > 0:
-            region_present = True
-        table = np.concatenate([stack.link[f], stack.leak[f][:, None, :]], axis=1)
-        upper = np.ones((size, n + 1)) if hi == k - 1 else table[:, :, : hi + 1].sum(axis=2)
-        if lo == 0:
-            neg = neg * upper[:, :n]
-            leak_neg = leak_neg * upper[:, n]
-        else:
-            pos.append((upper, table[:, :, :lo].sum(axis=2), table[:, :, lo : hi + 1].sum(axis=2)))
-    if query.premise and not region_present:
-        free = [r for r in net.regions if query.findings.get(r, (0, 1)) == (0, 1)]
-        if not free:
-            return neg, np.zeros(size), []
-        none = np.stack([np.concatenate([stack.link[r], stack.leak[r][:, None, :]], axis=1)[:, :, 0] for r in free])
-        with np.errstate(divide="ignore"):
-            log_none = np.log(none).sum(axis=0)
-        pos.append((np.ones((size, n + 1)), np.exp(log_none), -np.expm1(log_none)))
-    return neg, leak_neg, pos
-
-
-def _quickscore(p, w, neg, leak_neg, pos):
-    """`engine._quickscore` with a draw axis: total (D,), joint (D, n), kappa (D,)."""
-    size, x, n = p.shape
-    a = np.ones((size, 1, n))
-    lv = np.ones((size, 1))
-    sign = np.ones(1)
-    for upper, lower, _ in pos:
-        a = np.concatenate([a * upper[:, None, :n], a * lower[:, None, :n]], axis=1)
-        lv = np.concatenate([lv * upper[:, None, n], lv * lower[:, None, n]], axis=1)
-        sign = np.concatenate([sign, -sign])
-    a = a * neg[:, None, :]  # (D, T, n)
-    tw = lv * leak_neg[:, None]  # (D, T)
-    present = p[:, None, :, :] * a[:, :, None, :]  # (D, T, X, n)
-    f = (1.0 - p)[:, None] + present
-    prefix = np.cumprod(f, axis=3)
-    # products over the other causes, without dividing (a factor may be 0)
-    others = np.ones_like(f)
-    others[..., 1:] = prefix[..., :-1]
-    others[..., :-1] *= np.cumprod(f[..., ::-1], axis=3)[..., ::-1][..., 1:]
-    term = np.einsum("dtx,dx->dt", prefix[..., -1], w) * tw
-    num = np.einsum("dtxn,dx->dtn", present * others, w) * tw[:, :, None]
-    total = term @ sign
-    joint = num.transpose(0, 2, 1) @ sign
-    size_ = term.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kappa = np.where(total != 0, size_ / np.abs(total), np.where(size_ > 0, np.inf, 1.0))
-    return total, joint, kappa
-
-
-def _apply(alpha, lower, active, upper, transpose=False):
-    """`engine._apply` with a draw axis: alpha (D, X, 2^m); lower, active, upper (D, m)."""
-    d, x = alpha.shape[:2]
-    m = lower.shape[1]
-    src, out = alpha, np.empty_like(alpha)
-    for j in range(m):  # two buffers in turn: each pass reads one and writes the other
-        v = src.reshape(d, x, 1 << (m - j - 1), 2, 1 << j)
-        o = out.reshape(v.shape)
-        a0, a1 = v[:, :, :, 0, :], v[:, :, :, 1, :]
-        lo, ac, up = (c[:, j, None, None, None] for c in (lower, active, upper))
-        if transpose:
-            np.multiply(lo, a0, out=o[:, :, :, 0, :])
-            o[:, :, :, 0, :] += ac * a1
-            np.multiply(up, a1, out=o[:, :, :, 1, :])
-        else:
-            np.multiply(lo, a0, out=o[:, :, :, 0, :])
-            np.multiply(up, a1, out=o[:, :, :, 1, :])
-            o[:, :, :, 1, :] += ac * a0
-        src, out = out, (np.empty_like(alpha) if src is alpha else src)
-    return src
-
-
-def _coverage(p, w, neg, leak_neg, pos):
-    """`engine._coverage` with a draw axis: total (D,), joint (D, n).
-
-    A cause that moves the state in no draw is a rescaling, as in the engine; where it
-    moves in some draws only, the others get identity transitions (exact: x1 and +0).
-    """
-    size, x, n = p.shape
-    m = len(pos)
-    upper = np.stack([u for u, _, _ in pos], axis=1)  # (D, m, n + 1)
-    lower = np.stack([lo for _, lo, _ in pos], axis=1)
-    active = np.stack([a for _, _, a in pos], axis=1)
-    full = (1 << m) - 1
-    identity = (active[:, :, :n] == 0).all(axis=1) & (lower[:, :, :n] == 1).all(axis=1) & (upper[:, :, :n] == 1).all(axis=1)
-    moves = (~identity & (neg != 0)).any(axis=0)
-
-    def step(state, i, transpose=False):
-        pi = p[:, :, i : i + 1]
-        ni = neg[:, i, None, None]
-        if not moves[i]:
-            return (1.0 - pi + pi * ni) * state
-        return (1.0 - pi) * state + (pi * ni) * _apply(state, lower[:, :, i], active[:, :, i], upper[:, :, i], transpose)
-
-    alpha = np.zeros((size, x, 1 << m))
-    alpha[:, :, 0] = 1.0
-    alpha = leak_neg[:, None, None] * _apply(alpha, lower[:, :, n], active[:, :, n], upper[:, :, n])
-    alphas = []
-    for i in range(n):
-        alphas.append(alpha)
-        alpha = step(alpha, i)
-    total = np.einsum("dx,dx->d", w, alpha[:, :, full])
-    beta = np.zeros((size, x, 1 << m))
-    beta[:, :, full] = 1.0
-    joint = np.zeros((size, n))
-    for i in reversed(range(n)):
-        moved = _apply(alphas[i], lower[:, :, i], active[:, :, i], upper[:, :, i]) if moves[i] else alphas[i]
-        joint[:, i] = np.einsum("dx,dx->d", w, p[:, :, i] * neg[:, i, None] * (moved * beta).sum(axis=2))
-        beta = step(beta, i, transpose=True)
-    return total, joint
-
-
-def _evaluate(stack: Stack, query: Query, cache: dict) -> tuple[np.ndarray, np.ndarray]:
-    """P(query) and P(query, cause present) for every network of the stack, exactly.
-
-    As `engine.evaluate`: Quickscore, and the coverage recursion for the draws whose
-    signed sum cancels past CANCELLATION_BOUND.
-    """
-    key = tuple(sorted(query.exposures.items()))
-    if key not in cache:
-        cache[key] = _cause_probabilities(stack, query)
-    p, w, scale = cache[key]
-    neg, leak_neg, pos = _observations(stack, query)
-    for i, c in enumerate(stack.base.causes):
-        if c in query.absent:
-            neg[:, i] = 0.0
-    size, x, n = p.shape
-    total = np.zeros(size)
-    joint = np.zeros((size, n))
-    kappa = np.ones(size)
-    # draws in chunks: the work array is (draws, 2^m terms, configurations, causes).
-    # When most of the first chunk cancels, the rest goes straight to the coverage
-    # recursion (exact for every draw; Quickscore is only the faster path).
-    step = max(1, CHUNK_ELEMENTS // ((1 << len(pos)) * x * n))
-    kappa[:] = np.inf
-    for s in range(0, size, step):
-        part = slice(s, s + step)
-        t, j, k = _quickscore(p[part], w[part], neg[part], leak_neg[part], [tuple(a[part] for a in ob) for ob in pos])
-        total[part], joint[part], kappa[part] = t, j, k
-        if pos and np.mean(~(k <= CANCELLATION_BOUND)) > CANCELLING_SHARE:
-            break
-    redo = np.flatnonzero(~(kappa <= CANCELLATION_BOUND)) if pos else np.zeros(0, dtype=int)
-    # the coverage recursion keeps n states of (draws, configurations, 2^m subsets)
-    step = max(1, CHUNK_ELEMENTS // ((1 << len(pos)) * x * (n + 1)))
-    for s in range(0, len(redo), step):
-        rows = redo[s : s + step]
-        total[rows], joint[rows] = _coverage(p[rows], w[rows], neg[rows], leak_neg[rows], [tuple(a[rows] for a in ob) for ob in pos])
-    return scale * total, scale[:, None] * joint
-
-
 @dataclass(frozen=True)
 class StackedAnswers:
     """Exact answers on every network of a stack, with their linear parts.
@@ -489,28 +270,29 @@ def _triage_from(total: np.ndarray, safe: np.ndarray) -> np.ndarray:
 
 
 def stacked_answers(stack: Stack, evidence: Mapping[str, str]) -> StackedAnswers:
-    """`analysis.analyse` on every network of the stack (node-level evidence), vectorised."""
+    """`analysis.analyse` on every network of the stack (node-level evidence): the
+    evidence's query and its triage boxes on every draw, in one call of the engine."""
     net = stack.base
-    cache: dict = {}
-    query = query_from_evidence(net, evidence)
-    total, joint = _evaluate(stack, query, cache)
+    states = node_states(net, [evidence])
+    query = from_states(net, states)
+    boxes, _, level, holds = level_boxes(net, query, states)
+    both = query.concat(boxes)
+    per_draw = len(both)
+    rows = both.on_draws(stack.size)
+    mask = np.zeros(len(rows), dtype=bool)
+    mask[::per_draw] = True  # each draw's own query: the joints
+    total_all, joint, _ = evaluate_many(stack.tables, rows, joint=mask)
+    total_all = total_all.reshape(stack.size, per_draw)
+    total = total_all[:, 0]
+    joint = joint[::per_draw]
     bad = np.flatnonzero(~(total > 0))
     if len(bad):
         analyse(stack.network(int(bad[0])), evidence)  # raises the engine's own error
         raise ValueError(f"evidence is impossible under draw {int(bad[0])}")
-    observed = {node: net.states[node].index(s) for node, s in evidence.items()}
-    tri = T.triage_of(net)
-    safe = np.full((stack.size, len(T.LEVELS) - 1), np.nan)
-    for k in range(1, len(T.LEVELS)):
-        conjunctions = [c for r in tri.rules if r.level >= k for c in r.conjunctions]
-        boxes = T._safe_boxes(net, conjunctions, observed)
-        if boxes is None:
-            continue
-        absent = frozenset(c for c in net.causes if net.cause_level[c] >= k)
-        safe[:, k - 1] = 0.0
-        for box in boxes:
-            for q in T._box_queries(net, query, box, absent):
-                safe[:, k - 1] += _evaluate(stack, q, cache)[0]
+    safe = np.zeros((stack.size, len(T.LEVELS) - 1))
+    for k in range(len(T.LEVELS) - 1):
+        safe[:, k] = total_all[:, 1:][:, level == k].sum(axis=1)
+    safe[:, holds[0]] = np.nan
     causes = np.clip(joint / total[:, None], 0.0, 1.0)
     triage = _triage_from(total, safe)
     return StackedAnswers(total, joint, safe, causes, triage, triage[:, 2:].sum(axis=1))
@@ -593,8 +375,6 @@ def scale_ranges(priors, factor: float):
     A probability's ends are clipped to [0, 1], a relative risk's range is scaled on the
     log scale. `priors` is not changed.
     """
-    from .priors import Distribution, Number
-
     if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor >= 0 or not np.isfinite(factor):
         raise ValueError(f"factor: expected a finite number >= 0, got {factor!r}")
 
@@ -663,7 +443,7 @@ def parameters(net: Network) -> list[Parameter]:
     out = []
     for c in net.causes:
         table = net.cause_table[c]
-        value = _marginal(net, c)
+        value = marginal_prior(net, c)
         top = float(table.max())
         if value <= 0:
             continue

@@ -7,6 +7,7 @@ from importlib import resources
 
 import pandas as pd
 
+from .api import infer
 from .vocabulary import CAUSES, TRIAGE_LEVELS
 
 
@@ -42,8 +43,6 @@ def score_vignettes(network=None) -> pd.DataFrame:
     - ``listed_miss``: the vignette carries an ``advice_miss`` note (a known advice miss,
       with its reason: listed, not hidden).
     """
-    from .api import infer
-
     rows = []
     for v in load_vignettes():
         r = infer(v["evidence"], network=network)

@@ -186,7 +186,7 @@ def with_random_triage(rng: np.random.Generator, net: Network, n_rules: int = 4)
     table = {"levels": list(LEVELS), "rule": rules, "loss": dict(LOSS), "question": {"default": {"cost": 0.01}},
              "need": {"routine": "routine", "soon": "soon", "emergency": "emergency"}}
     levels = {c: int(rng.integers(0, 4)) for c in net.causes}
-    return dataclasses.replace(net, cause_level=MappingProxyType(levels), triage_table=MappingProxyType(table), _cache={})
+    return dataclasses.replace(net, cause_level=MappingProxyType(levels), triage_table=MappingProxyType(table))
 
 
 def _holds(net, rule, config):

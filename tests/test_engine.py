@@ -1,70 +1,158 @@
-"""The exact engine against brute-force enumeration on small random networks."""
+"""The compiled engine, every entry point, against brute-force enumeration and the numpy
+reference engine (tests/reference_batched.py)."""
 
-from fractions import Fraction
+from __future__ import annotations
 
+import dataclasses
+
+import numba
 import numpy as np
 import pytest
+import reference_batched
 from reference import brute_force, random_network, random_query
 
-from model.engine import CANCELLATION_BOUND, Query, evaluate
+from model import engine as E
+from model import load_network
+from model.analysis import level_boxes
+from model.batch import encode_frame
+from model.synthetic import evidence_of, sample_cases
+from model.uncertainty import stack_networks
 
 TOL = 1e-9
+ENTRY_POINTS = ("single", "batch", "boxes", "draws")
 
 
-def _check(net, query, method):
-    total, joint = brute_force(net, query)
-    answer = evaluate(net, query, method=method)
-    if total == 0:
-        assert answer.total == 0.0
-        return answer
-    assert answer.total == pytest.approx(total, rel=TOL, abs=0)
-    np.testing.assert_allclose(answer.joint / answer.total, np.array(joint) / total, rtol=0, atol=TOL)
-    return answer
+def _networks(seed: int, count: int):
+    """Random small networks of the product's shape, a quarter with extreme numbers."""
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        shape = dict(n_exposures=int(rng.integers(0, 4)), n_causes=int(rng.integers(1, 7)),
+                     n_regions=int(rng.integers(1, 4)), n_binary=int(rng.integers(0, 3)), n_ordinal=int(rng.integers(0, 3)))
+        yield rng, random_network(rng, extreme=i % 4 == 0, **shape)
 
 
-@pytest.mark.parametrize("method", ["auto", "coverage"])
-def test_engine_equals_enumeration_on_300_random_networks(method):
-    rng = np.random.default_rng(7)
-    for t in range(300):
-        net = random_network(rng, extreme=(t % 4 == 0))
-        _check(net, random_query(rng, net), method)
+def _box_query(rng, net) -> E.Query:
+    """A query like a triage box: state ranges, exposure sets, causes forced absent."""
+    q = random_query(rng, net, observe=0.5)
+    findings = dict(q.findings)
+    for f in net.findings:
+        k = len(net.states[f])
+        if k > 2 and rng.random() < 0.4:
+            lo = int(rng.integers(0, k - 1))
+            findings[f] = (lo, int(rng.integers(lo, k)))
+    exposures = {e: tuple(sorted(set(rng.choice(len(net.states[e]), size=int(rng.integers(1, len(net.states[e]) + 1))).tolist())))
+                 for e in net.exposures if rng.random() < 0.5}
+    absent = frozenset(c for c in net.causes if rng.random() < 0.3)
+    return E.Query(exposures, findings, absent)
 
 
-def test_coverage_path_keeps_digits_where_quickscore_cancels():
-    rng = np.random.default_rng(11)
-    cancelled = 0
-    for _ in range(200):
-        net = random_network(rng, n_causes=6, n_binary=4, n_ordinal=2, extreme=True)
-        query = random_query(rng, net, observe=0.9)
-        quick = evaluate(net, query, method="quickscore")
-        if quick.kappa > CANCELLATION_BOUND:
-            cancelled += 1
-            assert _check(net, query, "auto").method == "coverage"
-    assert cancelled >= 5, "the corpus must contain cases where Quickscore cancels"
+def _check(net, query, total, joint):
+    want_total, want_joint = brute_force(net, query)
+    assert total == pytest.approx(want_total, rel=TOL, abs=1e-15)
+    if want_total > 0:
+        np.testing.assert_allclose(np.asarray(joint) / total, np.array(want_joint) / want_total, rtol=0, atol=TOL)
 
 
-def test_rational_enumeration_on_extreme_numbers():
-    rng = np.random.default_rng(3)
-    for _ in range(20):
-        net = random_network(rng, n_causes=4, n_exposures=2, extreme=True)
-        query = random_query(rng, net, observe=0.9)
-        total, joint = brute_force(net, query, exact=Fraction)
-        answer = evaluate(net, query)
-        assert np.isfinite(answer.joint).all() and np.isfinite(answer.total)
-        if total == 0:
-            assert answer.total == 0.0
-            continue
-        assert answer.total == pytest.approx(float(total), rel=TOL)
-        np.testing.assert_allclose(answer.joint / answer.total, [float(j / total) for j in joint], atol=TOL)
+def _redrawn(rng, net):
+    """`net` with every number redrawn (the same nodes and edges)."""
+    return dataclasses.replace(
+        net,
+        exposure_prob={e: rng.dirichlet(np.ones(len(p))) for e, p in net.exposure_prob.items()},
+        cause_table={c: rng.uniform(0.0, 1.0, size=np.shape(t)) for c, t in net.cause_table.items()},
+        link={f: np.column_stack([1 - (x := rng.uniform(0, 1, len(t)) * (t[:, 0] < 1)), x]) if t.shape[1] == 2
+              else rng.dirichlet(np.ones(t.shape[1]), size=len(t)) for f, t in net.link.items()},
+        leak={f: rng.dirichlet(np.ones(len(p))) for f, p in net.leak.items()},
+    )
 
 
-def test_forced_absent_causes_and_exposure_sets():
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+def test_every_entry_point_equals_enumeration_on_random_networks(entry):
+    for rng, net in _networks(ENTRY_POINTS.index(entry) + 11, 60):
+        if entry == "single":
+            q = random_query(rng, net)
+            a = E.evaluate(net, q)
+            _check(net, q, a.total, a.joint)
+        elif entry == "batch":
+            queries = [random_query(rng, net) for _ in range(8)]
+            rows = [E.query_rows(net, q) for q in queries]
+            batch = rows[0]
+            for r in rows[1:]:
+                batch = batch.concat(r)
+            for threads in (False, True):
+                total, joint, _ = E.evaluate_many(net, batch, threads=threads)
+                for i, q in enumerate(queries):
+                    _check(net, q, total[i], joint[i])
+        elif entry == "boxes":
+            q = _box_query(rng, net)
+            a = E.evaluate(net, q)
+            _check(net, q, a.total, a.joint)
+        else:  # draws: one row a (query, draw), each reading its own network
+            nets = [net] + [_redrawn(rng, net) for _ in range(3)]
+            tables = stack_networks(nets).tables
+            q = random_query(rng, net)
+            rows = E.query_rows(net, q).on_draws(len(nets))
+            total, joint, _ = E.evaluate_many(tables, rows)
+            for d, drawn in enumerate(nets):
+                _check(drawn, q, total[d], joint[d])
+
+
+def _bundled_queries(missing):
+    net = load_network()
+    cases = evidence_of(sample_cases(net, 1000, rng=np.random.default_rng(3), missing=missing))
+    states, _ = encode_frame(net, cases)
+    q = E.from_states(net, states)
+    boxes, *_ = level_boxes(net, q, states)
+    return net, q, q.concat(boxes)
+
+
+@pytest.mark.parametrize("missing", [0.0, None], ids=["full evidence", "default mix"])
+def test_compiled_engine_equals_numpy_reference_on_bundled_cases(missing):
+    """1,000 sampled cases, their own queries and their triage boxes: totals to 1e-12
+    relative, posteriors to 1e-12."""
+    net, own, both = _bundled_queries(missing)
+    mask = np.arange(len(both)) < len(own)
+    total, joint, path = E.evaluate_many(net, both, joint=mask)
+    ref = reference_batched.Queries(both.lo, both.hi, both.exposure, both.absent)
+    ref_total, ref_joint, _ = reference_batched.evaluate_many(net, ref, joint=mask)
+    np.testing.assert_allclose(total, ref_total, rtol=1e-11, atol=0)
+    n = len(own)
+    np.testing.assert_allclose(joint[:n] / total[:n, None], ref_joint[:n] / ref_total[:n, None], rtol=0, atol=1e-12)
+    assert set(np.unique(path)) >= {E.PATHS.index("telescoped"), E.PATHS.index("coverage")}
+
+
+def test_batch_equals_single_and_threads_do_not_change_answers():
+    net, own, both = _bundled_queries(None)
+    rows = both.take(np.arange(0, len(both), 7))
+    total, joint, path = E.evaluate_many(net, rows, threads=True)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one_total, one_joint, _ = E.evaluate_many(net, rows, threads=True)
+    finally:
+        numba.set_num_threads(threads)
+    np.testing.assert_array_equal(total, one_total)
+    np.testing.assert_array_equal(joint, one_joint)
+    for i in range(0, len(rows), 50):
+        t, j, p = E.evaluate_many(net, rows.take([i]))
+        assert t[0] == total[i] and np.array_equal(j[0], joint[i]) and p[0] == path[i]
+
+
+def test_a_draw_reads_only_its_own_network():
+    net = load_network()
     rng = np.random.default_rng(5)
-    for _ in range(50):
-        net = random_network(rng)
-        q = random_query(rng, net)
-        e = net.exposures[0]
-        k = len(net.states[e])
-        q = Query({**q.exposures, e: tuple(range(k - 1))}, q.findings, frozenset(net.causes[:2]))
-        answer = _check(net, q, "auto")
-        assert (answer.joint[:2] == 0).all()
+    other = _redrawn(rng, net)
+    tables = stack_networks([net, other]).tables
+    states = np.full((1, len(net.exposures) + len(net.findings)), -1)  # every exposure unknown
+    q = E.from_states(net, states)
+    total, joint, _ = E.evaluate_many(tables, q.on_draws(2))
+    for d, drawn in enumerate((net, other)):
+        t, j, _ = E.evaluate_many(drawn, q)
+        assert total[d] == pytest.approx(t[0], rel=1e-13)
+        np.testing.assert_allclose(joint[d], j[0], rtol=1e-12, atol=0)
+
+
+def test_a_draw_outside_the_tables_is_a_clear_error():
+    net = load_network()
+    q = E.from_states(net, np.full((1, len(net.exposures) + len(net.findings)), -1))
+    with pytest.raises(ValueError, match="draw: rows read draws up to 3, but the tables hold 1"):
+        E.evaluate_many(net, E.Queries(q.lo, q.hi, q.exposure, q.absent, np.array([3])))

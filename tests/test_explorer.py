@@ -80,7 +80,7 @@ def test_bad_names_and_values_are_errors_that_name_them(explorer):
 
 
 def test_evidence_infer_rejects_is_shown_not_raised(monkeypatch):
-    import model.api
+    import model.explorer
 
     ex = Explorer({"location": "arm"})
     message = "evidence is impossible under the model: tics=present cannot occur together"
@@ -88,7 +88,7 @@ def test_evidence_infer_rejects_is_shown_not_raised(monkeypatch):
     def refuse(evidence, **kwargs):
         raise ValueError(message)
 
-    monkeypatch.setattr(model.api, "infer", refuse)
+    monkeypatch.setattr(model.explorer, "infer", refuse)
     view = ex.update(tics=True)
     assert view.result is None and view.error == message
     assert view.evidence == {"location": ["arm"], "tics": True}

@@ -66,7 +66,7 @@ def test_impossible_evidence_names_the_conflict_single_and_batch():
     leak = dict(net.leak)
     link["breathing"] = np.tile([1.0, 0.0], (len(net.causes), 1))
     leak["breathing"] = np.array([1.0, 0.0])
-    never = dataclasses.replace(net, link=MappingProxyType(link), leak=MappingProxyType(leak), _cache={})
+    never = dataclasses.replace(net, link=MappingProxyType(link), leak=MappingProxyType(leak))
     message = "evidence is impossible under the model: breathing=present cannot occur together"
     with pytest.raises(ValueError) as info:
         infer({"location": "arm", "caffeine": "high", "breathing": True}, network=never)

@@ -31,9 +31,21 @@ import functools
 import itertools
 from dataclasses import dataclass
 
+import weakref
+
 import numpy as np
 
-from .engine import CANCELLATION_BOUND, CHUNK_ELEMENTS
+# Values this reference derives from a network, per network object.
+_MEMO: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _memo(net) -> dict:
+    got = _MEMO.get(net)
+    if got is None:
+        got = _MEMO[net] = {}
+    return got
+
+from reference_engine import CANCELLATION_BOUND, CHUNK_ELEMENTS
 
 
 # Groups whose unknown shared exposures have at most this many configurations enumerate
@@ -103,7 +115,7 @@ def from_states(net, states: np.ndarray) -> Queries:
 
 def _tables(net) -> dict:
     """The network's arrays in the layout this module reads (built once per network)."""
-    cached = net._cache.get("batched")
+    cached = _memo(net).get("batched")
     if cached is not None:
         return cached
     n = len(net.causes)
@@ -165,7 +177,7 @@ def _tables(net) -> dict:
         "strides": strides,
         "regions": regions,
     }
-    net._cache["batched"] = out
+    _memo(net)["batched"] = out
     return out
 
 

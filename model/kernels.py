@@ -1,0 +1,734 @@
+"""The compiled kernels: every exact sum of the engine, one query at a time (Numba).
+
+All compiled code lives in this module, so that porting the engine (to a GPU, to C)
+is porting this file. `model.engine` lays the network and the queries out as the
+arrays read here; nothing else calls these functions.
+
+The sum for one query (see `model.engine` for the model):
+
+* Given the exposures the causes are independent; each finding is a noisy-MAX of the
+  causes' contributions and a leak. A negative observation (finding <= hi) is a product
+  over the causes; it folds into each cause's weight `neg`.
+* A positive observation j (lo <= finding <= hi) needs one contribution in [lo, hi]
+  and none above hi. Per cause: U = P(contribution <= hi), L = P(< lo), A = U - L
+  (summed from the pmf, never subtracted). The premise "twitching somewhere" is one
+  more positive: the OR of the regions not observed.
+* The positives are split in two. The r rarest are carried as a coverage state: a
+  vector over the 2^r subsets of them already covered, moved by each cause with a
+  subtraction-free 2x2 step per positive (0 -> 0: L, 0 -> 1: A, 1 -> 1: U). The other
+  m - r are expanded as Quickscore's 2^(m-r) signed terms (each positive = "all <= hi"
+  minus "all < lo"), each term a non-negative number. The signed sum cancels by
+  kappa = sum |terms| / |sum|; r starts at 1 (the telescoped sum) and grows while kappa
+  passes the bound, so float64 keeps about 16 - log10(bound) digits. r = m is the
+  coverage recursion: no subtraction at all. Every step adds non-negative numbers, so
+  links of exactly 0 or 1 need no special case.
+* Unknown exposures: those feeding one cause are summed into its table (an "unknown"
+  slot per axis, built by `model.engine`); the shared ones are summed in factors: hub
+  exposures enumerated, and given them each factor (its exposures, its causes) summed
+  over its own configurations, the coverage state passing from factor to factor.
+* Joints P(query, cause present) by forward-backward over the same chain: the state
+  before the cause, the adjoint after it, and the cause's "present" step between.
+* A query can read any draw of the network: every table has a leading draw axis.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+from numba import config, njit, prange
+
+# The parallel kernel's threads must survive os.fork (validation forks worker
+# processes) and calls from several Python threads (`model.engine` serialises its
+# parallel calls with a lock). "forksafe" picks TBB where installed, else Numba's own
+# work queue; never GNU OpenMP, which aborts a forked child. A user's own
+# NUMBA_THREADING_LAYER stands.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    config.THREADING_LAYER = "forksafe"
+
+# Path codes (`model.engine.PATHS` names them).
+COVERAGE, TELESCOPED, MIXED, IMPOSSIBLE = 0, 1, 2, 3
+
+
+@njit(cache=True, inline="always")
+def _forward(x, c, cov, r, L, A, U):
+    """x <- x (*) cause c's coverage vector, in place: bit jj of the index says whether
+    positive cov[jj] is already covered."""
+    size = x.shape[0]
+    for jj in range(r):
+        j = cov[jj]
+        lo_w, in_w, up_w = L[j, c], A[j, c], U[j, c]
+        bit = 1 << jj
+        for s in range(size):
+            if s & bit == 0:
+                x0 = x[s]
+                x1 = x[s | bit]
+                x[s] = lo_w * x0
+                x[s | bit] = in_w * x0 + up_w * x1
+
+
+@njit(cache=True, inline="always")
+def _backward(z, c, cov, r, L, A, U):
+    """The adjoint of `_forward`, in place."""
+    size = z.shape[0]
+    for jj in range(r):
+        j = cov[jj]
+        lo_w, in_w, up_w = L[j, c], A[j, c], U[j, c]
+        bit = 1 << jj
+        for s in range(size):
+            if s & bit == 0:
+                z0 = z[s]
+                z1 = z[s | bit]
+                z[s] = lo_w * z0 + in_w * z1
+                z[s | bit] = up_w * z1
+
+
+@njit(cache=True)
+def _term_weights(neg, U, L, sgn, k, k_low):
+    """Each signed term's weight of every cause, as the product of two tables: the
+    first k_low expanded positives (rows of `low`) and the others (rows of `high`).
+    Bit i of a term set means positive sgn[i] enters with L ("all < lo", sign -),
+    clear with U ("all <= hi", sign +); both tables together hold 2^(k/2 + 1) rows,
+    not 2^k, and a term's weight is one product a cause."""
+    n1 = neg.shape[0]
+    low = np.empty((1 << k_low, n1))
+    high = np.empty((1 << (k - k_low), n1))
+    low[0, :] = neg
+    high[0, :] = 1.0
+    for i in range(k):
+        table = low if i < k_low else high
+        half = 1 << (i if i < k_low else i - k_low)
+        j = sgn[i]
+        for t in range(half):
+            for c in range(n1):
+                v = table[t, c]
+                table[t + half, c] = v * L[j, c]
+                table[t, c] = v * U[j, c]
+    return low, high
+
+
+@njit(cache=True, inline="always")
+def _parity_sign(t):
+    sign = 1.0
+    while t:
+        sign = -sign
+        t &= t - 1
+    return sign
+
+
+@njit(cache=True)
+def _sweep1(j1, sgn, k, neg, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block,
+            want, joint, a0s, a1s, f0, f1):
+    """`_sweep` for r = 1 (the telescoped sum, most queries): the coverage state is two
+    numbers (positive j1 not yet covered, covered). A factor's configurations are
+    independent chains: the innermost loop runs over them (P holds them contiguous),
+    so it vectorises instead of waiting on one chain's latency. f0, f1: (causes of the
+    largest factor + 1, its configurations) scratch."""
+    n = neg.shape[0] - 1
+    n_f_all = fc_ptr.shape[0] - 1
+    lc, ac, uc = L[j1], A[j1], U[j1]
+    moves = np.empty(n + 1, dtype=np.bool_)
+    for c in range(n + 1):
+        moves[c] = ac[c] != 0.0 or lc[c] != 1.0 or uc[c] != 1.0
+    k_low = k // 2
+    low, high = _term_weights(neg, U, L, sgn, k, k_low)
+    b = np.empty(n + 1)
+    n_y_max = f0.shape[1]
+    g0 = np.empty(n_y_max)
+    g1 = np.empty(n_y_max)
+    total = 0.0
+    magnitude = 0.0
+    for t in range(1 << k):
+        t_low = t & ((1 << k_low) - 1)
+        t_high = t >> k_low
+        for c in range(n + 1):
+            b[c] = low[t_low, c] * high[t_high, c]
+        sign = _parity_sign(t)
+        term = 0.0
+        for h in range(n_hub):
+            a0s[0] = b[n] * lc[n]  # the leak: always present
+            a1s[0] = b[n] * ac[n]
+            for f in range(n_f_all):
+                start = fc_ptr[f]
+                nf = fc_ptr[f + 1] - start
+                ny = n_y[f]
+                base = h * block + p_off[f]
+                x0 = f0[0]
+                x1 = f1[0]
+                for y in range(ny):
+                    x0[y] = a0s[f]
+                    x1[y] = a1s[f]
+                for i in range(nf):
+                    c = fc_idx[start + i]
+                    bc = b[c]
+                    row = base + i * ny
+                    if moves[c]:
+                        l_, a_, u_ = lc[c], ac[c], uc[c]
+                        for y in range(ny):
+                            p = P[row + y]
+                            pb = p * bc
+                            x1[y] = (1.0 - p) * x1[y] + pb * (a_ * x0[y] + u_ * x1[y])
+                            x0[y] = (1.0 - p + pb * l_) * x0[y]
+                    else:
+                        for y in range(ny):
+                            p = P[row + y]
+                            g = 1.0 - p + p * bc
+                            x0[y] *= g
+                            x1[y] *= g
+                o0 = 0.0
+                o1 = 0.0
+                for y in range(ny):
+                    wy = y_w[y_off[f] + y]
+                    o0 += wy * x0[y]
+                    o1 += wy * x1[y]
+                a0s[f + 1] = o0
+                a1s[f + 1] = o1
+            value = a1s[n_f_all]
+            term += hub_w[h] * value
+            if want and value != 0.0:
+                c0 = 0.0  # the adjoint after factor f: starts at "covered"
+                c1 = 1.0
+                for f in range(n_f_all - 1, -1, -1):
+                    start = fc_ptr[f]
+                    nf = fc_ptr[f + 1] - start
+                    ny = n_y[f]
+                    base = h * block + p_off[f]
+                    # the state before each cause: f0[i], f1[i] (over the configurations)
+                    for y in range(ny):
+                        f0[0, y] = a0s[f]
+                        f1[0, y] = a1s[f]
+                    for i in range(nf):
+                        c = fc_idx[start + i]
+                        bc = b[c]
+                        row = base + i * ny
+                        l_, a_, u_ = lc[c], ac[c], uc[c]
+                        m_ = moves[c]
+                        for y in range(ny):
+                            p = P[row + y]
+                            pb = p * bc
+                            s0 = f0[i, y]
+                            s1 = f1[i, y]
+                            if m_:
+                                f1[i + 1, y] = (1.0 - p) * s1 + pb * (a_ * s0 + u_ * s1)
+                                f0[i + 1, y] = (1.0 - p + pb * l_) * s0
+                            else:
+                                g = 1.0 - p + pb
+                                f0[i + 1, y] = g * s0
+                                f1[i + 1, y] = g * s1
+                    for y in range(ny):
+                        g0[y] = c0
+                        g1[y] = c1
+                    w = hub_w[h] * sign
+                    for i in range(nf - 1, -1, -1):
+                        c = fc_idx[start + i]
+                        bc = b[c]
+                        row = base + i * ny
+                        l_, a_, u_ = lc[c], ac[c], uc[c]
+                        acc = 0.0
+                        if moves[c]:
+                            for y in range(ny):
+                                p = P[row + y]
+                                pb = p * bc
+                                z0 = l_ * g0[y] + a_ * g1[y]
+                                z1 = u_ * g1[y]
+                                acc += y_w[y_off[f] + y] * pb * (z0 * f0[i, y] + z1 * f1[i, y])
+                                g0[y] = (1.0 - p) * g0[y] + pb * z0
+                                g1[y] = (1.0 - p) * g1[y] + pb * z1
+                        else:
+                            for y in range(ny):
+                                p = P[row + y]
+                                pb = p * bc
+                                acc += y_w[y_off[f] + y] * pb * (g0[y] * f0[i, y] + g1[y] * f1[i, y])
+                                g = 1.0 - p + pb
+                                g0[y] *= g
+                                g1[y] *= g
+                        joint[c] += w * acc
+                    n0 = 0.0
+                    n1 = 0.0
+                    for y in range(ny):
+                        wy = y_w[y_off[f] + y]
+                        n0 += wy * g0[y]
+                        n1 += wy * g1[y]
+                    c0 = n0
+                    c1 = n1
+        total += sign * term
+        magnitude += term
+    return total, magnitude
+
+@njit(cache=True, inline="always")
+def _step2(x0, x1, x2, x3, l0, a0, u0, l1, a1, u1):
+    """The coverage vector of a cause on two positives (bit 0, bit 1) applied to x."""
+    y0 = l0 * x0
+    y1 = a0 * x0 + u0 * x1
+    y2 = l0 * x2
+    y3 = a0 * x2 + u0 * x3
+    return l1 * y0, l1 * y1, a1 * y0 + u1 * y2, a1 * y1 + u1 * y3
+
+
+@njit(cache=True, inline="always")
+def _adjoint2(g0, g1, g2, g3, l0, a0, u0, l1, a1, u1):
+    """The adjoint of `_step2`."""
+    h0 = l0 * g0 + a0 * g1
+    h1 = u0 * g1
+    h2 = l0 * g2 + a0 * g3
+    h3 = u0 * g3
+    return l1 * h0 + a1 * h2, l1 * h1 + a1 * h3, u1 * h2, u1 * h3
+
+
+@njit(cache=True)
+def _sweep2(j0, j1, sgn, k, neg, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block,
+            want, joint, alpha, before):
+    """`_sweep` for r = 2 (the next most common case): the four coverage states in
+    registers. alpha (4, factors + 1) and before (4, causes of the largest factor)."""
+    n = neg.shape[0] - 1
+    n_f_all = fc_ptr.shape[0] - 1
+    l0s, a0s, u0s = L[j0], A[j0], U[j0]
+    l1s, a1s, u1s = L[j1], A[j1], U[j1]
+    moves = np.empty(n + 1, dtype=np.bool_)
+    for c in range(n + 1):
+        moves[c] = (a0s[c] != 0.0 or l0s[c] != 1.0 or u0s[c] != 1.0
+                    or a1s[c] != 0.0 or l1s[c] != 1.0 or u1s[c] != 1.0)
+    k_low = k // 2
+    low, high = _term_weights(neg, U, L, sgn, k, k_low)
+    b = np.empty(n + 1)
+    total = 0.0
+    magnitude = 0.0
+    for t in range(1 << k):
+        t_low = t & ((1 << k_low) - 1)
+        t_high = t >> k_low
+        for c in range(n + 1):
+            b[c] = low[t_low, c] * high[t_high, c]
+        sign = _parity_sign(t)
+        term = 0.0
+        for h in range(n_hub):
+            x0, x1, x2, x3 = _step2(b[n], 0.0, 0.0, 0.0, l0s[n], a0s[n], u0s[n], l1s[n], a1s[n], u1s[n])
+            alpha[0, 0], alpha[1, 0], alpha[2, 0], alpha[3, 0] = x0, x1, x2, x3
+            for f in range(n_f_all):
+                start = fc_ptr[f]
+                nf = fc_ptr[f + 1] - start
+                o0 = o1 = o2 = o3 = 0.0
+                for y in range(n_y[f]):
+                    x0, x1, x2, x3 = alpha[0, f], alpha[1, f], alpha[2, f], alpha[3, f]
+                    base = h * block + p_off[f] + y
+                    for i in range(nf):
+                        c = fc_idx[start + i]
+                        p = P[base + i * n_y[f]]
+                        pb = p * b[c]
+                        q = 1.0 - p
+                        if moves[c]:
+                            z0, z1, z2, z3 = _step2(x0, x1, x2, x3, l0s[c], a0s[c], u0s[c], l1s[c], a1s[c], u1s[c])
+                            x0 = q * x0 + pb * z0
+                            x1 = q * x1 + pb * z1
+                            x2 = q * x2 + pb * z2
+                            x3 = q * x3 + pb * z3
+                        else:
+                            g = q + pb
+                            x0 *= g
+                            x1 *= g
+                            x2 *= g
+                            x3 *= g
+                    wy = y_w[y_off[f] + y]
+                    o0 += wy * x0
+                    o1 += wy * x1
+                    o2 += wy * x2
+                    o3 += wy * x3
+                alpha[0, f + 1], alpha[1, f + 1], alpha[2, f + 1], alpha[3, f + 1] = o0, o1, o2, o3
+            value = alpha[3, n_f_all]
+            term += hub_w[h] * value
+            if want and value != 0.0:
+                c0 = c1 = c2 = 0.0  # the adjoint after factor f: starts at "all covered"
+                c3 = 1.0
+                for f in range(n_f_all - 1, -1, -1):
+                    start = fc_ptr[f]
+                    nf = fc_ptr[f + 1] - start
+                    n0 = n1 = n2 = n3 = 0.0
+                    for y in range(n_y[f]):
+                        base = h * block + p_off[f] + y
+                        x0, x1, x2, x3 = alpha[0, f], alpha[1, f], alpha[2, f], alpha[3, f]
+                        for i in range(nf):  # the state before each cause
+                            before[0, i], before[1, i], before[2, i], before[3, i] = x0, x1, x2, x3
+                            c = fc_idx[start + i]
+                            p = P[base + i * n_y[f]]
+                            pb = p * b[c]
+                            q = 1.0 - p
+                            if moves[c]:
+                                z0, z1, z2, z3 = _step2(x0, x1, x2, x3, l0s[c], a0s[c], u0s[c], l1s[c], a1s[c], u1s[c])
+                                x0 = q * x0 + pb * z0
+                                x1 = q * x1 + pb * z1
+                                x2 = q * x2 + pb * z2
+                                x3 = q * x3 + pb * z3
+                            else:
+                                g = q + pb
+                                x0 *= g
+                                x1 *= g
+                                x2 *= g
+                                x3 *= g
+                        wy = y_w[y_off[f] + y]
+                        w = wy * hub_w[h] * sign
+                        g0, g1, g2, g3 = c0, c1, c2, c3
+                        for i in range(nf - 1, -1, -1):
+                            c = fc_idx[start + i]
+                            p = P[base + i * n_y[f]]
+                            pb = p * b[c]
+                            q = 1.0 - p
+                            if moves[c]:
+                                z0, z1, z2, z3 = _adjoint2(g0, g1, g2, g3, l0s[c], a0s[c], u0s[c], l1s[c], a1s[c], u1s[c])
+                                joint[c] += w * pb * (z0 * before[0, i] + z1 * before[1, i] + z2 * before[2, i] + z3 * before[3, i])
+                                g0 = q * g0 + pb * z0
+                                g1 = q * g1 + pb * z1
+                                g2 = q * g2 + pb * z2
+                                g3 = q * g3 + pb * z3
+                            else:
+                                joint[c] += w * pb * (g0 * before[0, i] + g1 * before[1, i] + g2 * before[2, i] + g3 * before[3, i])
+                                g = q + pb
+                                g0 *= g
+                                g1 *= g
+                                g2 *= g
+                                g3 *= g
+                        n0 += wy * g0
+                        n1 += wy * g1
+                        n2 += wy * g2
+                        n3 += wy * g3
+                    c0, c1, c2, c3 = n0, n1, n2, n3
+        total += sign * term
+        magnitude += term
+    return total, magnitude
+
+
+@njit(cache=True)
+def _sweep(r, order, m, neg, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off,
+           block, want, joint, alphas, betas, fwd, tmp, acc):
+    """One pass with the r rarest positives (order[:r]) in the coverage state.
+
+    Returns the signed sum and the sum of |terms|; adds each cause's joint to `joint`
+    when `want`. P holds the cause probabilities: hub h, factor f, configuration y,
+    its i-th cause at P[h * block + p_off[f] + i * n_y[f] + y].
+    """
+    n = neg.shape[0] - 1
+    n_f_all = fc_ptr.shape[0] - 1
+    k = m - r
+    size = 1 << r
+    full = size - 1
+    cov = order[:r]
+    sgn = order[r:m]
+    b = np.empty(n + 1)
+    k_low = k // 2
+    low, high = _term_weights(neg, U, L, sgn, k, k_low)
+    total = 0.0
+    magnitude = 0.0
+    for t in range(1 << k):
+        t_low = t & ((1 << k_low) - 1)
+        t_high = t >> k_low
+        for c in range(n + 1):
+            b[c] = low[t_low, c] * high[t_high, c]
+        sign = _parity_sign(t)
+        term = 0.0
+        for h in range(n_hub):
+            # the leak: always present
+            a0 = alphas[0]
+            a0[:] = 0.0
+            a0[0] = b[n]
+            _forward(a0, n, cov, r, L, A, U)
+            for f in range(n_f_all):
+                nf = fc_ptr[f + 1] - fc_ptr[f]
+                out = alphas[f + 1]
+                out[:] = 0.0
+                for y in range(n_y[f]):
+                    tmp[:] = alphas[f]
+                    base = h * block + p_off[f] + y
+                    for i in range(nf):
+                        c = fc_idx[fc_ptr[f] + i]
+                        p = P[base + i * n_y[f]]
+                        if moves[c] and b[c] != 0.0:
+                            acc[:] = tmp
+                            _forward(acc, c, cov, r, L, A, U)
+                            pb = p * b[c]
+                            for s in range(size):
+                                tmp[s] = (1.0 - p) * tmp[s] + pb * acc[s]
+                        else:  # the step is a number: (1 - p) + p b
+                            g = 1.0 - p + p * b[c]
+                            for s in range(size):
+                                tmp[s] *= g
+                    wy = y_w[y_off[f] + y]
+                    for s in range(size):
+                        out[s] += wy * tmp[s]
+            value = alphas[n_f_all][full]
+            term += hub_w[h] * value
+            if want and value != 0.0:
+                # backward: betas[f] is the adjoint of everything after factor f - 1
+                betas[n_f_all][:] = 0.0
+                betas[n_f_all][full] = 1.0
+                for f in range(n_f_all - 1, -1, -1):
+                    nf = fc_ptr[f + 1] - fc_ptr[f]
+                    bo = betas[f]
+                    bo[:] = 0.0
+                    for y in range(n_y[f]):
+                        wy = y_w[y_off[f] + y] * hub_w[h] * sign
+                        base = h * block + p_off[f] + y
+                        # forward within the factor, keeping the state before each cause
+                        fwd[0][:] = alphas[f]
+                        for i in range(nf):
+                            c = fc_idx[fc_ptr[f] + i]
+                            p = P[base + i * n_y[f]]
+                            cur = fwd[i + 1]
+                            cur[:] = fwd[i]
+                            if moves[c] and b[c] != 0.0:
+                                acc[:] = cur
+                                _forward(acc, c, cov, r, L, A, U)
+                                pb = p * b[c]
+                                for s in range(size):
+                                    cur[s] = (1.0 - p) * cur[s] + pb * acc[s]
+                            else:
+                                g = 1.0 - p + p * b[c]
+                                for s in range(size):
+                                    cur[s] *= g
+                        tmp[:] = betas[f + 1]
+                        for i in range(nf - 1, -1, -1):
+                            c = fc_idx[fc_ptr[f] + i]
+                            p = P[base + i * n_y[f]]
+                            pb = p * b[c]
+                            before = fwd[i]
+                            if moves[c] and b[c] != 0.0:
+                                acc[:] = tmp
+                                _backward(acc, c, cov, r, L, A, U)
+                                dot = 0.0
+                                for s in range(size):
+                                    dot += acc[s] * before[s]
+                                joint[c] += wy * pb * dot
+                                for s in range(size):
+                                    tmp[s] = (1.0 - p) * tmp[s] + pb * acc[s]
+                            else:
+                                dot = 0.0
+                                for s in range(size):
+                                    dot += tmp[s] * before[s]
+                                joint[c] += wy * pb * dot
+                                g = 1.0 - p + pb
+                                for s in range(size):
+                                    tmp[s] *= g
+                        wy = y_w[y_off[f] + y]
+                        for s in range(size):
+                            bo[s] += wy * tmp[s]
+        total += sign * term
+        magnitude += term
+    return total, magnitude
+
+
+@njit(cache=True)
+def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
+           cum, pmf, n_states, regions, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+           total_out, joint_out, path_out, r_out):
+    """Answer query q: P(query) into total_out[q], P(query, cause present) into
+    joint_out[q] (when want_joint[q]), the path and r used."""
+    n = offsets.shape[0]
+    n_f = lo.shape[1]
+    n_e = exposure.shape[1]
+    d = draw[q]
+    # ---- observations
+    is_region = np.zeros(n_f, dtype=np.bool_)
+    for i in range(regions.shape[0]):
+        is_region[regions[i]] = True
+    m = 0
+    region_positive = False
+    for j in range(n_f):
+        if lo[q, j] > 0:
+            m += 1
+            if is_region[j]:
+                region_positive = True
+    premise = not region_positive
+    free = 0
+    if premise:
+        for i in range(regions.shape[0]):
+            j = regions[i]
+            if lo[q, j] == 0 and hi[q, j] == n_states[j] - 1:
+                free += 1
+        if free == 0:  # every region observed absent: the premise cannot hold
+            total_out[q] = 0.0
+            path_out[q] = IMPOSSIBLE
+            r_out[q] = 0
+            return
+        m += 1
+    neg = np.ones(n + 1)
+    U = np.ones((m, n + 1))
+    L = np.zeros((m, n + 1))
+    A = np.ones((m, n + 1))
+    k = 0
+    for j in range(n_f):
+        l_ = lo[q, j]
+        h_ = hi[q, j]
+        if l_ == 0 and h_ == n_states[j] - 1:
+            continue
+        if l_ == 0:
+            for c in range(n + 1):
+                neg[c] *= cum[d, j, c, h_]
+        else:
+            for c in range(n + 1):
+                U[k, c] = cum[d, j, c, h_]
+                L[k, c] = cum[d, j, c, l_ - 1]
+                s = 0.0
+                for st in range(l_, h_ + 1):
+                    s += pmf[d, j, c, st]
+                A[k, c] = s
+            k += 1
+    if premise:
+        for c in range(n + 1):
+            log_none = 0.0
+            for i in range(regions.shape[0]):
+                j = regions[i]
+                if lo[q, j] == 0 and hi[q, j] == n_states[j] - 1:
+                    log_none += math.log(cum[d, j, c, 0]) if cum[d, j, c, 0] > 0.0 else -math.inf
+            U[k, c] = 1.0
+            L[k, c] = math.exp(log_none)
+            A[k, c] = -math.expm1(log_none)  # 1 - P(no twitch), keeping its digits
+    for c in range(n):
+        if absent[q, c]:
+            neg[c] = 0.0
+    # ---- exposures: known ones scale; unknown ones use the summed slot, and the
+    # shared unknown ones (hubs, factors) move off it by their strides
+    scale = 1.0
+    base = offsets.copy()
+    for e in range(n_e):
+        s = exposure[q, e]
+        if s >= 0:
+            scale *= e_prob[d, e, s]
+        else:
+            s = e_states[e]
+        for c in range(n):
+            base[c] += strides[e, c] * s
+    # hub configurations: weights and index shifts
+    n_hub = 1
+    for i in range(hubs.shape[0]):
+        if exposure[q, hubs[i]] < 0:
+            n_hub *= e_states[hubs[i]]
+    hub_w = np.ones(n_hub)
+    hub_shift = np.zeros((n_hub, n), dtype=np.int64)
+    for h in range(n_hub):
+        rest = h
+        for i in range(hubs.shape[0]):
+            e = hubs[i]
+            if exposure[q, e] < 0:
+                s = rest % e_states[e]
+                rest //= e_states[e]
+                hub_w[h] *= e_prob[d, e, s]
+                for c in range(n):
+                    hub_shift[h, c] += strides[e, c] * (s - e_states[e])
+    # factor configurations
+    n_factors = fc_ptr.shape[0] - 1
+    n_y = np.ones(n_factors, dtype=np.int64)
+    for f in range(n_factors):
+        for i in range(fx_ptr[f], fx_ptr[f + 1]):
+            e = fx_idx[i]
+            if exposure[q, e] < 0:
+                n_y[f] *= e_states[e]
+    y_off = np.zeros(n_factors + 1, dtype=np.int64)
+    p_off = np.zeros(n_factors + 1, dtype=np.int64)
+    for f in range(n_factors):
+        y_off[f + 1] = y_off[f] + n_y[f]
+        p_off[f + 1] = p_off[f] + n_y[f] * (fc_ptr[f + 1] - fc_ptr[f])
+    block = p_off[n_factors]
+    y_w = np.ones(y_off[n_factors])
+    P = np.empty(n_hub * block)
+    for f in range(n_factors):
+        nf = fc_ptr[f + 1] - fc_ptr[f]
+        for y in range(n_y[f]):
+            rest = y
+            shift = np.zeros(nf, dtype=np.int64)
+            for i in range(fx_ptr[f], fx_ptr[f + 1]):
+                e = fx_idx[i]
+                if exposure[q, e] < 0:
+                    s = rest % e_states[e]
+                    rest //= e_states[e]
+                    y_w[y_off[f] + y] *= e_prob[d, e, s]
+                    for ii in range(nf):
+                        c = fc_idx[fc_ptr[f] + ii]
+                        shift[ii] += strides[e, c] * (s - e_states[e])
+            for h in range(n_hub):
+                for ii in range(nf):
+                    c = fc_idx[fc_ptr[f] + ii]
+                    P[h * block + p_off[f] + ii * n_y[f] + y] = flat[d, base[c] + hub_shift[h, c] + shift[ii]]
+    # ---- the positives, rarest first (by the causes' marginal probabilities)
+    covered = np.empty(m)
+    for j in range(m):
+        s = A[j, n]
+        for c in range(n):
+            s += flat[d, base[c]] * A[j, c]
+        covered[j] = s
+    order = np.argsort(covered)
+    # a cause whose coverage step is the identity on a positive set is a number; per r
+    moves = np.zeros(n + 1, dtype=np.bool_)
+    want = want_joint[q]
+    joint = np.zeros(n + 1)
+    n_max = 1
+    y_max = 1
+    for f in range(n_factors):
+        n_max = max(n_max, fc_ptr[f + 1] - fc_ptr[f])
+        y_max = max(y_max, n_y[f])
+    r = 1 if m > 0 else 0
+    total = 0.0
+    while True:
+        size = 1 << r
+        for c in range(n + 1):
+            moves[c] = False
+            for jj in range(r):
+                j = order[jj]
+                if A[j, c] != 0.0 or L[j, c] != 1.0 or U[j, c] != 1.0:
+                    moves[c] = True
+        joint[:] = 0.0
+        if r == 1:
+            total, magnitude = _sweep1(order[0], order[1:m], m - 1, neg, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx,
+                                       n_y, y_off, y_w, p_off, block, want, joint, np.empty(n_factors + 1),
+                                       np.empty(n_factors + 1), np.empty((n_max + 1, y_max)),
+                                       np.empty((n_max + 1, y_max)))
+        elif r == 2:
+            total, magnitude = _sweep2(order[0], order[1], order[2:m], m - 2, neg, U, L, A, P, n_hub, hub_w, fc_ptr,
+                                       fc_idx, n_y, y_off, y_w, p_off, block, want, joint,
+                                       np.empty((4, n_factors + 1)), np.empty((4, n_max)))
+        else:
+            alphas = np.zeros((n_factors + 1, size))
+            betas = np.zeros((n_factors + 1, size))
+            fwd = np.zeros((n_max + 1, size))
+            tmp = np.zeros(size)
+            acc = np.zeros(size)
+            total, magnitude = _sweep(r, order, m, neg, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx, n_y,
+                                      y_off, y_w, p_off, block, want, joint, alphas, betas, fwd, tmp, acc)
+        if total != 0.0:
+            kappa = magnitude / abs(total)
+        else:
+            kappa = math.inf if magnitude > 0.0 else 1.0
+        if kappa <= bound or r >= m:
+            break
+        r += 1
+    total_out[q] = scale * total
+    if want:
+        for c in range(n):
+            joint_out[q, c] = scale * joint[c]
+    r_out[q] = r
+    if r >= m:
+        path_out[q] = COVERAGE
+    elif r == 1:
+        path_out[q] = TELESCOPED
+    else:
+        path_out[q] = MIXED
+
+
+@njit(cache=True)
+def evaluate_serial(lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
+                    cum, pmf, n_states, regions, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+                    total_out, joint_out, path_out, r_out):
+    """Every query in turn, on this thread (a single case: no thread start-up)."""
+    for q in range(lo.shape[0]):
+        _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
+               cum, pmf, n_states, regions, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+               total_out, joint_out, path_out, r_out)
+
+
+@njit(cache=True, parallel=True)
+def evaluate_parallel(lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
+                      cum, pmf, n_states, regions, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+                      total_out, joint_out, path_out, r_out):
+    """Every query, spread over the machine's threads. Each query writes only its own
+    outputs, so the answers do not depend on the number of threads."""
+    for q in prange(lo.shape[0]):
+        _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
+               cum, pmf, n_states, regions, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+               total_out, joint_out, path_out, r_out)
