@@ -74,6 +74,7 @@ class Tables:
     pmf: np.ndarray  # (D, F, n + 1, max states)
     n_states: np.ndarray  # (F,)
     regions: np.ndarray  # finding indices of the twitch regions
+    log_quiet: np.ndarray  # (D, regions, n + 1): log P(no contribution to the region)
     hubs: np.ndarray  # exposure indices enumerated first
     fx_ptr: np.ndarray  # factor f's exposures: fx_idx[fx_ptr[f]:fx_ptr[f + 1]]
     fx_idx: np.ndarray
@@ -263,12 +264,21 @@ def build_tables(net, exposure_prob: Mapping[str, np.ndarray], cause_table: Mapp
         pmf=pmf,
         n_states=n_states,
         regions=as_index([findings.index(r) for r in net.regions]),
+        log_quiet=_log_quiet(cum, [findings.index(r) for r in net.regions]),
         hubs=as_index(hubs),
         fx_ptr=as_index(np.cumsum([0] + [len(ex) for ex, _ in factors])),
         fx_idx=as_index([e for ex, _ in factors for e in ex]),
         fc_ptr=as_index(np.cumsum([0] + [len(cs) for _, cs in factors])),
         fc_idx=as_index([c for _, cs in factors for c in cs]),
     )
+
+
+def _log_quiet(cum: np.ndarray, regions: list[int]) -> np.ndarray:
+    """log P(contribution = none) of every cause and the leak to each region (-inf where
+    0): the premise "twitching somewhere" sums them over the regions not observed."""
+    quiet = cum[:, regions, :, 0]
+    with np.errstate(divide="ignore"):
+        return np.ascontiguousarray(np.log(quiet))
 
 
 _TABLES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -327,7 +337,7 @@ def evaluate_many(net_or_tables, q: Queries, *, joint=True, bound: float = CANCE
         args = (np.ascontiguousarray(q.lo, dtype=np.int64), np.ascontiguousarray(q.hi, dtype=np.int64),
                 np.ascontiguousarray(q.exposure, dtype=np.int64), np.ascontiguousarray(q.absent, dtype=np.bool_),
                 draw, want, t.flat, t.offsets, t.strides, t.e_prob, t.e_states, t.cum, t.pmf, t.n_states,
-                t.regions, t.hubs, t.fx_ptr, t.fx_idx, t.fc_ptr, t.fc_idx, float(bound),
+                t.regions, t.log_quiet, t.hubs, t.fx_ptr, t.fx_idx, t.fc_ptr, t.fc_idx, float(bound),
                 total, out_joint, path, used)
         if parallel:
             with _PARALLEL:

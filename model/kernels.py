@@ -516,7 +516,7 @@ def _sweep(r, order, m, neg, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx, n_
 
 @njit(cache=True)
 def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-           cum, pmf, n_states, regions, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+           cum, pmf, n_states, regions, log_quiet, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
            total_out, joint_out, path_out, r_out):
     """Answer query q: P(query) into total_out[q], P(query, cause present) into
     joint_out[q] (when want_joint[q]), the path and r used."""
@@ -576,7 +576,7 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
             for i in range(regions.shape[0]):
                 j = regions[i]
                 if lo[q, j] == 0 and hi[q, j] == n_states[j] - 1:
-                    log_none += math.log(cum[d, j, c, 0]) if cum[d, j, c, 0] > 0.0 else -math.inf
+                    log_none += log_quiet[d, i, c]
             U[k, c] = 1.0
             L[k, c] = math.exp(log_none)
             A[k, c] = -math.expm1(log_none)  # 1 - P(no twitch), keeping its digits
@@ -626,13 +626,14 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
         y_off[f + 1] = y_off[f] + n_y[f]
         p_off[f + 1] = p_off[f] + n_y[f] * (fc_ptr[f + 1] - fc_ptr[f])
     block = p_off[n_factors]
+    shift = np.zeros(n, dtype=np.int64)
     y_w = np.ones(y_off[n_factors])
     P = np.empty(n_hub * block)
     for f in range(n_factors):
         nf = fc_ptr[f + 1] - fc_ptr[f]
         for y in range(n_y[f]):
             rest = y
-            shift = np.zeros(nf, dtype=np.int64)
+            shift[:nf] = 0
             for i in range(fx_ptr[f], fx_ptr[f + 1]):
                 e = fx_idx[i]
                 if exposure[q, e] < 0:
@@ -713,22 +714,22 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
 
 @njit(cache=True)
 def evaluate_serial(lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-                    cum, pmf, n_states, regions, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+                    cum, pmf, n_states, regions, log_quiet, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
                     total_out, joint_out, path_out, r_out):
     """Every query in turn, on this thread (a single case: no thread start-up)."""
     for q in range(lo.shape[0]):
         _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-               cum, pmf, n_states, regions, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+               cum, pmf, n_states, regions, log_quiet, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
                total_out, joint_out, path_out, r_out)
 
 
 @njit(cache=True, parallel=True)
 def evaluate_parallel(lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-                      cum, pmf, n_states, regions, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+                      cum, pmf, n_states, regions, log_quiet, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
                       total_out, joint_out, path_out, r_out):
     """Every query, spread over the machine's threads. Each query writes only its own
     outputs, so the answers do not depend on the number of threads."""
     for q in prange(lo.shape[0]):
         _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-               cum, pmf, n_states, regions, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+               cum, pmf, n_states, regions, log_quiet, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
                total_out, joint_out, path_out, r_out)
