@@ -276,7 +276,7 @@ def build_tables(net, exposure_prob: Mapping[str, np.ndarray], cause_table: Mapp
 def _log_quiet(cum: np.ndarray, regions: list[int]) -> np.ndarray:
     """log P(contribution = none) of every cause and the leak to each region (-inf where
     0): the premise "twitching somewhere" sums them over the regions not observed."""
-    quiet = cum[:, regions, :, 0]
+    quiet = cum[:, regions][..., 0]  # (D, regions, n + 1)
     with np.errstate(divide="ignore"):
         return np.ascontiguousarray(np.log(quiet))
 
