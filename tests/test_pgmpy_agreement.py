@@ -57,8 +57,8 @@ def _check(cases):
     net = load_network()
     with ProcessPoolExecutor(2) as pool:
         reference = list(pool.map(_pgmpy_posterior, cases))
-    # both engines: the one-query engine, and the vectorised one infer() takes (each
-    # case with its triage boxes, and all cases as one batch)
+    # the engine three ways: one query (`evaluate`), each case with its triage boxes
+    # (`analyse`, what infer() takes) and all cases as one threaded batch
     totals, batch, _, _ = analyse_many(net, node_states(net, cases))
     assert (totals > 0).all()
     worst = 0.0
