@@ -1135,7 +1135,8 @@ def main(argv: list[str] | None = None) -> int:
     add("`twitchdx infer ...` first use, empty compile cache", "< 30 s",
         at_most(max(cold), 30.0, unit="s") if cold else ("not run", None))
     add("first use says it is compiling", "says so",
-        ((f"yes: {said}" if said else "no message"), bool(said)) if cold else ("not run", None))
+        ((f"yes: \"{said if len(said) <= 60 else said[:57] + '...'}\"" if said else "no message"), bool(said))
+        if cold else ("not run", None))
     big = [n for n in rates if n >= 100_000]
     add("in-model calibration: ECE of urgency, 100,000 sampled cases", "< 0.01",
         (f"{rates[max(big)]['ece']:.4f} ({max(big):,} cases)", rates[max(big)]["ece"] < 0.01) if big else ("not run", None))
