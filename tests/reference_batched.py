@@ -31,21 +31,8 @@ import functools
 import itertools
 from dataclasses import dataclass
 
-import weakref
-
 import numpy as np
-
-# Values this reference derives from a network, per network object.
-_MEMO: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def _memo(net) -> dict:
-    got = _MEMO.get(net)
-    if got is None:
-        got = _MEMO[net] = {}
-    return got
-
-from reference_engine import CANCELLATION_BOUND, CHUNK_ELEMENTS
+from reference_engine import CANCELLATION_BOUND, CHUNK_ELEMENTS, memo as _memo
 
 
 # Groups whose unknown shared exposures have at most this many configurations enumerate

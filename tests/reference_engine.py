@@ -44,7 +44,7 @@ import numpy as np
 _MEMO: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _memo(net) -> dict:
+def memo(net) -> dict:
     got = _MEMO.get(net)
     if got is None:
         got = _MEMO[net] = {}
@@ -104,13 +104,13 @@ def _cause_probabilities(net, query: Query):
     factor from fixed and folded exposures.
     """
     key = tuple(sorted(query.exposures.items()))
-    cached = _memo(net).get(("p", key))
+    cached = memo(net).get(("p", key))
     if cached is not None:
         return cached
-    children = _memo(net).get("children")
+    children = memo(net).get("children")
     if children is None:
         children = {e: sum(e in net.cause_parents[c] for c in net.causes) for e in net.exposures}
-        _memo(net)["children"] = children
+        memo(net)["children"] = children
     scale = 1.0
     weights, fixed, shared = {}, {}, []
     for e in net.exposures:
@@ -151,8 +151,8 @@ def _cause_probabilities(net, query: Query):
         at = tuple(fixed[e] if e in fixed else index[e] for e in parents if e in fixed or e in index)
         p[:, i] = table[at] if at else float(table)
     out = (p, wx, scale)
-    if len(_memo(net)) < 4096:
-        _memo(net)[("p", key)] = out
+    if len(memo(net)) < 4096:
+        memo(net)[("p", key)] = out
     return out
 
 
