@@ -447,18 +447,6 @@ def _ratio_text(value: float, bound: bool) -> str:
 # --------------------------------------------------------------------------- numpy reference engine
 
 
-class _WithMemo:
-    """A network seen through a private memo dict (`_cache`), which the numpy reference
-    engine keeps its tables in; every other attribute is the network's own."""
-
-    def __init__(self, net):
-        self._net = net
-        self._cache: dict = {}
-
-    def __getattr__(self, name):
-        return getattr(self._net, name)
-
-
 def reference_module():
     """tests/reference_batched.py, the numpy engine `infer()` used before the compiled one."""
     if str(TESTS) not in sys.path:
@@ -511,7 +499,7 @@ def compare_reference(net, states: np.ndarray, *, single: int = 100, repeat: int
     from model import engine as E
 
     RB = reference_module()
-    ref_net = _WithMemo(net)
+    ref_net = net  # the reference keeps its own per-network memo
     q, mask, rows = infer_queries(net, states)
     n_rows = len(states)
     # warm-up: tables of both engines, both compiled kernels

@@ -38,6 +38,8 @@ from .settings import WORLDS, Settings, load_settings
 from .vignettes import score_vignettes
 from .workers import forked_map
 
+# The reported upper quantile of questions asked per interview (`questions_p90`).
+QUESTIONS_QUANTILE = 0.9
 # Rows a worker answers at a time (the progress bar moves once a chunk).
 CHUNK_ROWS = 1000
 
@@ -231,7 +233,7 @@ def score_interviews(net: Network, world: str, n: int, *, seed: int, missing: fl
     return {
         "cases": int(n),
         "questions_mean": float(interviewed["questions"].mean()),
-        "questions_p90": float(interviewed["questions"].quantile(0.9)),
+        "questions_p90": float(interviewed["questions"].quantile(QUESTIONS_QUANTILE)),
         "interview": advice_figures(truth, interviewed["advice"], level=settings.confidence).to_dict(orient="index"),
         "one_shot": advice_figures(truth, one_shot.advice, level=settings.confidence).to_dict(orient="index"),
         "level": settings.confidence,
