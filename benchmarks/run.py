@@ -495,10 +495,15 @@ def compare_reference(net, states: np.ndarray, *, single: int = 100, repeat: int
     `infer()` sends them): median seconds a case, each the median of `repeat` calls.
     Agreement: largest |difference| of the cause posteriors, of the boxes' shares of
     their row's total (what P(level) is made of), and relative difference of P(evidence).
+    Both engines answer `net` without its twitch switches (every P(twitching | cause) =
+    1): the model the reference computes.
     """
     from model import engine as E
 
     RB = reference_module()
+    import reference_engine
+
+    net = reference_engine.switch_free(net)
     ref_net = net  # the reference keeps its own per-network memo
     q, mask, rows = infer_queries(net, states)
     n_rows = len(states)
@@ -1000,7 +1005,8 @@ def main(argv: list[str] | None = None) -> int:
             refs[label] = compare_reference(net, states, single=args.reference_single, repeat=args.repeat)
         print("\n## The numpy reference engine (tests/reference_batched.py) beside the compiled one\n")
         print("The same queries in both: each case's own query (every cause's joint) and its triage boxes (totals "
-              "only), as `infer()` sends them. Batched: all rows in one call; one case at a time: a call a case. "
+              "only), as `infer()` sends them, on the bundled network without its twitch switches (the model the "
+              "reference computes). Batched: all rows in one call; one case at a time: a call a case. "
               "The compiled engine on one thread, and on the machine's threads.\n")
         print("| cases | queries | numpy: µs a query / a case, batched | compiled, 1 thread | compiled, threads | "
               "speed-up (1 thread) | one case at a time, median µs: numpy / compiled | speed-up | "

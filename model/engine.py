@@ -2,7 +2,9 @@
 kernels of `model.kernels`.
 
 The model. Three layers: exposures (roots) -> causes (binary, independent given the
-exposures) -> findings (noisy-OR / noisy-MAX of the causes' contributions, plus a leak).
+exposures) -> findings (noisy-OR / noisy-MAX of the causes' contributions, plus a leak);
+the twitch regions read each cause through its switch (on with P(twitching | cause)
+when the cause is present; `model.network`), summed inside the cause's own step.
 A query observes a state range per finding, a state (or nothing) per exposure, may force
 causes absent (the triage boxes do, SPEC §7.6), and always carries the premise of the
 product: twitching in at least one region (SPEC §7.3). The engine returns P(query) and
@@ -16,7 +18,8 @@ The layout, built once per network (`network_tables`) or per stack of drawn netw
   `offsets` and `strides` index it.
 * `e_prob`: the exposures' distributions, with the "unknown" slot of weight 1.
 * `cum`, `pmf`: per finding, cause (last row: the leak) and state, P(contribution <= s)
-  and P(contribution = s).
+  and P(contribution = s); for a twitch region, given the cause's switch is on.
+* `twitch`: per cause, P(switch on | cause present) (`Network.twitch`).
 * How the unknown exposures that feed several causes are summed (`_factors`): the hub
   exposures enumerated, and given them the other shared exposures in independent
   factors, each with its own causes (for the bundled network: age and sex, then 5
@@ -74,7 +77,8 @@ class Tables:
     pmf: np.ndarray  # (D, F, n + 1, max states)
     n_states: np.ndarray  # (F,)
     regions: np.ndarray  # finding indices of the twitch regions
-    log_quiet: np.ndarray  # (D, regions, n + 1): log P(no contribution to the region)
+    log_quiet: np.ndarray  # (D, regions, n + 1): log P(no contribution to the region | switch on)
+    twitch: np.ndarray  # (D, n + 1): P(switch on | cause present); the leak's is 1
     hubs: np.ndarray  # exposure indices enumerated first
     fx_ptr: np.ndarray  # factor f's exposures: fx_idx[fx_ptr[f]:fx_ptr[f + 1]]
     fx_idx: np.ndarray
@@ -211,7 +215,8 @@ def _factors(net, shared: list[int], e_states: np.ndarray) -> tuple[list[int], l
 
 
 def build_tables(net, exposure_prob: Mapping[str, np.ndarray], cause_table: Mapping[str, np.ndarray],
-                 link: Mapping[str, np.ndarray], leak: Mapping[str, np.ndarray]) -> Tables:
+                 link: Mapping[str, np.ndarray], leak: Mapping[str, np.ndarray],
+                 twitch: Mapping[str, np.ndarray]) -> Tables:
     """The kernels' layout of networks of `net`'s shape whose arrays (the `Network`
     fields of those names) carry a leading draw axis of one common size D."""
     causes, exposures, findings = net.causes, net.exposures, net.findings
@@ -227,6 +232,9 @@ def build_tables(net, exposure_prob: Mapping[str, np.ndarray], cause_table: Mapp
         pmf[:, j, :, : n_states[j]] = table
         cum[:, j, :, : n_states[j]] = np.cumsum(table, axis=2)
         cum[:, j, :, n_states[j] - 1] = 1.0  # exactly, whatever the rounding of the sum
+    switch = np.ones((draws, n + 1))
+    for c_i, c in enumerate(causes):
+        switch[:, c_i] = np.broadcast_to(np.asarray(twitch[c], dtype=float), (draws,))
     e_prob = np.ones((draws, len(exposures), int(e_states.max(initial=0)) + 1))
     for i, e in enumerate(exposures):
         e_prob[:, i, : e_states[i]] = exposure_prob[e]
@@ -265,6 +273,7 @@ def build_tables(net, exposure_prob: Mapping[str, np.ndarray], cause_table: Mapp
         n_states=n_states,
         regions=as_index([findings.index(r) for r in net.regions]),
         log_quiet=_log_quiet(cum, [findings.index(r) for r in net.regions]),
+        twitch=switch,
         hubs=as_index(hubs),
         fx_ptr=as_index(np.cumsum([0] + [len(ex) for ex, _ in factors])),
         fx_idx=as_index([e for ex, _ in factors for e in ex]),
@@ -289,7 +298,7 @@ def network_tables(net) -> Tables:
     got = _TABLES.get(net)
     if got is None:
         one = lambda m: {k: np.asarray(v)[None] for k, v in m.items()}  # noqa: E731
-        got = build_tables(net, one(net.exposure_prob), one(net.cause_table), one(net.link), one(net.leak))
+        got = build_tables(net, one(net.exposure_prob), one(net.cause_table), one(net.link), one(net.leak), one(net.twitch))
         _TABLES[net] = got
     return got
 
@@ -337,7 +346,7 @@ def evaluate_many(net_or_tables, q: Queries, *, joint=True, bound: float = CANCE
         args = (np.ascontiguousarray(q.lo, dtype=np.int64), np.ascontiguousarray(q.hi, dtype=np.int64),
                 np.ascontiguousarray(q.exposure, dtype=np.int64), np.ascontiguousarray(q.absent, dtype=np.bool_),
                 draw, want, t.flat, t.offsets, t.strides, t.e_prob, t.e_states, t.cum, t.pmf, t.n_states,
-                t.regions, t.log_quiet, t.hubs, t.fx_ptr, t.fx_idx, t.fc_ptr, t.fc_idx, float(bound),
+                t.regions, t.log_quiet, t.twitch, t.hubs, t.fx_ptr, t.fx_idx, t.fc_ptr, t.fc_idx, float(bound),
                 total, out_joint, path, used)
         if parallel:
             with _PARALLEL:

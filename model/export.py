@@ -1,10 +1,17 @@
 """The network as a pgmpy `DiscreteBayesianNetwork` (and BIF / XMLBIF files for other tools).
 
 Every table is the exact expansion of the noisy-OR / noisy-MAX links (pgmpy's own
-`NoisyORCPD` has no leak). A finding with many cause parents is split into a chain of
-auxiliary nodes `_<finding>_1`, `_<finding>_2`, ...: each is the largest contribution
-of its chunk of causes and of the previous node, so summing them out gives back the
-finding's table exactly while no table passes `MAX_TABLE` entries.
+`NoisyORCPD` has no leak). Each cause has an auxiliary switch node
+`_twitching_<cause>`, "the cause is making the person twitch": its one parent is the
+cause, P(present | cause present) = P(twitching | cause) (`net.twitch`) and
+P(present | cause absent) = 0. The twitch regions (`net.regions`) take the switches as
+parents, with P(site | cause, twitching) as the link; every other finding takes the
+causes. Every cause gets its switch, also one with P(twitching | cause) = 1 (the switch
+is then a copy of the cause): the regions' parents are always switches. A finding with
+many parents is split into a chain of auxiliary nodes `_<finding>_1`, `_<finding>_2`,
+...: each is the largest contribution of its chunk of parents and of the previous node,
+so summing them out gives back the finding's table exactly while no table passes
+`MAX_TABLE` entries. The chunks are the same blocks of causes for every split finding.
 """
 
 from __future__ import annotations
@@ -15,20 +22,25 @@ import numpy as np
 
 # Largest conditional table written (entries); larger noisy-MAX tables are split.
 MAX_TABLE = 1 << 16
-# Causes per auxiliary node when a finding is split: small tables keep elimination cheap.
+# Most causes per auxiliary node when a finding is split: small tables keep elimination cheap.
 CHUNK_CAUSES = 8
 PREMISE_NODE = "_any_twitch"
+# The switch of a cause: `_twitching_<cause>`.
+SWITCH_PREFIX = "_twitching_"
 NETWORK_NAME = "twitchdx"
 # What a user of the exported file must know, written at its top (BIF `//` comments, an
 # XML comment in XMLBIF) and in the README.
 NOTES = (
-    "twitchdx: why do a person's muscles twitch? exposures -> causes -> findings (noisy-OR / noisy-MAX).",
+    "twitchdx: why do a person's muscles twitch? exposures -> causes -> findings (noisy-OR / noisy-MAX),",
+    "the twitch regions through a switch per cause (is the cause making the person twitch?).",
     f"The premise node {PREMISE_NODE} is present exactly when some region twitches (twitch_eyelid ... twitch_trunk).",
     f"twitchdx's infer() answers P(cause | evidence, twitching somewhere): observe {PREMISE_NODE} = present",
     "with your evidence to get the same posteriors (without it you ask about people who may not twitch at all).",
     "Binary nodes have the states absent, present. location is six nodes twitch_<region> (regions not named",
-    "are absent); medications is six nodes med_<class>. Nodes _<finding>_<k> are auxiliary (a large noisy-MAX",
-    "table split into a chain): leave them unobserved.",
+    f"are absent); medications is six nodes med_<class>. Node {SWITCH_PREFIX}<cause> (auxiliary) is the cause's",
+    "switch, present when the cause is present and making the person twitch (P(twitching | cause)); the",
+    "twitch_<region> nodes depend on the switches, every other finding on the causes. Nodes _<finding>_<k>",
+    "are auxiliary (a large noisy-MAX table split into a chain). Leave the auxiliary nodes unobserved.",
     "Example (pgmpy): VariableElimination(BIFReader(path).get_model()).query(['als_mnd'],",
     f"    evidence={{'{PREMISE_NODE}': 'present', 'twitch_eyelid': 'present', 'sleep': 'short'}})",
     "equals twitchdx's infer({'twitch_eyelid': True, 'sleep': 'short'}).causes['als_mnd'].",
@@ -45,7 +57,7 @@ def _noisy_max_table(link: np.ndarray, leak: np.ndarray | None, previous: int) -
     r, k = link.shape
     cdf = np.cumsum(link, axis=1)  # (r, K)
     cdf[:, -1] = 1.0
-    grids = np.indices((2,) * r).reshape(r, -1).T  # (2^r, r): 1 = present
+    grids = np.indices((2,) * r).reshape(r, 2**r).T  # (2^r, r): 1 = present (also r = 0: no causes)
     # P(max <= k | config) = prod over present causes of cdf_i(k)
     below = np.ones((grids.shape[0], k))
     for i in range(r):
@@ -70,11 +82,17 @@ def _chunks(items: list, size: int) -> list[list]:
     return [items[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
+def switch_node(cause: str) -> str:
+    """The name of `cause`'s switch node, "`cause` is making the person twitch"."""
+    return SWITCH_PREFIX + cause
+
+
 def to_pgmpy(net):
     """Build the pgmpy network. Binary nodes have states `absent`, `present`.
 
-    It also holds `_any_twitch`, present exactly when some region twitches: observe it
-    `present` to ask pgmpy the question `infer()` answers (SPEC §7.3).
+    It also holds a switch `_twitching_<cause>` per cause (the regions' parents) and
+    `_any_twitch`, present exactly when some region twitches: observe it `present` to
+    ask pgmpy the question `infer()` answers (SPEC §7.3).
     """
     from pgmpy.factors.discrete import TabularCPD
     from pgmpy.models import DiscreteBayesianNetwork
@@ -103,18 +121,29 @@ def to_pgmpy(net):
     for c in net.causes:
         t = net.cause_table[c].ravel()
         cpd(c, ("absent", "present"), np.vstack([1.0 - t, t]), list(net.cause_parents[c]))
+    for c in net.causes:
+        # every cause, also one with twitch 1 (then a copy of the cause), so that the
+        # regions' parents are always switches
+        tau = float(net.twitch[c])
+        cpd(switch_node(c), ("absent", "present"), [[1.0, 1.0 - tau], [0.0, tau]], [c])
+    blocks = _chunks(list(range(len(net.causes))), CHUNK_CAUSES)
     for f in net.findings:
         link, leak, states = net.link[f], net.leak[f], net.states[f]
+        sources = [switch_node(c) for c in net.causes] if f in net.regions else list(net.causes)
         k = len(states)
         linked = [i for i in range(len(net.causes)) if link[i, 0] < 1.0]
         if k * 2 ** len(linked) <= MAX_TABLE:
-            cpd(f, states, _noisy_max_table(link[linked], leak, 0), [net.causes[i] for i in linked])
+            cpd(f, states, _noisy_max_table(link[linked], leak, 0), [sources[i] for i in linked])
             continue
         previous = None
-        chunks = _chunks(linked, CHUNK_CAUSES)
+        # every split finding is split at the same causes (the blocks of all causes, each
+        # finding's linked ones in them): pgmpy's elimination heuristics then find a cheap
+        # order, where chains split at different causes per finding made queries ~10x slower
+        chunks = [[i for i in block if i in linked] for block in blocks]
+        chunks = [chunk for chunk in chunks if chunk]
         for j, chunk in enumerate(chunks):
             node = f if j == len(chunks) - 1 else f"_{f}_{j + 1}"
-            parents = ([previous] if previous else []) + [net.causes[i] for i in chunk]
+            parents = ([previous] if previous else []) + [sources[i] for i in chunk]
             table = _noisy_max_table(link[chunk], leak if j == 0 else None, 1 if previous else 0)
             cpd(node, states, table, parents)
             previous = node

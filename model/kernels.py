@@ -26,6 +26,13 @@ The sum for one query (see `model.engine` for the model):
   slot per axis, built by `model.engine`); the shared ones are summed in factors: hub
   exposures enumerated, and given them each factor (its exposures, its causes) summed
   over its own configurations, the coverage state passing from factor to factor.
+* The switches: a present cause twitches (its switch is on) with P(twitching | cause),
+  and only then do its region links apply. Its "present" step is the mixture of two
+  branches, switch on (every finding) and switch off (no contribution to any region),
+  each with its own signed-term weight and coverage step: the tables carry each cause
+  twice, on in columns 0..n, off in columns n+1..2n+1 (the leak's off column unused).
+  For r = 1 and r = 2 the mixture folds, per term, into one step's coefficients, so the
+  switches cost the inner loops nothing.
 * Joints P(query, cause present) by forward-backward over the same chain: the state
   before the cause, the adjoint after it, and the cause's "present" step between.
 * A query can read any draw of the network: every table has a leading draw axis.
@@ -117,23 +124,43 @@ def _parity_sign(t):
     return sign
 
 
+@njit(cache=True, inline="always")
+def _branches(low, high, t_low, t_high, tw, c, n1):
+    """Cause c's weight in a term on each branch: switch on (column c) and off (column
+    n1 + c), each times its probability given the cause."""
+    on = tw[c] * low[t_low, c] * high[t_high, c]
+    off = (1.0 - tw[c]) * low[t_low, n1 + c] * high[t_high, n1 + c]
+    return on, off
+
+
 @njit(cache=True)
-def _sweep1(j1, sgn, k, neg, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block,
+def _sweep1(j1, sgn, k, neg, U, L, A, tw, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block,
             want, joint, a0s, a1s, f0, f1):
     """`_sweep` for r = 1 (the telescoped sum, most queries): the coverage state is two
     numbers (positive j1 not yet covered, covered). A factor's configurations are
     independent chains: the innermost loop runs over them (P holds them contiguous),
     so it vectorises instead of waiting on one chain's latency. f0, f1: (causes of the
-    largest factor + 1, its configurations) scratch."""
-    n = neg.shape[0] - 1
+    largest factor + 1, its configurations) scratch.
+
+    Per term, each cause's present step is x1 <- ae x0 + ue x1, x0 <- le x0: its two
+    branches' weights times their coverage coefficients, summed (be: the weights alone,
+    for a cause that does not move positive j1)."""
+    n1 = neg.shape[0] // 2
+    n = n1 - 1
     n_f_all = fc_ptr.shape[0] - 1
     lc, ac, uc = L[j1], A[j1], U[j1]
     moves = np.empty(n + 1, dtype=np.bool_)
     for c in range(n + 1):
-        moves[c] = ac[c] != 0.0 or lc[c] != 1.0 or uc[c] != 1.0
+        moves[c] = False
+        for col in (c, n1 + c):
+            if ac[col] != 0.0 or lc[col] != 1.0 or uc[col] != 1.0:
+                moves[c] = True
     k_low = k // 2
     low, high = _term_weights(neg, U, L, sgn, k, k_low)
-    b = np.empty(n + 1)
+    le = np.empty(n + 1)
+    ae = np.empty(n + 1)
+    ue = np.empty(n + 1)
+    be = np.empty(n + 1)
     n_y_max = f0.shape[1]
     g0 = np.empty(n_y_max)
     g1 = np.empty(n_y_max)
@@ -143,12 +170,16 @@ def _sweep1(j1, sgn, k, neg, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_of
         t_low = t & ((1 << k_low) - 1)
         t_high = t >> k_low
         for c in range(n + 1):
-            b[c] = low[t_low, c] * high[t_high, c]
+            on, off = _branches(low, high, t_low, t_high, tw, c, n1)
+            le[c] = on * lc[c] + off * lc[n1 + c]
+            ae[c] = on * ac[c] + off * ac[n1 + c]
+            ue[c] = on * uc[c] + off * uc[n1 + c]
+            be[c] = on + off
         sign = _parity_sign(t)
         term = 0.0
         for h in range(n_hub):
-            a0s[0] = b[n] * lc[n]  # the leak: always present
-            a1s[0] = b[n] * ac[n]
+            a0s[0] = le[n]  # the leak: always present
+            a1s[0] = ae[n]
             for f in range(n_f_all):
                 start = fc_ptr[f]
                 nf = fc_ptr[f + 1] - start
@@ -161,16 +192,15 @@ def _sweep1(j1, sgn, k, neg, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_of
                     x1[y] = a1s[f]
                 for i in range(nf):
                     c = fc_idx[start + i]
-                    bc = b[c]
                     row = base + i * ny
                     if moves[c]:
-                        l_, a_, u_ = lc[c], ac[c], uc[c]
+                        l_, a_, u_ = le[c], ae[c], ue[c]
                         for y in range(ny):
                             p = P[row + y]
-                            pb = p * bc
-                            x1[y] = (1.0 - p) * x1[y] + pb * (a_ * x0[y] + u_ * x1[y])
-                            x0[y] = (1.0 - p + pb * l_) * x0[y]
+                            x1[y] = (1.0 - p) * x1[y] + p * (a_ * x0[y] + u_ * x1[y])
+                            x0[y] = (1.0 - p + p * l_) * x0[y]
                     else:
+                        bc = be[c]
                         for y in range(ny):
                             p = P[row + y]
                             g = 1.0 - p + p * bc
@@ -200,20 +230,18 @@ def _sweep1(j1, sgn, k, neg, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_of
                         f1[0, y] = a1s[f]
                     for i in range(nf):
                         c = fc_idx[start + i]
-                        bc = b[c]
                         row = base + i * ny
-                        l_, a_, u_ = lc[c], ac[c], uc[c]
+                        l_, a_, u_, b_ = le[c], ae[c], ue[c], be[c]
                         m_ = moves[c]
                         for y in range(ny):
                             p = P[row + y]
-                            pb = p * bc
                             s0 = f0[i, y]
                             s1 = f1[i, y]
                             if m_:
-                                f1[i + 1, y] = (1.0 - p) * s1 + pb * (a_ * s0 + u_ * s1)
-                                f0[i + 1, y] = (1.0 - p + pb * l_) * s0
+                                f1[i + 1, y] = (1.0 - p) * s1 + p * (a_ * s0 + u_ * s1)
+                                f0[i + 1, y] = (1.0 - p + p * l_) * s0
                             else:
-                                g = 1.0 - p + pb
+                                g = 1.0 - p + p * b_
                                 f0[i + 1, y] = g * s0
                                 f1[i + 1, y] = g * s1
                     for y in range(ny):
@@ -222,87 +250,109 @@ def _sweep1(j1, sgn, k, neg, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_of
                     w = hub_w[h] * sign
                     for i in range(nf - 1, -1, -1):
                         c = fc_idx[start + i]
-                        bc = b[c]
                         row = base + i * ny
-                        l_, a_, u_ = lc[c], ac[c], uc[c]
+                        l_, a_, u_, b_ = le[c], ae[c], ue[c], be[c]
                         acc = 0.0
                         if moves[c]:
                             for y in range(ny):
                                 p = P[row + y]
-                                pb = p * bc
                                 z0 = l_ * g0[y] + a_ * g1[y]
                                 z1 = u_ * g1[y]
-                                acc += y_w[y_off[f] + y] * pb * (z0 * f0[i, y] + z1 * f1[i, y])
-                                g0[y] = (1.0 - p) * g0[y] + pb * z0
-                                g1[y] = (1.0 - p) * g1[y] + pb * z1
+                                acc += y_w[y_off[f] + y] * p * (z0 * f0[i, y] + z1 * f1[i, y])
+                                g0[y] = (1.0 - p) * g0[y] + p * z0
+                                g1[y] = (1.0 - p) * g1[y] + p * z1
                         else:
                             for y in range(ny):
                                 p = P[row + y]
-                                pb = p * bc
-                                acc += y_w[y_off[f] + y] * pb * (g0[y] * f0[i, y] + g1[y] * f1[i, y])
-                                g = 1.0 - p + pb
+                                acc += y_w[y_off[f] + y] * p * b_ * (g0[y] * f0[i, y] + g1[y] * f1[i, y])
+                                g = 1.0 - p + p * b_
                                 g0[y] *= g
                                 g1[y] *= g
                         joint[c] += w * acc
                     n0 = 0.0
-                    n1 = 0.0
+                    n1_ = 0.0
                     for y in range(ny):
                         wy = y_w[y_off[f] + y]
                         n0 += wy * g0[y]
-                        n1 += wy * g1[y]
+                        n1_ += wy * g1[y]
                     c0 = n0
-                    c1 = n1
+                    c1 = n1_
         total += sign * term
         magnitude += term
     return total, magnitude
 
+
 @njit(cache=True, inline="always")
-def _step2(x0, x1, x2, x3, l0, a0, u0, l1, a1, u1):
-    """The coverage vector of a cause on two positives (bit 0, bit 1) applied to x."""
-    y0 = l0 * x0
-    y1 = a0 * x0 + u0 * x1
-    y2 = l0 * x2
-    y3 = a0 * x2 + u0 * x3
-    return l1 * y0, l1 * y1, a1 * y0 + u1 * y2, a1 * y1 + u1 * y3
+def _step2(K, c, x0, x1, x2, x3):
+    """Cause c's present step on two positives (bit 0, bit 1): z = K x, K upper
+    triangular with nine entries (the Kronecker product of the two 2x2 coverage steps,
+    or a mixture of two: the switch's branches)."""
+    return (K[0, c] * x0,
+            K[1, c] * x0 + K[2, c] * x1,
+            K[3, c] * x0 + K[4, c] * x2,
+            K[5, c] * x0 + K[6, c] * x1 + K[7, c] * x2 + K[8, c] * x3)
 
 
 @njit(cache=True, inline="always")
-def _adjoint2(g0, g1, g2, g3, l0, a0, u0, l1, a1, u1):
-    """The adjoint of `_step2`."""
-    h0 = l0 * g0 + a0 * g1
-    h1 = u0 * g1
-    h2 = l0 * g2 + a0 * g3
-    h3 = u0 * g3
-    return l1 * h0 + a1 * h2, l1 * h1 + a1 * h3, u1 * h2, u1 * h3
+def _adjoint2(K, c, g0, g1, g2, g3):
+    """The adjoint of `_step2`: K^T g."""
+    return (K[0, c] * g0 + K[1, c] * g1 + K[3, c] * g2 + K[5, c] * g3,
+            K[2, c] * g1 + K[6, c] * g3,
+            K[4, c] * g2 + K[7, c] * g3,
+            K[8, c] * g3)
 
 
 @njit(cache=True)
-def _sweep2(j0, j1, sgn, k, neg, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block,
+def _sweep2(j0, j1, sgn, k, neg, U, L, A, tw, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block,
             want, joint, alpha, before):
     """`_sweep` for r = 2 (the next most common case): the four coverage states in
-    registers. alpha (4, factors + 1) and before (4, causes of the largest factor)."""
-    n = neg.shape[0] - 1
+    registers. alpha (4, factors + 1) and before (4, causes of the largest factor).
+    Per term, each cause's present step is one 4x4 matrix K (`_step2`), its branches'
+    weights times their coverage steps, summed."""
+    n1 = neg.shape[0] // 2
+    n = n1 - 1
     n_f_all = fc_ptr.shape[0] - 1
     l0s, a0s, u0s = L[j0], A[j0], U[j0]
     l1s, a1s, u1s = L[j1], A[j1], U[j1]
     moves = np.empty(n + 1, dtype=np.bool_)
     for c in range(n + 1):
-        moves[c] = (a0s[c] != 0.0 or l0s[c] != 1.0 or u0s[c] != 1.0
-                    or a1s[c] != 0.0 or l1s[c] != 1.0 or u1s[c] != 1.0)
+        moves[c] = False
+        for col in (c, n1 + c):
+            if (a0s[col] != 0.0 or l0s[col] != 1.0 or u0s[col] != 1.0
+                    or a1s[col] != 0.0 or l1s[col] != 1.0 or u1s[col] != 1.0):
+                moves[c] = True
     k_low = k // 2
     low, high = _term_weights(neg, U, L, sgn, k, k_low)
-    b = np.empty(n + 1)
+    K = np.empty((9, n + 1))
+    be = np.empty(n + 1)
     total = 0.0
     magnitude = 0.0
     for t in range(1 << k):
         t_low = t & ((1 << k_low) - 1)
         t_high = t >> k_low
         for c in range(n + 1):
-            b[c] = low[t_low, c] * high[t_high, c]
+            be[c] = 0.0
+            for e in range(9):
+                K[e, c] = 0.0
+            on, off = _branches(low, high, t_low, t_high, tw, c, n1)
+            for col, w in ((c, on), (n1 + c, off)):
+                if w == 0.0:
+                    continue
+                be[c] += w
+                l0, a0, u0, l1, a1, u1 = l0s[col], a0s[col], u0s[col], l1s[col], a1s[col], u1s[col]
+                K[0, c] += w * l1 * l0
+                K[1, c] += w * l1 * a0
+                K[2, c] += w * l1 * u0
+                K[3, c] += w * a1 * l0
+                K[4, c] += w * u1 * l0
+                K[5, c] += w * a1 * a0
+                K[6, c] += w * a1 * u0
+                K[7, c] += w * u1 * a0
+                K[8, c] += w * u1 * u0
         sign = _parity_sign(t)
         term = 0.0
         for h in range(n_hub):
-            x0, x1, x2, x3 = _step2(b[n], 0.0, 0.0, 0.0, l0s[n], a0s[n], u0s[n], l1s[n], a1s[n], u1s[n])
+            x0, x1, x2, x3 = _step2(K, n, 1.0, 0.0, 0.0, 0.0)  # the leak: always present
             alpha[0, 0], alpha[1, 0], alpha[2, 0], alpha[3, 0] = x0, x1, x2, x3
             for f in range(n_f_all):
                 start = fc_ptr[f]
@@ -314,16 +364,15 @@ def _sweep2(j0, j1, sgn, k, neg, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, 
                     for i in range(nf):
                         c = fc_idx[start + i]
                         p = P[base + i * n_y[f]]
-                        pb = p * b[c]
                         q = 1.0 - p
                         if moves[c]:
-                            z0, z1, z2, z3 = _step2(x0, x1, x2, x3, l0s[c], a0s[c], u0s[c], l1s[c], a1s[c], u1s[c])
-                            x0 = q * x0 + pb * z0
-                            x1 = q * x1 + pb * z1
-                            x2 = q * x2 + pb * z2
-                            x3 = q * x3 + pb * z3
+                            z0, z1, z2, z3 = _step2(K, c, x0, x1, x2, x3)
+                            x0 = q * x0 + p * z0
+                            x1 = q * x1 + p * z1
+                            x2 = q * x2 + p * z2
+                            x3 = q * x3 + p * z3
                         else:
-                            g = q + pb
+                            g = q + p * be[c]
                             x0 *= g
                             x1 *= g
                             x2 *= g
@@ -342,7 +391,7 @@ def _sweep2(j0, j1, sgn, k, neg, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, 
                 for f in range(n_f_all - 1, -1, -1):
                     start = fc_ptr[f]
                     nf = fc_ptr[f + 1] - start
-                    n0 = n1 = n2 = n3 = 0.0
+                    n0 = n1_ = n2 = n3 = 0.0
                     for y in range(n_y[f]):
                         base = h * block + p_off[f] + y
                         x0, x1, x2, x3 = alpha[0, f], alpha[1, f], alpha[2, f], alpha[3, f]
@@ -350,16 +399,15 @@ def _sweep2(j0, j1, sgn, k, neg, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, 
                             before[0, i], before[1, i], before[2, i], before[3, i] = x0, x1, x2, x3
                             c = fc_idx[start + i]
                             p = P[base + i * n_y[f]]
-                            pb = p * b[c]
                             q = 1.0 - p
                             if moves[c]:
-                                z0, z1, z2, z3 = _step2(x0, x1, x2, x3, l0s[c], a0s[c], u0s[c], l1s[c], a1s[c], u1s[c])
-                                x0 = q * x0 + pb * z0
-                                x1 = q * x1 + pb * z1
-                                x2 = q * x2 + pb * z2
-                                x3 = q * x3 + pb * z3
+                                z0, z1, z2, z3 = _step2(K, c, x0, x1, x2, x3)
+                                x0 = q * x0 + p * z0
+                                x1 = q * x1 + p * z1
+                                x2 = q * x2 + p * z2
+                                x3 = q * x3 + p * z3
                             else:
-                                g = q + pb
+                                g = q + p * be[c]
                                 x0 *= g
                                 x1 *= g
                                 x2 *= g
@@ -370,16 +418,16 @@ def _sweep2(j0, j1, sgn, k, neg, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, 
                         for i in range(nf - 1, -1, -1):
                             c = fc_idx[start + i]
                             p = P[base + i * n_y[f]]
-                            pb = p * b[c]
                             q = 1.0 - p
                             if moves[c]:
-                                z0, z1, z2, z3 = _adjoint2(g0, g1, g2, g3, l0s[c], a0s[c], u0s[c], l1s[c], a1s[c], u1s[c])
-                                joint[c] += w * pb * (z0 * before[0, i] + z1 * before[1, i] + z2 * before[2, i] + z3 * before[3, i])
-                                g0 = q * g0 + pb * z0
-                                g1 = q * g1 + pb * z1
-                                g2 = q * g2 + pb * z2
-                                g3 = q * g3 + pb * z3
+                                z0, z1, z2, z3 = _adjoint2(K, c, g0, g1, g2, g3)
+                                joint[c] += w * p * (z0 * before[0, i] + z1 * before[1, i] + z2 * before[2, i] + z3 * before[3, i])
+                                g0 = q * g0 + p * z0
+                                g1 = q * g1 + p * z1
+                                g2 = q * g2 + p * z2
+                                g3 = q * g3 + p * z3
                             else:
+                                pb = p * be[c]
                                 joint[c] += w * pb * (g0 * before[0, i] + g1 * before[1, i] + g2 * before[2, i] + g3 * before[3, i])
                                 g = q + pb
                                 g0 *= g
@@ -387,32 +435,58 @@ def _sweep2(j0, j1, sgn, k, neg, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, 
                                 g2 *= g
                                 g3 *= g
                         n0 += wy * g0
-                        n1 += wy * g1
+                        n1_ += wy * g1
                         n2 += wy * g2
                         n3 += wy * g3
-                    c0, c1, c2, c3 = n0, n1, n2, n3
+                    c0, c1, c2, c3 = n0, n1_, n2, n3
         total += sign * term
         magnitude += term
     return total, magnitude
 
 
+@njit(cache=True, inline="always")
+def _present(out, x, c, n1, on, off, cov, r, L, A, U, backward, spare):
+    """out <- cause c's present step applied to x (or its adjoint): the switch-on
+    branch (column c) weighted `on` plus the switch-off branch (column n1 + c) weighted
+    `off`. spare: scratch of x's size."""
+    size = x.shape[0]
+    out[:] = x
+    if backward:
+        _backward(out, c, cov, r, L, A, U)
+    else:
+        _forward(out, c, cov, r, L, A, U)
+    if off == 0.0:
+        for s in range(size):
+            out[s] *= on
+        return
+    spare[:] = x
+    if backward:
+        _backward(spare, n1 + c, cov, r, L, A, U)
+    else:
+        _forward(spare, n1 + c, cov, r, L, A, U)
+    for s in range(size):
+        out[s] = on * out[s] + off * spare[s]
+
+
 @njit(cache=True)
-def _sweep(r, order, m, neg, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off,
-           block, want, joint, alphas, betas, fwd, tmp, acc):
+def _sweep(r, order, m, neg, U, L, A, tw, moves, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off,
+           block, want, joint, alphas, betas, fwd, tmp, acc, spare):
     """One pass with the r rarest positives (order[:r]) in the coverage state.
 
     Returns the signed sum and the sum of |terms|; adds each cause's joint to `joint`
     when `want`. P holds the cause probabilities: hub h, factor f, configuration y,
     its i-th cause at P[h * block + p_off[f] + i * n_y[f] + y].
     """
-    n = neg.shape[0] - 1
+    n1 = neg.shape[0] // 2
+    n = n1 - 1
     n_f_all = fc_ptr.shape[0] - 1
     k = m - r
     size = 1 << r
     full = size - 1
     cov = order[:r]
     sgn = order[r:m]
-    b = np.empty(n + 1)
+    w_on = np.empty(n + 1)
+    w_off = np.empty(n + 1)
     k_low = k // 2
     low, high = _term_weights(neg, U, L, sgn, k, k_low)
     total = 0.0
@@ -421,15 +495,14 @@ def _sweep(r, order, m, neg, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx, n_
         t_low = t & ((1 << k_low) - 1)
         t_high = t >> k_low
         for c in range(n + 1):
-            b[c] = low[t_low, c] * high[t_high, c]
+            w_on[c], w_off[c] = _branches(low, high, t_low, t_high, tw, c, n1)
         sign = _parity_sign(t)
         term = 0.0
         for h in range(n_hub):
             # the leak: always present
-            a0 = alphas[0]
-            a0[:] = 0.0
-            a0[0] = b[n]
-            _forward(a0, n, cov, r, L, A, U)
+            tmp[:] = 0.0
+            tmp[0] = 1.0
+            _present(alphas[0], tmp, n, n1, w_on[n], w_off[n], cov, r, L, A, U, False, spare)
             for f in range(n_f_all):
                 nf = fc_ptr[f + 1] - fc_ptr[f]
                 out = alphas[f + 1]
@@ -440,14 +513,12 @@ def _sweep(r, order, m, neg, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx, n_
                     for i in range(nf):
                         c = fc_idx[fc_ptr[f] + i]
                         p = P[base + i * n_y[f]]
-                        if moves[c] and b[c] != 0.0:
-                            acc[:] = tmp
-                            _forward(acc, c, cov, r, L, A, U)
-                            pb = p * b[c]
+                        if moves[c]:
+                            _present(acc, tmp, c, n1, w_on[c], w_off[c], cov, r, L, A, U, False, spare)
                             for s in range(size):
-                                tmp[s] = (1.0 - p) * tmp[s] + pb * acc[s]
-                        else:  # the step is a number: (1 - p) + p b
-                            g = 1.0 - p + p * b[c]
+                                tmp[s] = (1.0 - p) * tmp[s] + p * acc[s]
+                        else:  # the step is a number: (1 - p) + p (on + off)
+                            g = 1.0 - p + p * (w_on[c] + w_off[c])
                             for s in range(size):
                                 tmp[s] *= g
                     wy = y_w[y_off[f] + y]
@@ -472,33 +543,29 @@ def _sweep(r, order, m, neg, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx, n_
                             c = fc_idx[fc_ptr[f] + i]
                             p = P[base + i * n_y[f]]
                             cur = fwd[i + 1]
-                            cur[:] = fwd[i]
-                            if moves[c] and b[c] != 0.0:
-                                acc[:] = cur
-                                _forward(acc, c, cov, r, L, A, U)
-                                pb = p * b[c]
+                            if moves[c]:
+                                _present(cur, fwd[i], c, n1, w_on[c], w_off[c], cov, r, L, A, U, False, spare)
                                 for s in range(size):
-                                    cur[s] = (1.0 - p) * cur[s] + pb * acc[s]
+                                    cur[s] = (1.0 - p) * fwd[i][s] + p * cur[s]
                             else:
-                                g = 1.0 - p + p * b[c]
+                                g = 1.0 - p + p * (w_on[c] + w_off[c])
                                 for s in range(size):
-                                    cur[s] *= g
+                                    cur[s] = g * fwd[i][s]
                         tmp[:] = betas[f + 1]
                         for i in range(nf - 1, -1, -1):
                             c = fc_idx[fc_ptr[f] + i]
                             p = P[base + i * n_y[f]]
-                            pb = p * b[c]
                             before = fwd[i]
-                            if moves[c] and b[c] != 0.0:
-                                acc[:] = tmp
-                                _backward(acc, c, cov, r, L, A, U)
+                            if moves[c]:
+                                _present(acc, tmp, c, n1, w_on[c], w_off[c], cov, r, L, A, U, True, spare)
                                 dot = 0.0
                                 for s in range(size):
                                     dot += acc[s] * before[s]
-                                joint[c] += wy * pb * dot
+                                joint[c] += wy * p * dot
                                 for s in range(size):
-                                    tmp[s] = (1.0 - p) * tmp[s] + pb * acc[s]
+                                    tmp[s] = (1.0 - p) * tmp[s] + p * acc[s]
                             else:
+                                pb = p * (w_on[c] + w_off[c])
                                 dot = 0.0
                                 for s in range(size):
                                     dot += tmp[s] * before[s]
@@ -516,7 +583,7 @@ def _sweep(r, order, m, neg, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx, n_
 
 @njit(cache=True)
 def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-           cum, pmf, n_states, regions, log_quiet, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+           cum, pmf, n_states, regions, log_quiet, twitch, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
            total_out, joint_out, path_out, r_out):
     """Answer query q: P(query) into total_out[q], P(query, cause present) into
     joint_out[q] (when want_joint[q]), the path and r used."""
@@ -548,10 +615,13 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
             r_out[q] = 0
             return
         m += 1
-    neg = np.ones(n + 1)
-    U = np.ones((m, n + 1))
-    L = np.zeros((m, n + 1))
-    A = np.ones((m, n + 1))
+    # Two columns a cause: switch on (c) and off (n1 + c). Off, the cause contributes
+    # nothing to a region: a factor 1 on a negative, L = U = 1 and A = 0 on a positive.
+    n1 = n + 1
+    neg = np.ones(2 * n1)
+    U = np.ones((m, 2 * n1))
+    L = np.zeros((m, 2 * n1))
+    A = np.ones((m, 2 * n1))
     k = 0
     for j in range(n_f):
         l_ = lo[q, j]
@@ -559,19 +629,29 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
         if l_ == 0 and h_ == n_states[j] - 1:
             continue
         if l_ == 0:
-            for c in range(n + 1):
-                neg[c] *= cum[d, j, c, h_]
+            for c in range(n1):
+                v = cum[d, j, c, h_]
+                neg[c] *= v
+                if not is_region[j]:
+                    neg[n1 + c] *= v
         else:
-            for c in range(n + 1):
+            for c in range(n1):
                 U[k, c] = cum[d, j, c, h_]
                 L[k, c] = cum[d, j, c, l_ - 1]
                 s = 0.0
                 for st in range(l_, h_ + 1):
                     s += pmf[d, j, c, st]
                 A[k, c] = s
+                if is_region[j]:
+                    L[k, n1 + c] = 1.0
+                    A[k, n1 + c] = 0.0
+                else:
+                    U[k, n1 + c] = U[k, c]
+                    L[k, n1 + c] = L[k, c]
+                    A[k, n1 + c] = s
             k += 1
     if premise:
-        for c in range(n + 1):
+        for c in range(n1):
             log_none = 0.0
             for i in range(regions.shape[0]):
                 j = regions[i]
@@ -580,9 +660,13 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
             U[k, c] = 1.0
             L[k, c] = math.exp(log_none)
             A[k, c] = -math.expm1(log_none)  # 1 - P(no twitch), keeping its digits
+            L[k, n1 + c] = 1.0
+            A[k, n1 + c] = 0.0
     for c in range(n):
         if absent[q, c]:
             neg[c] = 0.0
+            neg[n1 + c] = 0.0
+    tw = twitch[d]  # P(switch on | cause present); the leak's entry is 1
     # ---- exposures: known ones scale; unknown ones use the summed slot, and the
     # shared unknown ones (hubs, factors) move off it by their strides
     scale = 1.0
@@ -652,7 +736,7 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
     for j in range(m):
         s = A[j, n]
         for c in range(n):
-            s += flat[d, base[c]] * A[j, c]
+            s += flat[d, base[c]] * (tw[c] * A[j, c] + (1.0 - tw[c]) * A[j, n1 + c])
         covered[j] = s
     order = np.argsort(covered)
     # a cause whose coverage step is the identity on a positive set is a number; per r
@@ -672,16 +756,17 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
             moves[c] = False
             for jj in range(r):
                 j = order[jj]
-                if A[j, c] != 0.0 or L[j, c] != 1.0 or U[j, c] != 1.0:
-                    moves[c] = True
+                for col in (c, n1 + c):
+                    if A[j, col] != 0.0 or L[j, col] != 1.0 or U[j, col] != 1.0:
+                        moves[c] = True
         joint[:] = 0.0
         if r == 1:
-            total, magnitude = _sweep1(order[0], order[1:m], m - 1, neg, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx,
+            total, magnitude = _sweep1(order[0], order[1:m], m - 1, neg, U, L, A, tw, P, n_hub, hub_w, fc_ptr, fc_idx,
                                        n_y, y_off, y_w, p_off, block, want, joint, np.empty(n_factors + 1),
                                        np.empty(n_factors + 1), np.empty((n_max + 1, y_max)),
                                        np.empty((n_max + 1, y_max)))
         elif r == 2:
-            total, magnitude = _sweep2(order[0], order[1], order[2:m], m - 2, neg, U, L, A, P, n_hub, hub_w, fc_ptr,
+            total, magnitude = _sweep2(order[0], order[1], order[2:m], m - 2, neg, U, L, A, tw, P, n_hub, hub_w, fc_ptr,
                                        fc_idx, n_y, y_off, y_w, p_off, block, want, joint,
                                        np.empty((4, n_factors + 1)), np.empty((4, n_max)))
         else:
@@ -690,8 +775,9 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
             fwd = np.zeros((n_max + 1, size))
             tmp = np.zeros(size)
             acc = np.zeros(size)
-            total, magnitude = _sweep(r, order, m, neg, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx, n_y,
-                                      y_off, y_w, p_off, block, want, joint, alphas, betas, fwd, tmp, acc)
+            total, magnitude = _sweep(r, order, m, neg, U, L, A, tw, moves, P, n_hub, hub_w, fc_ptr, fc_idx,
+                                      n_y, y_off, y_w, p_off, block, want, joint, alphas, betas, fwd, tmp, acc,
+                                      np.zeros(size))
         if total != 0.0:
             kappa = magnitude / abs(total)
         else:
@@ -714,22 +800,22 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
 
 @njit(cache=True)
 def evaluate_serial(lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-                    cum, pmf, n_states, regions, log_quiet, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+                    cum, pmf, n_states, regions, log_quiet, twitch, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
                     total_out, joint_out, path_out, r_out):
     """Every query in turn, on this thread (a single case: no thread start-up)."""
     for q in range(lo.shape[0]):
         _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-               cum, pmf, n_states, regions, log_quiet, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+               cum, pmf, n_states, regions, log_quiet, twitch, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
                total_out, joint_out, path_out, r_out)
 
 
 @njit(cache=True, parallel=True)
 def evaluate_parallel(lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-                      cum, pmf, n_states, regions, log_quiet, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+                      cum, pmf, n_states, regions, log_quiet, twitch, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
                       total_out, joint_out, path_out, r_out):
     """Every query, spread over the machine's threads. Each query writes only its own
     outputs, so the answers do not depend on the number of threads."""
     for q in prange(lo.shape[0]):
         _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-               cum, pmf, n_states, regions, log_quiet, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+               cum, pmf, n_states, regions, log_quiet, twitch, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
                total_out, joint_out, path_out, r_out)

@@ -6,6 +6,14 @@ leak). Every finding is stored the same way, as a noisy-MAX link: for each cause
 probability per state of the cause's *contribution* when the cause is present (an
 absent cause contributes the lowest state), plus a leak distribution. The finding's
 state is the largest contribution. A binary finding is the two-state case (noisy-OR).
+
+The twitch regions read a latent switch per cause, "the cause is making the person
+twitch", present with P(twitching | cause) (`twitch`) when the cause is present: a
+region's link is P(site | cause, twitching) and applies only when the switch is on, so
+the sites of one cause's twitching travel together (a cause that twitches in a quarter
+of the people who have it pays that quarter once, not once per region). Other findings
+read the cause itself. Summed inside its cause, the switch keeps the causes
+independent given the exposures.
 """
 
 from __future__ import annotations
@@ -41,8 +49,10 @@ class Network:
     cause_parents : cause -> the exposures it depends on.
     cause_table : cause -> P(present | parents), shape = the parents' state counts.
     link : finding -> P(contribution = state | cause present), shape (n_causes, n_states);
-        a cause with no link has all its mass on the lowest state.
+        a cause with no link has all its mass on the lowest state. For a twitch region
+        the cause must also be twitching: the link is P(site | cause, twitching).
     leak : finding -> P(leak contribution = state), shape (n_states,).
+    twitch : cause -> P(twitching | cause present), a 0-d array: the cause's switch.
     """
 
     priors: Priors
@@ -55,6 +65,7 @@ class Network:
     cause_table: Mapping[str, np.ndarray]
     link: Mapping[str, np.ndarray]
     leak: Mapping[str, np.ndarray]
+    twitch: Mapping[str, np.ndarray]
     regions: tuple[str, ...] = V.REGION_NODES
     cause_level: Mapping[str, int] = field(default_factory=dict)  # cause -> index in TRIAGE_LEVELS
     triage_table: Mapping[str, Any] = field(default_factory=dict)  # triage.toml as read
@@ -82,6 +93,7 @@ class Network:
         set_(self, "cause_table", arrays(self.cause_table))
         set_(self, "link", arrays(self.link))
         set_(self, "leak", arrays(self.leak))
+        set_(self, "twitch", arrays(self.twitch))
         set_(self, "cause_level", view(self.cause_level))
         set_(self, "triage_table", MappingProxyType(freeze(dict(self.triage_table))))
 
@@ -180,12 +192,8 @@ def compile_network(priors: Priors) -> Network:
         table[:, 0] = 1.0
         for i, c in enumerate(V.CAUSES):
             if c in finding.links:
-                probs = np.array(finding.links[c].values)
-                if finding.site:
-                    # SPEC §2: a site link is P(site | cause, twitching) * P(twitching | cause)
-                    p = probs[1] * priors.causes[c].twitch.value
-                    probs = np.array([1.0 - p, p])
-                table[i] = probs
+                # a site's link is P(site | cause, twitching): the switch carries P(twitching | cause)
+                table[i] = finding.links[c].values
         link[name] = _frozen(table)
         leak[name] = _frozen(finding.leak.values)
 
@@ -201,6 +209,7 @@ def compile_network(priors: Priors) -> Network:
         cause_table=MappingProxyType(cause_table),
         link=MappingProxyType(link),
         leak=MappingProxyType(leak),
+        twitch=MappingProxyType({c: priors.causes[c].twitch.value for c in V.CAUSES}),
         cause_level=MappingProxyType({c: V.TRIAGE_LEVELS.index(priors.causes[c].triage) for c in V.CAUSES}),
         triage_table=priors.triage,
     )

@@ -416,9 +416,20 @@ FOCUS_LINK_WIDTH = (0.8, 5.0)
 LINK_ALPHA = (0.08, 0.9)  # the whole network: a weak link faint, a strong one solid
 
 
+def _link_row(net, finding: str, cause_index: int) -> np.ndarray:
+    """P(the cause's contribution = state | the cause present, all else absent). A twitch
+    region's link waits on the cause's switch: P(twitching | cause) x P(site | cause,
+    twitching) above the lowest state."""
+    row = np.array(net.link[finding][cause_index], dtype=float)
+    if finding in net.regions:
+        row[1:] *= float(net.twitch[net.causes[cause_index]])
+        row[0] = 1.0 - row[1:].sum()
+    return row
+
+
 def _link_strength(net, finding: str, cause_index: int) -> float:
     """P(the finding is above its lowest state | the cause present, all else absent)."""
-    return float(1.0 - net.link[finding][cause_index, 0])
+    return float(_link_row(net, finding, cause_index)[1:].sum())
 
 
 def _relative_risks(net, cause: str, exposure: str) -> str:
@@ -455,8 +466,9 @@ def plot_network(net, focus: str | None = None, ax=None):
     then group, each a box coloured by its triage level; exposures and findings placed
     beside the causes they connect to. An exposure -> cause edge is grey; a cause ->
     finding link is coloured by the cause's level, and its width and opacity grow with
-    its strength, P(finding | cause alone) (`net.link`), so the strong links stand out
-    of the few hundred.
+    its strength, P(finding | cause alone) (`net.link`; for a twitch region times the
+    cause's P(twitching | cause), `net.twitch`), so the strong links stand out of the
+    few hundred.
 
     focus : a cause, finding or exposure: draw its neighbourhood only, each edge labelled
         with its strength (a link's P(finding | cause), per state for an ordinal
@@ -535,7 +547,7 @@ def plot_network(net, focus: str | None = None, ax=None):
         for e, c in exposure_edges:
             strength_of[e if focus == c or e != focus else c] = _relative_risks(net, c, e)
         for c, f, w in links:
-            row = net.link[f][net.causes.index(c)]
+            row = _link_row(net, f, net.causes.index(c))
             states = net.states[f]
             words = f"P {w:.2g}" if len(states) == 2 else ", ".join(f"{s} {p:.2g}" for s, p in zip(states[1:], row[1:]))
             strength_of[f if focus == c or f != focus else c] = words

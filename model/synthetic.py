@@ -1,20 +1,29 @@
 """Synthetic cases drawn from the network object (SPEC §4, §7.8).
 
 Cases are drawn exactly from P(exposures, causes, findings | twitching somewhere),
-vectorised over cases:
+vectorised over cases.
+
+Each present cause i is one twitch *source*: its switch ("i is making the person
+twitch") is on with P(twitching | i) = tau_i (`net.twitch`), and given the switch each
+region fires with P(site | i, twitching) (`net.link[region][i, 1]`), so the source
+produces some twitch with t_i = tau_i (1 - prod_r (1 - s_ir)). The leak's region links
+are sources of their own, one a region, each firing with its leak l_r. The steps:
 
 1. Exposures from their population distributions, then the causes given them, by a
    rejection scheme that keeps every step exact while accepting most draws: the union
-   bound P(twitch | c) <= L + sum_i c_i t_i (L: the leak's chance of some twitch, t_i:
-   cause i's) is a mixture we can draw from directly (pick the leak or a cause i with
-   weight t_i p_i(x), force that cause present, draw the rest), and a final
+   bound P(twitch | c) <= L + sum_i c_i t_i (L: the leak's chance of some twitch) is a
+   mixture we can draw from directly (pick the leak or a cause i with weight
+   t_i p_i(x), force that cause present, draw the rest), and a final
    accept-with-probability P(twitch | c) / (L + sum_i c_i t_i) makes it exact.
-2. Every twitch link (each source present x each region) fires conditioned on at least
-   one firing, one link after another: P(link k fires | none before) =
-   pi_k / (1 - prod_{j >= k} (1 - pi_j)). The causes whose links fired are the
-   case's *responsible* causes.
-3. Other findings: each present cause and the leak draw a contribution; the state is
-   the largest.
+2. The sources (each present cause, then each leak link) fire conditioned on at least
+   one firing, one after another: P(source k fires | none before) =
+   pi_k / (1 - prod_{j >= k} (1 - pi_j)). A cause that fired has its switch on and its
+   regions drawn the same way, conditioned on at least one; a cause that did not has
+   its switch on with P(on | no region) = tau_i prod_r (1 - s_ir) / (1 - t_i) and
+   fires no region. The causes that fired are the case's *responsible* causes:
+   present, switch on, and at least one region link fired.
+3. Other findings read the cause itself, not its switch: each present cause and the
+   leak draw a contribution; the state is the largest.
 
 Worlds the model does not know: `perturbed_network` redraws every parameter from its
 range; `misreport` flips reported answers; `correlation` couples exposures (stress with
@@ -83,16 +92,40 @@ def _cause_probs(net, x: Mapping[str, np.ndarray]) -> np.ndarray:
     return p
 
 
-def _twitch_links(net) -> tuple[np.ndarray, np.ndarray]:
-    """pi[source, region]: chance a source's twitch link fires (sources: causes, then leak)."""
-    links = np.array([[net.link[r][i, 1] for r in net.regions] for i in range(len(net.causes))])
+def _twitch_links(net) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The twitch sources: tau[cause] = P(switch on | cause present), site[cause, region]
+    = P(region | cause, switch on), leak[region] = the leak's chance of the region."""
+    tau = np.array([float(net.twitch[c]) for c in net.causes])
+    site = np.array([[net.link[r][i, 1] for r in net.regions] for i in range(len(net.causes))])
     leak = np.array([net.leak[r][1] for r in net.regions])
-    return links, leak
+    return tau, site, leak
+
+
+def _source_chance(tau: np.ndarray, site: np.ndarray) -> np.ndarray:
+    """t_i: P(cause i present makes some region twitch) = tau_i (1 - prod_r (1 - s_ir))."""
+    return tau * (1.0 - np.prod(1.0 - site, axis=1))
+
+
+def _fire_at_least_one(rng, pi: np.ndarray) -> np.ndarray:
+    """Bernoulli(pi) along the last axis, conditioned on at least one firing (rows whose
+    pi are all 0 fire none), exactly: one after another, P(k fires | none before) =
+    pi_k / P(some of k.. fires), and unconditionally once one has fired."""
+    none_from = np.cumprod((1.0 - pi)[..., ::-1], axis=-1)[..., ::-1]  # P(none of k.. fires)
+    fired = np.zeros(pi.shape, dtype=bool)
+    done = np.zeros(pi.shape[:-1], dtype=bool)
+    u = rng.random(pi.shape)
+    for k in range(pi.shape[-1]):
+        some = 1.0 - none_from[..., k]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            conditional = np.where(done | (some <= 0.0), pi[..., k], pi[..., k] / some)
+        fired[..., k] = u[..., k] < np.minimum(conditional, 1.0)
+        done |= fired[..., k]
+    return fired
 
 
 def _draw_causes(net, rng, size: int, correlation: float):
-    links, leak = _twitch_links(net)
-    t = 1.0 - np.prod(1.0 - links, axis=1)  # t_i
+    tau, site, leak = _twitch_links(net)
+    t = _source_chance(tau, site)  # t_i
     big_l = 1.0 - np.prod(1.0 - leak)  # L
     p_max = np.array([net.cause_table[c].max() for c in net.causes])
     m_max = big_l + t @ p_max
@@ -123,25 +156,28 @@ def _draw_causes(net, rng, size: int, correlation: float):
 
 
 def _draw_twitches(net, rng, c: np.ndarray):
-    """Region states and responsible causes, given at least one twitch link fires."""
-    links, leak = _twitch_links(net)
+    """Region states, responsible causes and switches, given some region twitches.
+
+    Returns regions (size, regions) bool; responsible (size, causes): the present causes
+    whose switch is on and which fired at least one region; switch (size, causes): the
+    causes making the person twitch (on only where present; it holds the responsible).
+    """
+    tau, site, leak = _twitch_links(net)
+    t = _source_chance(tau, site)
     size, n = c.shape
-    # pi[case, source, region], sources = causes then the leak, flattened in firing order
-    pi = np.concatenate([np.where(c[:, :, None], links[None], 0.0), np.broadcast_to(leak, (size, 1, len(leak)))], axis=1)
-    flat = pi.reshape(size, -1)
-    # P(none of links k.. fires), from the end
-    none_from = np.cumprod((1.0 - flat)[:, ::-1], axis=1)[:, ::-1]
-    fired = np.zeros_like(flat, dtype=bool)
-    done = np.zeros(size, dtype=bool)
-    u = rng.random(flat.shape)
-    for k in range(flat.shape[1]):
-        conditional = np.where(done, flat[:, k], flat[:, k] / np.maximum(1.0 - none_from[:, k], 1e-300))
-        fired[:, k] = u[:, k] < np.minimum(conditional, 1.0)
-        done |= fired[:, k]
-    fired = fired.reshape(size, n + 1, len(net.regions))
-    regions = fired.any(axis=1)
-    responsible = fired[:, :n].any(axis=2)
-    return regions, responsible
+    # the sources in firing order: each cause (t_i where present), then each leak link
+    pi = np.concatenate([np.where(c, t[None], 0.0), np.broadcast_to(leak, (size, len(leak)))], axis=1)
+    fired = _fire_at_least_one(rng, pi)
+    responsible = fired[:, :n]
+    # a cause that fired: its regions given at least one of them
+    pattern = _fire_at_least_one(rng, np.where(responsible[:, :, None], site[None], 0.0))
+    regions = pattern.any(axis=1) | fired[:, n:]
+    # a present cause that fired nothing: switch on and every region quiet, or switch off
+    quiet = tau * np.prod(1.0 - site, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        on_if_silent = np.where(t < 1.0, quiet / (1.0 - t), 0.0)
+    switch = responsible | (c & ~responsible & (rng.random(c.shape) < on_if_silent[None]))
+    return regions, responsible, switch
 
 
 def _draw_findings(net, rng, c: np.ndarray) -> dict[str, np.ndarray]:
@@ -260,7 +296,7 @@ def sample_cases(
     if n < 0:
         raise ValueError(f"n: {n!r} is negative")
     x, c = _draw_causes(net, rng, n, correlation)
-    regions, responsible = _draw_twitches(net, rng, c)
+    regions, responsible, _ = _draw_twitches(net, rng, c)
     nodes = dict(x)
     nodes.update({r: regions[:, j].astype(int) for j, r in enumerate(net.regions)})
     nodes.update(_draw_findings(net, rng, c))
@@ -307,7 +343,9 @@ def truth_of(frame: pd.DataFrame) -> pd.DataFrame:
 
 def perturbed_network(net, rng: np.random.Generator | None = None):
     """A network whose every number is redrawn from its range in priors/ (see
-    `redraw_priors`; `rng` by default seeded with DEFAULT_SEED)."""
+    `redraw_priors`; `rng` by default seeded with DEFAULT_SEED). Compiled as any
+    priors are: the redrawn P(twitching | cause) is the network's `twitch`, a region's
+    link the redrawn P(site | cause, twitching)."""
     return compile_network(redraw_priors(net.priors, _generator(rng)))
 
 

@@ -28,10 +28,14 @@ compiled parameters, with these rows (`parameters` lists them):
   (The prior in causes.toml reaches the table through the capped k-scaling of
   `compile_network`, which is not linear; the scaled table is, and equals it wherever
   no entry is capped.)
+* ``twitch:<cause>``: P(twitching | cause present), the chance of the cause's switch
+  (`Network.twitch`) that every twitch region's link of the cause waits on; its
+  complement P(not twitching | cause) moves with it. The range is the twitch range in
+  causes.toml.
 * ``link:<finding>|<cause>[=<state>]``: P(contribution = state | cause present) of a
   noisy-OR / noisy-MAX link, the other states of the row rescaled in proportion. A
-  twitch site's link is the product P(site | cause, twitching) * P(twitching | cause)
-  (SPEC §2), varied over the site range times the twitch point.
+  twitch region's link is P(site | cause, twitching) (SPEC §2), varied over its own
+  range in findings.toml; P(twitching | cause) is the ``twitch`` row.
 * ``leak:<finding>[=<state>]``: the same for the leak.
 * ``exposure:<exposure>=<state>``: a population share, the other states rescaled.
 * ``loss:<true level>-><advised level>``: an entry of the loss matrix. Losses do not
@@ -72,7 +76,7 @@ from .synthetic import BETA_CONCENTRATION, marginal_prior, priors_with_values, r
 INTERVAL_QUANTILES = (0.05, 0.5, 0.95)
 URGENCY = "urgency"
 EXPECTED_LOSS = "expected_loss"
-KINDS = ("prior", "link", "leak", "exposure", "loss")
+KINDS = ("prior", "twitch", "link", "leak", "exposure", "loss")
 
 __all__ = [
     "BETA_CONCENTRATION",
@@ -105,7 +109,8 @@ class Stack:
     """`size` networks of the shape of `base`, their arrays with a leading axis.
 
     exposure_prob[e] (size, k); cause_table[c] (size, *parent shape); link[f]
-    (size, n_causes, k); leak[f] (size, k). Triage rules and losses are `base`'s.
+    (size, n_causes, k); leak[f] (size, k); twitch[c] (size,), P(twitching | cause).
+    Triage rules and losses are `base`'s.
     """
 
     base: Network
@@ -113,6 +118,7 @@ class Stack:
     cause_table: Mapping[str, np.ndarray]
     link: Mapping[str, np.ndarray]
     leak: Mapping[str, np.ndarray]
+    twitch: Mapping[str, np.ndarray]
 
     @property
     def size(self) -> int:
@@ -121,7 +127,7 @@ class Stack:
     @functools.cached_property
     def tables(self) -> Tables:
         """The stack in the engine's layout: a draw of the network is one more row."""
-        return build_tables(self.base, self.exposure_prob, self.cause_table, self.link, self.leak)
+        return build_tables(self.base, self.exposure_prob, self.cause_table, self.link, self.leak, self.twitch)
 
     def network(self, i: int) -> Network:
         """The network of draw `i`, as an ordinary `Network` (any engine reads it)."""
@@ -131,6 +137,7 @@ class Stack:
             cause_table={c: a[i] for c, a in self.cause_table.items()},
             link={f: a[i] for f, a in self.link.items()},
             leak={f: a[i] for f, a in self.leak.items()},
+            twitch={c: a[i] for c, a in self.twitch.items()},
         )
 
     def __repr__(self) -> str:
@@ -165,7 +172,7 @@ def stack_networks(networks: Sequence[Network]) -> Stack:
     def stack(name: str) -> dict[str, np.ndarray]:
         return {k: np.stack([getattr(n, name)[k] for n in networks]) for k in getattr(base, name)}
 
-    return Stack(base, stack("exposure_prob"), stack("cause_table"), stack("link"), stack("leak"))
+    return Stack(base, stack("exposure_prob"), stack("cause_table"), stack("link"), stack("leak"), stack("twitch"))
 
 
 def _scale_to_marginal(rr: np.ndarray, weight: np.ndarray, prior: np.ndarray, where: str) -> np.ndarray:
@@ -231,14 +238,12 @@ def compile_draws(net: Network, values: Mapping[tuple, Any]) -> Stack:
         table[:, :, 0] = 1.0
         for i, c in enumerate(net.causes):
             if c in finding.links:
-                probs = np.asarray(values[("link", f, c)], dtype=float)
-                if finding.site:
-                    p = probs[:, 1] * np.asarray(values[("twitch", c)], dtype=float)
-                    probs = np.stack([1.0 - p, p], axis=1)
-                table[:, i] = probs
+                # a region's link is P(site | cause, twitching): the switch is `twitch`
+                table[:, i] = np.asarray(values[("link", f, c)], dtype=float)
         link[f] = table
         leak[f] = np.asarray(values[("leak", f)], dtype=float)
-    return Stack(net, exposure_prob, cause_table, link, leak)
+    twitch = {c: np.broadcast_to(np.asarray(values[("twitch", c)], dtype=float), size).copy() for c in net.causes}
+    return Stack(net, exposure_prob, cause_table, link, leak, twitch)
 
 
 @dataclass(frozen=True)
@@ -416,8 +421,8 @@ def scale_ranges(priors, factor: float):
 class Parameter:
     """One compiled parameter of the network and its range (see the module docstring).
 
-    name : e.g. "prior:als_mnd", "link:weakness|als_mnd=marked", "leak:numbness",
-        "exposure:caffeine=high", "loss:soon->self_care".
+    name : e.g. "prior:als_mnd", "twitch:als_mnd", "link:weakness|als_mnd=marked",
+        "leak:numbness", "exposure:caffeine=high", "loss:soon->self_care".
     kind : one of KINDS. node, cause, state : where it sits (cause is None for a leak,
         an exposure or a loss; for a loss node is the true level, state the advice).
     """
@@ -453,16 +458,18 @@ def parameters(net: Network) -> list[Parameter]:
         if top > 0:
             high = min(high, value / top)
         out.append(Parameter(f"prior:{c}", "prior", c, c, 1, value, min(low, value), max(high, value)))
+    for c in net.causes:
+        value, tw = float(net.twitch[c]), priors.causes[c].twitch
+        out.append(Parameter(f"twitch:{c}", "twitch", c, c, 1, value, min(tw.low, value), max(tw.high, value)))
     for f in net.findings:
         finding = priors.findings[f]
         for i, c in enumerate(net.causes):
             if c not in finding.links:
                 continue
             d = finding.links[c]
-            factor = priors.causes[c].twitch.value if finding.site else 1.0
             for j in range(1, len(net.states[f])):
                 value = float(net.link[f][i, j])
-                low, high = d.low[j] * factor, d.high[j] * factor
+                low, high = d.low[j], d.high[j]
                 out.append(Parameter(f"link:{f}|{c}{_state_suffix(net, f, j)}", "link", f, c, j, value, min(low, value), max(high, value)))
         for j in range(1, len(net.states[f])):
             value = float(net.leak[f][j])
@@ -509,6 +516,8 @@ def with_parameter(net: Network, parameter: Parameter | str, theta: float) -> Ne
         if table.max() > 1.0 + SUM_TOLERANCE:
             raise ValueError(f"theta: {theta!r} would put an entry of {p.cause}'s table above 1 (at most {p.value / net.cause_table[p.cause].max()!r})")
         return _network_like(net, cause_table={p.cause: np.minimum(table, 1.0)})
+    if p.kind == "twitch":
+        return _network_like(net, twitch={p.cause: np.asarray(float(theta))})
     if p.kind == "link":
         i = net.causes.index(p.cause)
         table = np.array(net.link[p.node])

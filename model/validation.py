@@ -173,7 +173,7 @@ def _logistic_fit(x: np.ndarray, y: np.ndarray, offset: np.ndarray, steps: int =
     ll = _log_likelihood(x, y, offset, beta)
     for _ in range(steps):
         eta = x @ beta + offset
-        mu = 1.0 / (1.0 + np.exp(-eta))
+        mu = np.exp(-np.logaddexp(0.0, -eta))  # 1 / (1 + e^-eta) without overflow where the data separate
         grad = x.T @ (y - mu)
         hess = (x * (mu * (1 - mu))[:, None]).T @ x
         step = np.linalg.lstsq(hess, grad, rcond=None)[0]

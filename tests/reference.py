@@ -21,10 +21,13 @@ def random_network(
     n_ordinal: int = 2,
     link_density: float = 0.7,
     extreme: bool = False,
+    switches: bool = True,
 ) -> Network:
     """A small network of the product's shape with random parameters.
 
-    `extreme` draws priors near 0 and 1, links of exactly 0 and 1, and zero leaks.
+    `extreme` draws priors near 0 and 1, links of exactly 0 and 1, zero leaks and
+    P(twitching | cause) of exactly 0, near 0 and near 1. Otherwise a cause twitches
+    always (1) in about a third of draws, else with a probability in (0.05, 1).
     """
     exposures = tuple(f"x{i}" for i in range(n_exposures))
     causes = tuple(f"c{i}" for i in range(n_causes))
@@ -61,6 +64,13 @@ def random_network(
                     table[i] = rng.dirichlet(np.ones(k))
         link[f] = table
         leak[f] = np.eye(k)[0] if extreme and rng.random() < 0.5 else rng.dirichlet([8.0] + [1.0] * (k - 1))
+    # drawn last, so the draws above are those of a network without switches
+    twitch = {c: 1.0 for c in causes}
+    for c in causes if switches else ():  # switches=False: the same draws as before switches existed
+        if extreme:
+            twitch[c] = float(rng.choice([0.0, 1e-9, 1 - 1e-9, 1.0, rng.uniform(0.05, 1.0)]))
+        else:
+            twitch[c] = 1.0 if rng.random() < 1 / 3 else float(rng.uniform(0.05, 1.0))
     return Network(
         priors=None,
         causes=causes,
@@ -72,6 +82,7 @@ def random_network(
         cause_table=MappingProxyType(cause_table),
         link=MappingProxyType(link),
         leak=MappingProxyType(leak),
+        twitch=MappingProxyType(twitch),
         regions=regions,
     )
 
@@ -89,8 +100,27 @@ def random_query(rng: np.random.Generator, net: Network, *, observe: float = 0.6
     return Query(exposures, findings)
 
 
+# Each cause's state in the enumerations: absent, present and not making the person
+# twitch (its switch off), present and twitching (its switch on).
+ABSENT, PRESENT, TWITCHING = 0, 1, 2
+
+
+def _cause_weights(net, x, exact):
+    """Per cause, P(absent), P(present, switch off), P(present, switch on) given the
+    exposure states `x` (exposure -> state)."""
+    out = []
+    for c in net.causes:
+        t = net.cause_table[c]
+        p = exact(float(t[tuple(x[e] for e in net.cause_parents[c])]) if net.cause_parents[c] else float(t))
+        tau = exact(float(net.twitch[c]))
+        out.append((exact(1) - p, p * (exact(1) - tau), p * tau))
+    return out
+
+
 def brute_force(net: Network, query: Query, *, exact=float) -> tuple[float, list[float]]:
-    """P(query) and P(query, cause present) by enumerating exposures, causes and regions.
+    """P(query) and P(query, cause present) by enumerating exposures, causes, the causes'
+    switches (a present cause is making the person twitch with P(twitching | cause); only
+    then do its region links apply) and regions.
 
     `exact=fractions.Fraction` runs the same sum in rational arithmetic.
     """
@@ -101,41 +131,44 @@ def brute_force(net: Network, query: Query, *, exact=float) -> tuple[float, list
         [s for s in range(len(net.states[e])) if s in query.exposures.get(e, range(len(net.states[e])))]
         for e in net.exposures
     ]
+    likelihood = {}  # cause states -> P(findings | cause states): the same for every exposure state
     for xs in itertools.product(*exp_states):
         px = exact(1)
         for e, s in zip(net.exposures, xs):
             px *= exact(float(net.exposure_prob[e][s]))
-        x = dict(zip(net.exposures, xs))
-        pc = []
-        for c in net.causes:
-            t = net.cause_table[c]
-            v = float(t[tuple(x[e] for e in net.cause_parents[c])]) if net.cause_parents[c] else float(t)
-            pc.append(v)
-        for config in itertools.product((0, 1), repeat=n):
-            if any(on and c in query.absent for on, c in zip(config, net.causes)):
+        weights = _cause_weights(net, dict(zip(net.exposures, xs)), exact)
+        for config in itertools.product((ABSENT, PRESENT, TWITCHING), repeat=n):
+            if any(s != ABSENT and c in query.absent for s, c in zip(config, net.causes)):
                 continue
             w = px
-            for on, p in zip(config, pc):
-                w *= exact(p) if on else exact(1) - exact(p)
+            for s, ws in zip(config, weights):
+                w *= ws[s]
             if w == 0:
                 continue
-            lik = _likelihood(net, query, config, exact)
+            if config not in likelihood:
+                likelihood[config] = _likelihood(net, query, config, exact)
+            lik = likelihood[config]
             total += w * lik
-            for i, on in enumerate(config):
-                if on:
+            for i, s in enumerate(config):
+                if s != ABSENT:
                     joint[i] += w * lik
     return total, joint
 
 
+def _acts(net, f, state):
+    """Whether a cause in `state` acts on finding f: a region needs its switch on."""
+    return state == TWITCHING if f in net.regions else state != ABSENT
+
+
 def _cdf(net, f, config, k, exact):
-    """P(finding f <= k | cause configuration)."""
+    """P(finding f <= k | cause states)."""
     if k < 0:
         return exact(0)
     if k >= len(net.states[f]) - 1:
         return exact(1)
     out = exact(float(net.leak[f][: k + 1].sum()))
-    for i, on in enumerate(config):
-        if on:
+    for i, s in enumerate(config):
+        if _acts(net, f, s):
             out *= exact(float(net.link[f][i, : k + 1].sum()))
     return out
 
@@ -200,7 +233,8 @@ def _holds(net, rule, config):
 
 
 def brute_force_triage(net: Network, query: Query) -> np.ndarray:
-    """P(true level | query) by enumerating exposures, causes and every finding's state."""
+    """P(true level | query) by enumerating exposures, causes, their switches and every
+    finding's state."""
     probs = np.zeros(4)
     n = len(net.causes)
     exp_states = [list(query.exposures.get(e, range(len(net.states[e])))) for e in net.exposures]
@@ -212,12 +246,12 @@ def brute_force_triage(net: Network, query: Query) -> np.ndarray:
     for xs in itertools.product(*exp_states):
         px = float(np.prod([net.exposure_prob[e][s] for e, s in zip(net.exposures, xs)]))
         x = dict(zip(net.exposures, xs))
-        pc = [float(net.cause_table[c][tuple(x[e] for e in net.cause_parents[c])]) for c in net.causes]
-        for config in itertools.product((0, 1), repeat=n):
-            w = px * float(np.prod([p if on else 1 - p for on, p in zip(config, pc)]))
+        weights = _cause_weights(net, x, float)
+        for config in itertools.product((ABSENT, PRESENT, TWITCHING), repeat=n):
+            w = px * float(np.prod([ws[s] for s, ws in zip(config, weights)]))
             if w == 0:
                 continue
-            base = max([0] + [net.cause_level[c] for c, on in zip(net.causes, config) if on])
+            base = max([0] + [net.cause_level[c] for c, s in zip(net.causes, config) if s != ABSENT])
             for fs in itertools.product(*find_states):
                 full = {**x, **dict(zip(net.findings, fs))}
                 if query.premise and not any(full[r] >= 1 for r in net.regions):

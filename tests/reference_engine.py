@@ -29,6 +29,11 @@ allowed states (a batch dimension of both methods).
 
 The premise of the product, "twitching in at least one region" (SPEC §7.3), is one more
 positive observation: the OR of the regions that are not observed.
+
+This reference predates the causes' twitch switches (issue #18): it models networks in
+which every P(twitching | cause) is 1 (`switch_free`), and refuses others. The compiled
+engine is checked against it on such networks, and against brute force and pgmpy with
+switches.
 """
 
 from __future__ import annotations
@@ -47,8 +52,18 @@ _MEMO: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 def memo(net) -> dict:
     got = _MEMO.get(net)
     if got is None:
+        if any(float(t) != 1.0 for t in net.twitch.values()):
+            raise ValueError("the numpy references model networks without switches: pass switch_free(net)")
         got = _MEMO[net] = {}
     return got
+
+
+def switch_free(net):
+    """`net` with every cause twitching whenever present (P(twitching | cause) = 1): the
+    twitch regions read the causes themselves, the model these references compute."""
+    import dataclasses
+
+    return dataclasses.replace(net, twitch={c: 1.0 for c in net.causes})
 
 
 # Quickscore's relative error is about kappa * (n_causes + m) * eps ~ kappa * 1e-14.

@@ -104,15 +104,21 @@ def test_sanity_targets(evidence, allowed):
 def population():
     net = load_network()
     cases = sample_cases(net, 20_000, rng=np.random.default_rng(2026))  # the default missing share
-    advice = infer(evidence_of(cases), network=net).advice.to_numpy()
-    return cases["true_level"].to_numpy(), advice
+    evidence = evidence_of(cases)
+    advice = infer(evidence, network=net).advice.to_numpy()
+    return cases["true_level"].to_numpy(), advice, evidence["location"].notna().to_numpy()
 
 
 def test_one_shot_advice_on_the_model_population(population):
-    truth, advice = population
+    truth, advice, located = population
     self_care = truth == "self_care"
     urgent = np.isin(truth, ["soon", "emergency"])
-    assert (advice[self_care] == "self_care").mean() >= 0.80
+    # Issue 18: with the causes' twitch switches the sites of one cause's twitching travel
+    # together, so two or more regions (a routine rule) are likelier when the location is
+    # not answered. Self-care advice on self-care cases: 91.6% with the location answered
+    # (88.8% before the switches), 38% without it (67% before), 75.4% in all (82.3%).
+    assert (advice[self_care & located] == "self_care").mean() >= 0.85
+    assert (advice[self_care] == "self_care").mean() >= 0.72
     assert (advice[urgent] == "self_care").mean() <= 0.04
     # most people who twitch do not need a doctor soon (issue 15: 12% + 1.5% before)
     assert urgent.mean() < 0.12

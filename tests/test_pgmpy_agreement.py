@@ -1,4 +1,6 @@
-"""The engine against pgmpy's exact VariableElimination on `to_pgmpy()` (SPEC §3, §7.13).
+"""The engine against pgmpy's exact VariableElimination on `to_pgmpy()` (SPEC §3, §7.13),
+and the export against brute-force enumeration (tests/reference.py) on small random
+networks, without the engine.
 
 pgmpy takes seconds a case on this network (ENGINE-NOTES.md), so the default suite runs
 30 seeded cases on two processes; `pytest --runslow` runs the 300-case sweep.
@@ -11,10 +13,11 @@ import pytest
 
 from model import load_network
 from model.analysis import analyse, analyse_many, node_states
-from model.engine import evaluate, query_from_evidence
+from model.engine import Query, evaluate, query_from_evidence
 from model.evidence import encode
-from model.export import PREMISE_NODE
+from model.export import PREMISE_NODE, switch_node, to_pgmpy
 from model.synthetic import evidence_of, sample_cases
+from reference import brute_force, random_network, random_query
 
 TOL = 1e-9
 POSITIVE_FINDINGS = ["numbness", "cramps", "stiffness", "pain", "fatigue", "sweating", "tremor", "vision", "tics", "wasting"]
@@ -75,8 +78,11 @@ def test_to_pgmpy_is_a_valid_network_with_small_tables():
     model = load_network().to_pgmpy()
     assert model.check_model()
     assert max(cpd.values.size for cpd in model.get_cpds()) <= 1 << 16
-    for node in ("twitch_eyelid", "med_diuretic", "als_mnd", "numbness"):
+    for node in ("twitch_eyelid", "med_diuretic", "als_mnd", "numbness", "_twitching_als_mnd"):
         assert model.get_cpds(node).state_names[node] == ["absent", "present"]
+    assert "_twitching_als_mnd" in model.get_parents("twitch_eyelid") or any(
+        "_twitching_als_mnd" in model.get_parents(n) for n in model.nodes() if n.startswith("_twitch_eyelid_")
+    )
 
 
 def test_engine_equals_pgmpy_on_30_cases():
@@ -88,3 +94,63 @@ def test_engine_equals_pgmpy_on_30_cases():
 @pytest.mark.slow
 def test_engine_equals_pgmpy_on_300_cases():
     _check(agreement_cases(300, seed=2))
+
+
+# -- the export against brute-force enumeration, without the engine ----------------------
+
+
+def _evidence(net, query: Query) -> dict:
+    """`query` (single observed states) as pgmpy evidence, the premise as `_any_twitch`."""
+    ev = {e: net.states[e][s] for e, (s,) in query.exposures.items()}
+    for f, (lo, hi) in query.findings.items():
+        assert lo == hi
+        ev[f] = net.states[f][lo]
+    ev.update({c: "absent" for c in query.absent})
+    if query.premise:
+        ev[PREMISE_NODE] = "present"
+    return ev
+
+
+def _pgmpy_answer(net, ve, ev) -> tuple[float, list[float] | None]:
+    """P(evidence) by the chain rule of pgmpy queries, and P(cause present | evidence)."""
+    total, seen = 1.0, {}
+    for node, state in ev.items():
+        total *= float(ve.query([node], evidence=seen or None, show_progress=False).get_value(**{node: state}))
+        if total == 0.0:
+            return 0.0, None
+        seen[node] = state
+    free = [c for c in net.causes if c not in ev]
+    post = ve.query(free, evidence=ev, joint=False, show_progress=False) if free else {}
+    return total, [float(post[c].get_value(**{c: "present"})) if c in post else 0.0 for c in net.causes]
+
+
+def test_brute_force_equals_pgmpy_on_the_export_of_random_networks():
+    """40 small random networks (a quarter extreme: priors near 0 and 1, links and
+    P(twitching | cause) of 0 and 1, no leaks), 3 queries each, some causes forced
+    absent: brute-force enumeration of the switches and pgmpy on `to_pgmpy` agree on
+    P(evidence, twitching somewhere) and on the causes' posteriors."""
+    from pgmpy.inference import VariableElimination
+
+    rng = np.random.default_rng(18)
+    compared = premise_only = 0
+    for t in range(40):
+        net = random_network(rng, n_causes=int(rng.integers(1, 6)), n_regions=int(rng.integers(1, 4)), extreme=t % 4 == 0)
+        model = to_pgmpy(net)
+        assert model.check_model()
+        for c in net.causes:
+            tau = float(net.twitch[c])
+            assert model.get_cpds(switch_node(c)).get_values().tolist() == [[1.0, 1.0 - tau], [0.0, tau]]
+        ve = VariableElimination(model)
+        for _ in range(3):
+            q = random_query(rng, net, observe=float(rng.choice([0.3, 0.6])))
+            q = Query(q.exposures, q.findings, frozenset(c for c in net.causes if rng.random() < 0.15))
+            total, joint = brute_force(net, q)
+            got_total, got_post = _pgmpy_answer(net, ve, _evidence(net, q))
+            if total == 0.0:
+                assert got_total == pytest.approx(0.0, abs=1e-300)
+                continue
+            assert got_total == pytest.approx(total, rel=TOL, abs=0)
+            np.testing.assert_allclose(got_post, np.array(joint) / total, rtol=0, atol=TOL)
+            compared += 1
+            premise_only += not any(q.findings.get(r, (0, 0))[0] >= 1 for r in net.regions)
+    assert compared >= 100 and premise_only >= 30, (compared, premise_only)

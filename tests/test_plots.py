@@ -412,7 +412,9 @@ def test_plot_network_focus_draws_one_cause_neighbourhood_with_strengths():
     linked = [f for f in net.findings if net.link[f][i, 0] < 1]
     assert set(nodes) == {"als_mnd", *net.cause_parents["als_mnd"], *linked}
     assert len(_segments(ax, "link-edges").get_segments()) == len(linked)
-    assert nodes["twitch_arm"].get_text() == f"twitch_arm: P {1 - net.link['twitch_arm'][i, 0]:.2g}"
+    # a region's strength is P(region | the cause alone) = P(twitching | cause) x P(site | cause, twitching)
+    arm = float(net.twitch["als_mnd"]) * net.link["twitch_arm"][i, 1]
+    assert nodes["twitch_arm"].get_text() == f"twitch_arm: P {arm:.2g}"
     mild, marked = net.link["weakness"][i, 1:]
     assert nodes["weakness"].get_text() == f"weakness: mild {mild:.2g}, marked {marked:.2g}"
     rr = net.priors.causes["als_mnd"].relative_risk["family_history"]["present"].value
@@ -421,6 +423,28 @@ def test_plot_network_focus_draws_one_cause_neighbourhood_with_strengths():
     ax = plots.plot_network(net, focus="bulbar").axes[0]
     j = [k for k, c in enumerate(net.causes) if net.link["bulbar"][k, 0] < 1]
     assert set(_nodes(ax)) == {"bulbar", *(net.causes[k] for k in j)}
+
+
+def test_plot_network_link_widths_are_p_finding_given_the_cause_alone():
+    """Issue #18: a twitch region's link waits on the cause's switch, so its strength is
+    P(twitching | cause) x P(site | cause, twitching); another finding's is 1 - P(its
+    lowest state | cause). The width of each link in the whole network grows with it."""
+    net = load_network()
+    links = _segments(plots.plot_network(net).axes[0], "link-edges")
+    strength = []
+    for f in net.findings:
+        for i, c in enumerate(net.causes):
+            if net.link[f][i, 0] < 1:
+                p = 1 - net.link[f][i, 0]
+                strength.append(float(net.twitch[c]) * p if f in net.regions else p)
+    lo, hi = plots.LINK_WIDTH
+    np.testing.assert_allclose(links.get_linewidths(), lo + (hi - lo) * np.array(strength), rtol=0, atol=1e-12)
+    # a finding's neighbourhood labels each cause with the same strength: for stress,
+    # which twitches in only some of those who have it, below P(eyelid | stress, twitching)
+    focus = _nodes(plots.plot_network(net, focus="twitch_eyelid").axes[0])
+    stress = float(net.twitch["stress_anxiety"]) * net.link["twitch_eyelid"][net.causes.index("stress_anxiety"), 1]
+    assert float(net.twitch["stress_anxiety"]) < 1
+    assert focus["stress_anxiety"].get_text() == f"stress_anxiety: P {stress:.2g}"
 
 
 def test_plot_network_bad_focus_names_it():

@@ -81,7 +81,7 @@ def write_bytes(file: str, data: bytes):
 
 
 EYELID_STRESS = 'stress_anxiety = { value = 0.45, source = "estimate", note = "evidence.md Eye/face ~0.5, split into eyelid and face (estimate)" }'
-ALS_PRIOR = "prior = { value = 4.9e-5, low = 2.45e-5, high = 7.4e-5,"
+ALS_PRIOR = "prior = { value = 5.3e-5, low = 2.65e-5, high = 7.4e-5,"
 CAFFEINE_LOW = 'low = { value = 0.41, source = "S34",'
 WEAKNESS = '[weakness]\nstates = ["none", "mild", "marked"]'
 WASTING_RULE = 'id = "wasting"'
@@ -95,7 +95,7 @@ CORPUS = {
         r"findings\.toml: \[twitch_eyelid\.links\]: unknown cause stress_anxeity; allowed: stress_anxiety, ",
     ),
     "probability 1.2": (
-        replace("causes.toml", ALS_PRIOR, "prior = { value = 1.2, low = 2.45e-5, high = 7.4e-5,"),
+        replace("causes.toml", ALS_PRIOR, "prior = { value = 1.2, low = 2.65e-5, high = 7.4e-5,"),
         r"causes\.toml: \[als_mnd\.prior\]: value 1\.2 is outside \[0, 1\]$",
     ),
     "negative link": (
@@ -103,11 +103,11 @@ CORPUS = {
         r"findings\.toml: \[twitch_eyelid\.links\.stress_anxiety\]: value -0\.1 is outside \[0, 1\]$",
     ),
     "range low > high": (
-        replace("causes.toml", ALS_PRIOR, "prior = { value = 4.9e-5, low = 7.4e-5, high = 2.45e-5,"),
-        r"causes\.toml: \[als_mnd\.prior\]: range is not ordered: need low <= value <= high, got 7\.4e-05, 4\.9e-05, 2\.45e-05$",
+        replace("causes.toml", ALS_PRIOR, "prior = { value = 5.3e-5, low = 7.4e-5, high = 2.65e-5,"),
+        r"causes\.toml: \[als_mnd\.prior\]: range is not ordered: need low <= value <= high, got 7\.4e-05, 5\.3e-05, 2\.65e-05$",
     ),
     "only low given": (
-        replace("causes.toml", ALS_PRIOR, "prior = { value = 4.9e-5, low = 2.45e-5,"),
+        replace("causes.toml", ALS_PRIOR, "prior = { value = 5.3e-5, low = 2.65e-5,"),
         r"causes\.toml: \[als_mnd\.prior\]: give both low and high, or neither$",
     ),
     "duplicate link entry": (
@@ -139,12 +139,12 @@ CORPUS = {
         r"exposures\.toml: \[caffeine\.distribution\]: values sum to 1\.1\d*, not 1$",
     ),
     "not a finite number": (
-        replace("causes.toml", ALS_PRIOR, "prior = { value = nan, low = 2.45e-5, high = 7.4e-5,"),
+        replace("causes.toml", ALS_PRIOR, "prior = { value = nan, low = 2.65e-5, high = 7.4e-5,"),
         r"causes\.toml: \[als_mnd\.prior\.value\]: expected a finite number, got nan$",
     ),
     "a number as text": (
-        replace("causes.toml", ALS_PRIOR, 'prior = { value = "4.9e-5", low = 2.45e-5, high = 7.4e-5,'),
-        r"causes\.toml: \[als_mnd\.prior\.value\]: expected a finite number, got '4\.9e-5'$",
+        replace("causes.toml", ALS_PRIOR, 'prior = { value = "5.3e-5", low = 2.65e-5, high = 7.4e-5,'),
+        r"causes\.toml: \[als_mnd\.prior\.value\]: expected a finite number, got '5\.3e-5'$",
     ),
     "bad source": (
         replace("exposures.toml", CAFFEINE_LOW, 'low = { value = 0.41, source = "wikipedia",'),

@@ -3,12 +3,19 @@ enumeration on small random networks, on each of its paths and both exposure lay
 
 import numpy as np
 import pytest
-from reference import brute_force, random_network, random_query
+import reference
+from reference import brute_force, random_query
 
 import reference_batched as batched
-from reference_engine import CANCELLATION_BOUND, evaluate
+from reference_engine import CANCELLATION_BOUND, evaluate, switch_free
 
 TOL = 1e-9
+
+
+def random_network(rng, **shape):
+    """A random network of tests/reference.py without switches (the references' model),
+    drawn as before switches existed."""
+    return reference.random_network(rng, switches=False, **shape)
 
 
 def as_queries(net, queries) -> batched.Queries:
@@ -108,7 +115,7 @@ def test_extended_precision_equals_coverage_on_bundled_full_evidence():
     from model.network import load_network
     from model.synthetic import evidence_of, sample_cases
 
-    net = load_network()
+    net = switch_free(load_network())
     frame = evidence_of(sample_cases(net, 40, rng=np.random.default_rng(5), missing=0.0))
     q = batched.from_states(net, node_states(net, [encode(r, batch=True) for r in frame.to_dict(orient="records")]))
     total, joint, path = batched.evaluate_many(net, q)
@@ -155,7 +162,7 @@ def test_the_bundled_network_sums_age_and_sex_first():
     hubs, and every shared exposure sits in exactly one factor."""
     from model.network import load_network
 
-    net = load_network()
+    net = switch_free(load_network())
     hubs, factors = batched._tables(net)["factored"]
     assert sorted(net.exposures[h] for h in hubs) == ["age", "sex"]
     placed = [e for ex, _ in factors for e in ex] + list(hubs)

@@ -4,11 +4,18 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from reference import brute_force, random_network, random_query
+import reference
+from reference import brute_force, random_query
 
 from reference_engine import CANCELLATION_BOUND, Query, evaluate
 
 TOL = 1e-9
+
+
+def random_network(rng, **shape):
+    """A random network of tests/reference.py without switches (the references' model),
+    drawn as before switches existed."""
+    return reference.random_network(rng, switches=False, **shape)
 
 
 def _check(net, query, method):

@@ -107,7 +107,8 @@ def _pick(net):
     names = [
         "prior:stress_anxiety", "prior:als_mnd",
         "link:cramps|benign_fasciculation_syndrome",  # binary noisy-OR link
-        "link:twitch_eyelid|stress_anxiety",  # a site link (site x twitch)
+        "twitch:stress_anxiety", "twitch:als_mnd",  # P(twitching | cause): the switch
+        "link:twitch_eyelid|stress_anxiety",  # a region's link: P(site | cause, twitching)
         "link:weakness|als_mnd=marked", "link:duration|stress_anxiety=over_3_months",  # noisy-MAX rows
         "leak:numbness", "leak:weakness=mild",
         "exposure:alcohol_intake=heavy", "exposure:caffeine=moderate",
@@ -138,6 +139,8 @@ def test_with_parameter_sets_the_parameter(net):
         moved = U.with_parameter(net, p, theta)
         if p.kind == "prior":
             assert marginal_prior(moved, p.cause) == pytest.approx(theta, rel=1e-12)
+        elif p.kind == "twitch":
+            assert float(moved.twitch[p.cause]) == theta
         elif p.kind == "link":
             row = moved.link[p.node][net.causes.index(p.cause)]
             assert row[p.state] == theta and row.sum() == pytest.approx(1.0, abs=1e-12)
@@ -148,6 +151,68 @@ def test_with_parameter_sets_the_parameter(net):
     np.testing.assert_array_equal(net.cause_table["stress_anxiety"], base_table)  # not mutated
     moved = U.with_parameter(net, "prior:stress_anxiety", marginal_prior(net, "stress_anxiety"))
     assert moved is not net and network_tables(moved) is not network_tables(net)
+
+
+def _same_arrays(a, b, skip=()):
+    """The network fields a and b hold the same numbers in (all but `skip`)."""
+    for field in ("exposure_prob", "cause_table", "link", "leak", "twitch"):
+        if field in skip:
+            continue
+        x, y = getattr(a, field), getattr(b, field)
+        assert x.keys() == y.keys(), field
+        for k in x:
+            np.testing.assert_array_equal(x[k], y[k], err_msg=f"{field}[{k}]")
+
+
+def test_twitch_parameter_is_p_twitching_given_the_cause_with_its_range(net):
+    """Issue #18: P(twitching | cause) is a parameter of its own, `twitch:<cause>`, over
+    its range in causes.toml; a region's link is P(site | cause, twitching) over its own
+    range in findings.toml, no longer scaled by the twitch point."""
+    by = {p.name: p for p in U.parameters(net)}
+    assert "twitch" in U.KINDS
+    for c in net.causes:
+        number = net.priors.causes[c].twitch
+        if number.high > number.low:
+            p = by[f"twitch:{c}"]
+            assert (p.kind, p.node, p.cause, p.value, p.low, p.high) == ("twitch", c, c, float(net.twitch[c]), number.low, number.high)
+        else:  # a collapsed range is no parameter
+            assert f"twitch:{c}" not in by
+    i = net.causes.index("stress_anxiety")
+    site = by["link:twitch_arm|stress_anxiety"]
+    d = net.priors.findings["twitch_arm"].links["stress_anxiety"]
+    assert (site.value, site.low, site.high) == (float(net.link["twitch_arm"][i, 1]), d.low[1], d.high[1])
+    assert site.value == d.values[1]  # P(site | cause, twitching), not times P(twitching | cause)
+    moved = U.with_parameter(net, "twitch:stress_anxiety", 0.6)
+    assert float(moved.twitch["stress_anxiety"]) == 0.6
+    assert all(float(moved.twitch[c]) == float(net.twitch[c]) for c in net.causes if c != "stress_anxiety")
+    _same_arrays(moved, net, skip=("twitch",))  # only the switch moves
+    with pytest.raises(ValueError, match=r"^theta: 1.5 is not a probability for twitch:stress_anxiety$"):
+        U.with_parameter(net, "twitch:stress_anxiety", 1.5)
+
+
+def test_each_draw_of_a_stack_carries_its_drawn_twitch(net):
+    """A stack redrawn from the ranges holds P(twitching | cause) per draw, (D,), and
+    draw i's network has the drawn value in `twitch` and the drawn P(site | cause,
+    twitching) as its region links, as compile_network gives for draw i's priors."""
+    stack, values = U.draw_stack(net, 6, np.random.default_rng(13))
+    for c in net.causes:
+        assert stack.twitch[c].shape == (6,)
+        np.testing.assert_array_equal(stack.twitch[c], values[("twitch", c)])
+    assert any(np.ptp(stack.twitch[c]) > 0 for c in net.causes)  # the twitch is redrawn
+    for i in (0, 3, 5):
+        one = stack.network(i)
+        drawn = compile_network(priors_with_values(net.priors, values, i))
+        for k, c in enumerate(net.causes):
+            assert float(one.twitch[c]) == values[("twitch", c)][i] == float(drawn.twitch[c])
+            for r in net.regions:
+                if c in net.priors.findings[r].links:
+                    np.testing.assert_array_equal(one.link[r][k], values[("link", r, c)][i])
+        for f in net.findings:
+            np.testing.assert_allclose(one.link[f], drawn.link[f], rtol=0, atol=1e-15)
+        _same_arrays(U.stack_networks([one, drawn]).network(1), drawn)
+    again = U.stack_networks([stack.network(i) for i in range(6)])
+    for c in net.causes:
+        np.testing.assert_array_equal(again.twitch[c], stack.twitch[c])
 
 
 def test_loss_entries_move_only_the_expected_loss(net):
