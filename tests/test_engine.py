@@ -163,3 +163,25 @@ def test_a_draw_outside_the_tables_is_a_clear_error():
     q = E.from_states(net, np.full((1, len(net.exposures) + len(net.findings)), -1))
     with pytest.raises(ValueError, match="draw: rows read draws up to 3, but the tables hold 1"):
         E.evaluate_many(net, E.Queries(q.lo, q.hi, q.exposure, q.absent, np.array([3])))
+
+
+@pytest.mark.parametrize("cause", ["exercise_fatigue", "alcohol"])
+def test_a_cause_alone_twitches_arm_and_leg_together(cause):
+    """Issue 18: for a cause with P(twitching) 0.3, P(arm and leg | the cause alone) =
+    0.3 x P(arm | twitching) x P(leg | twitching) plus the leak's part, exactly, in the
+    engine (the cause certain, every other cause absent: arm and leg imply the premise)."""
+    base = load_network()
+    i = base.causes.index(cause)
+    tau = float(base.twitch[cause])
+    assert tau == 0.3
+    alone = dataclasses.replace(base, cause_table={c: np.full(np.shape(t), float(c == cause)) for c, t in base.cause_table.items()})
+    s_arm, s_leg = float(base.link["twitch_arm"][i, 1]), float(base.link["twitch_leg"][i, 1])
+    l_arm, l_leg = float(base.leak["twitch_arm"][1]), float(base.leak["twitch_leg"][1])
+    # the switch on: each site from its link or the leak; off: from the leak alone
+    on = (1 - (1 - s_arm) * (1 - l_arm)) * (1 - (1 - s_leg) * (1 - l_leg))
+    off = l_arm * l_leg
+    want = tau * on + (1 - tau) * off
+    assert want - tau * s_arm * s_leg < l_arm + l_leg  # the leak's part is small
+    got = E.evaluate(alone, E.Query(findings={"twitch_arm": (1, 1), "twitch_leg": (1, 1)}))
+    assert got.total == pytest.approx(want, rel=1e-12)
+    assert abs(got.total - tau**2 * s_arm * s_leg) > 0.01  # not two independent sites
