@@ -20,7 +20,7 @@ The layout, built once per network (`network_tables`) or per stack of drawn netw
 * `cum`, `pmf`: per finding, cause (last row: the leak) and state, P(contribution <= s)
   and P(contribution = s); for a twitch region, given the cause's switch is on.
 * `twitch`: per cause, P(switch on | cause present) (`Network.twitch`).
-* How the unknown exposures that feed several causes are summed (`_factors`): the hub
+* How the unknown exposures that feed several causes are summed (`factor_layout`): the hub
   exposures enumerated, and given them the other shared exposures in independent
   factors, each with its own causes (for the bundled network: age and sex, then 5
   factors).
@@ -167,7 +167,7 @@ def query_from_evidence(net, evidence: Mapping[str, str]) -> Query:
 # ----------------------------------------------------------------------------------
 
 
-def _factors(net, shared: list[int], e_states: np.ndarray) -> tuple[list[int], list[tuple[list[int], list[int]]]]:
+def factor_layout(net, shared: list[int], e_states: np.ndarray) -> tuple[list[int], list[tuple[list[int], list[int]]]]:
     """How the unknown shared exposures are summed out: hubs and factors.
 
     The hub exposures are enumerated jointly; given them, the other shared exposures
@@ -260,7 +260,7 @@ def build_tables(net, exposure_prob: Mapping[str, np.ndarray], cause_table: Mapp
         size += flat[-1].shape[1]
     children = {e: sum(e in net.cause_parents[c] for c in causes) for e in exposures}
     shared = [i for i, e in enumerate(exposures) if children[e] >= 2]
-    hubs, factors = _factors(net, shared, e_states)
+    hubs, factors = factor_layout(net, shared, e_states)
     as_index = lambda x: np.ascontiguousarray(x, dtype=np.int64)  # noqa: E731
     return Tables(
         flat=np.ascontiguousarray(np.concatenate(flat, axis=1)),

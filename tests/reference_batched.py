@@ -8,7 +8,7 @@ The mathematics is engine.py's; what differs is how the work is laid out:
 * The exposure layer. An exposure that feeds a single cause and is unknown is summed
   into that cause's table once (an extra "unknown" slot on its axis). The unknown
   exposures that feed several causes are summed in factors: the hubs (for the bundled
-  network age and sex, chosen by `_factors`) are enumerated, and given them the other
+  network age and sex, chosen by `model.engine.factor_layout`, the one layout both engines use) are enumerated, and given them the other
   shared exposures fall apart into independent components, each summed over its own
   configurations with its own causes. With every exposure unknown that is 6 x (12 + 2
   x 2 + 64 x 8 + 2 x 3) cause-configurations instead of 1,536 x 25. Groups with few
@@ -28,11 +28,12 @@ The mathematics is engine.py's; what differs is how the work is laid out:
 from __future__ import annotations
 
 import functools
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
 from reference_engine import CANCELLATION_BOUND, CHUNK_ELEMENTS, memo as _memo
+
+from model.engine import factor_layout
 
 
 # Groups whose unknown shared exposures have at most this many configurations enumerate
@@ -144,7 +145,7 @@ def _tables(net) -> dict:
         flat.append(table.ravel())
         size += table.size
     regions = np.array([net.findings.index(r) for r in net.regions])
-    hubs, factors = _factors(net, shared, e_states)
+    hubs, factors = factor_layout(net, shared, e_states)
     out = {
         "padded": np.array([int(np.prod(e_states[ex])) <= PAD_UP_TO for ex, _ in factors]),
         "n_states": n_states,
@@ -207,54 +208,6 @@ def _observations(t, q: Queries):
     L[prem_rows, prem_slot] = np.exp(log_none)
     A[prem_rows, prem_slot] = -np.expm1(log_none)  # 1 - P(no twitch), keeping its digits
     return neg, U, L, A, m, impossible
-
-
-def _factors(net, shared: list[int], e_states: np.ndarray) -> tuple[list[int], list[tuple[list[int], list[int]]]]:
-    """How the unknown shared exposures are summed out: hubs and factors.
-
-    The hub exposures are enumerated jointly; given them, the other shared exposures
-    fall apart into connected components (two are connected when a cause reads both),
-    each summed on its own, with the causes that read it. Causes that read no shared
-    exposure but the hubs form a factor with no exposure of its own. The hubs are the
-    set of at most two shared exposures that makes the work with every exposure unknown
-    least: prod(hub states) x sum over factors of (its configurations x its causes).
-    Returns the hubs (exposure indices) and the factors as (exposures, causes).
-    """
-    n = len(net.causes)
-    reads = [{j for j, e in enumerate(net.exposures) if e in net.cause_parents[c]} for c in net.causes]
-
-    def split(hubs):
-        rest = [e for e in shared if e not in hubs]
-        parent = {e: e for e in rest}
-
-        def root(e):
-            while parent[e] != e:
-                e = parent[e]
-            return e
-
-        for r in reads:
-            mine = [e for e in rest if e in r]
-            for e in mine[1:]:
-                parent[root(e)] = root(mine[0])
-        groups: dict[int, tuple[list[int], list[int]]] = {}
-        alone: list[int] = []
-        for i in range(n):
-            mine = [e for e in rest if e in reads[i]]
-            if not mine:
-                alone.append(i)
-                continue
-            g = groups.setdefault(root(mine[0]), ([], []))
-            g[1].append(i)
-        for e in rest:  # a shared exposure has readers, so its component has causes
-            groups[root(e)][0].append(e)
-        factors = [([], alone)] * bool(alone) + [(sorted(ex), causes) for ex, causes in groups.values()]
-        cost = int(np.prod([e_states[h] for h in hubs])) * sum(
-            int(np.prod([e_states[e] for e in ex])) * len(causes) for ex, causes in factors)
-        return cost, factors
-
-    candidates = [()] + [(h,) for h in shared] + list(itertools.combinations(shared, 2))
-    best = min(candidates, key=lambda hubs: split(hubs)[0])
-    return list(best), split(best)[1]
 
 
 def _radix(exposure: np.ndarray, which: np.ndarray, e_states: np.ndarray) -> np.ndarray:

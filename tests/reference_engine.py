@@ -38,12 +38,13 @@ switches.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Mapping
+from dataclasses import dataclass
 
 import weakref
 
 import numpy as np
+
+from model.engine import Query  # the query as the product describes it; the sums below are this reference's own
 
 # Values this reference derives from a network, per network object.
 _MEMO: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -75,22 +76,6 @@ CHUNK_ELEMENTS = 1 << 21
 
 
 @dataclass(frozen=True)
-class Query:
-    """Constraints for one evaluation.
-
-    exposures : exposure -> allowed states (a tuple of state indices); others unconstrained.
-    findings : finding -> (lo, hi) allowed state range; others unconstrained.
-    absent : causes that must be absent (the event "cause absent" joins the query).
-    premise : condition on twitching in at least one region.
-    """
-
-    exposures: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
-    findings: Mapping[str, tuple[int, int]] = field(default_factory=dict)
-    absent: frozenset[str] = frozenset()
-    premise: bool = True
-
-
-@dataclass(frozen=True)
 class Answer:
     """total = P(query), joint[i] = P(query, cause i present); `method` says which path."""
 
@@ -98,18 +83,6 @@ class Answer:
     joint: np.ndarray
     kappa: float
     method: str
-
-
-def query_from_evidence(net, evidence: Mapping[str, str]) -> Query:
-    """The query that observes each node of `evidence` (node -> state name)."""
-    exposures, findings = {}, {}
-    for node, state in evidence.items():
-        i = net.states[node].index(state)
-        if node in net.exposure_prob:
-            exposures[node] = (i,)
-        else:
-            findings[node] = (i, i)
-    return Query(exposures, findings)
 
 
 def _cause_probabilities(net, query: Query):
