@@ -302,6 +302,18 @@ def _adjoint2(K, c, g0, g1, g2, g3):
             K[8, c] * g3)
 
 
+@njit(cache=True, inline="always")
+def _advance2(K, be, moves, c, p, x0, x1, x2, x3):
+    """The state after cause c, present with probability p: (1 - p) x + p K x, or a
+    number times x for a cause that does not move the two positives."""
+    q = 1.0 - p
+    if moves:
+        z0, z1, z2, z3 = _step2(K, c, x0, x1, x2, x3)
+        return q * x0 + p * z0, q * x1 + p * z1, q * x2 + p * z2, q * x3 + p * z3
+    g = q + p * be[c]
+    return g * x0, g * x1, g * x2, g * x3
+
+
 @njit(cache=True)
 def _sweep2(j0, j1, sgn, k, neg, U, L, A, tw, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block,
             want, joint, alpha, before):
@@ -364,19 +376,7 @@ def _sweep2(j0, j1, sgn, k, neg, U, L, A, tw, P, n_hub, hub_w, fc_ptr, fc_idx, n
                     for i in range(nf):
                         c = fc_idx[start + i]
                         p = P[base + i * n_y[f]]
-                        q = 1.0 - p
-                        if moves[c]:
-                            z0, z1, z2, z3 = _step2(K, c, x0, x1, x2, x3)
-                            x0 = q * x0 + p * z0
-                            x1 = q * x1 + p * z1
-                            x2 = q * x2 + p * z2
-                            x3 = q * x3 + p * z3
-                        else:
-                            g = q + p * be[c]
-                            x0 *= g
-                            x1 *= g
-                            x2 *= g
-                            x3 *= g
+                        x0, x1, x2, x3 = _advance2(K, be, moves[c], c, p, x0, x1, x2, x3)
                     wy = y_w[y_off[f] + y]
                     o0 += wy * x0
                     o1 += wy * x1
@@ -399,19 +399,7 @@ def _sweep2(j0, j1, sgn, k, neg, U, L, A, tw, P, n_hub, hub_w, fc_ptr, fc_idx, n
                             before[0, i], before[1, i], before[2, i], before[3, i] = x0, x1, x2, x3
                             c = fc_idx[start + i]
                             p = P[base + i * n_y[f]]
-                            q = 1.0 - p
-                            if moves[c]:
-                                z0, z1, z2, z3 = _step2(K, c, x0, x1, x2, x3)
-                                x0 = q * x0 + p * z0
-                                x1 = q * x1 + p * z1
-                                x2 = q * x2 + p * z2
-                                x3 = q * x3 + p * z3
-                            else:
-                                g = q + p * be[c]
-                                x0 *= g
-                                x1 *= g
-                                x2 *= g
-                                x3 *= g
+                            x0, x1, x2, x3 = _advance2(K, be, moves[c], c, p, x0, x1, x2, x3)
                         wy = y_w[y_off[f] + y]
                         w = wy * hub_w[h] * sign
                         g0, g1, g2, g3 = c0, c1, c2, c3
