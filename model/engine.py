@@ -79,6 +79,11 @@ class Tables:
     regions: np.ndarray  # finding indices of the twitch regions
     log_quiet: np.ndarray  # (D, regions, n + 1): log P(no contribution to the region | switch on)
     twitch: np.ndarray  # (D, n + 1): P(switch on | cause present); the leak's is 1
+    spread: np.ndarray  # (D, n + 1): P(spread pattern | switch on); the leak's is 1
+    focal: np.ndarray  # (D, n + 1, regions): P(region | focal pattern)
+    weak_on: np.ndarray  # (D, n + 1): P(weakness contribution is not none | cause present)
+    group: np.ndarray  # (F,): how a finding reads a cause (kernels.COMMON, REGION, WEAK)
+    region_pos: np.ndarray  # (F,): a region's index among the regions, -1 for other findings
     hubs: np.ndarray  # exposure indices enumerated first
     fx_ptr: np.ndarray  # factor f's exposures: fx_idx[fx_ptr[f]:fx_ptr[f + 1]]
     fx_idx: np.ndarray
@@ -216,9 +221,11 @@ def factor_layout(net, shared: list[int], e_states: np.ndarray) -> tuple[list[in
 
 def build_tables(net, exposure_prob: Mapping[str, np.ndarray], cause_table: Mapping[str, np.ndarray],
                  link: Mapping[str, np.ndarray], leak: Mapping[str, np.ndarray],
-                 twitch: Mapping[str, np.ndarray]) -> Tables:
+                 twitch: Mapping[str, np.ndarray], spread: Mapping[str, np.ndarray] | None = None,
+                 focal: Mapping[str, np.ndarray] | None = None) -> Tables:
     """The kernels' layout of networks of `net`'s shape whose arrays (the `Network`
-    fields of those names) carry a leading draw axis of one common size D."""
+    fields of those names) carry a leading draw axis of one common size D. `spread` and
+    `focal` left out are `net`'s own, the same in every draw."""
     causes, exposures, findings = net.causes, net.exposures, net.findings
     n = len(causes)
     draws = len(next(iter(leak.values())))
@@ -227,14 +234,41 @@ def build_tables(net, exposure_prob: Mapping[str, np.ndarray], cause_table: Mapp
     kmax = int(n_states.max())
     pmf = np.zeros((draws, len(findings), n + 1, kmax))
     cum = np.ones((draws, len(findings), n + 1, kmax))
+    group = np.full(len(findings), K.COMMON, dtype=np.int64)
+    region_pos = np.full(len(findings), -1, dtype=np.int64)
+    for i, r in enumerate(net.regions):
+        group[findings.index(r)] = K.REGION
+        region_pos[findings.index(r)] = i
+    weak_on = np.zeros((draws, n + 1))
+    if net.weak_finding is not None:
+        for f in (net.weak_finding,) + tuple(net.weak_patterns):
+            group[findings.index(f)] = K.WEAK
+        weak = np.concatenate([np.asarray(link[net.weak_finding], dtype=float),
+                               np.asarray(leak[net.weak_finding], dtype=float)[:, None, :]], axis=1)
+        weak_on = weak[..., 1:].sum(axis=-1)  # P(not none), summed: no 1 - P(none) rounding
     for j, f in enumerate(findings):
         table = np.concatenate([np.asarray(link[f], dtype=float), np.asarray(leak[f], dtype=float)[:, None, :]], axis=1)
+        if f == net.weak_finding:
+            # the weakness finding given its latent W on: P(state | not none). Where W is
+            # never on the row is unused (its branch weighs 0): any distribution will do.
+            on = weak_on[..., None]
+            table = np.divide(table, on, out=np.zeros_like(table), where=on > 0)
+            table[..., 0] = 0.0
+            table[..., 1] = np.where(on[..., 0] > 0, table[..., 1], 1.0)
         pmf[:, j, :, : n_states[j]] = table
         cum[:, j, :, : n_states[j]] = np.cumsum(table, axis=2)
         cum[:, j, :, n_states[j] - 1] = 1.0  # exactly, whatever the rounding of the sum
     switch = np.ones((draws, n + 1))
     for c_i, c in enumerate(causes):
         switch[:, c_i] = np.broadcast_to(np.asarray(twitch[c], dtype=float), (draws,))
+    spread = net.spread if spread is None else spread
+    focal = net.focal if focal is None else focal
+    spread_t = np.ones((draws, n + 1))
+    focal_t = np.zeros((draws, n + 1, len(net.regions)))
+    for c_i, c in enumerate(causes):
+        if c in spread:
+            spread_t[:, c_i] = np.broadcast_to(np.asarray(spread[c], dtype=float), (draws,))
+            focal_t[:, c_i] = np.broadcast_to(np.asarray(focal[c], dtype=float), (draws, len(net.regions)))
     e_prob = np.ones((draws, len(exposures), int(e_states.max(initial=0)) + 1))
     for i, e in enumerate(exposures):
         e_prob[:, i, : e_states[i]] = exposure_prob[e]
@@ -274,6 +308,11 @@ def build_tables(net, exposure_prob: Mapping[str, np.ndarray], cause_table: Mapp
         regions=as_index([findings.index(r) for r in net.regions]),
         log_quiet=_log_quiet(cum, [findings.index(r) for r in net.regions]),
         twitch=switch,
+        spread=spread_t,
+        focal=focal_t,
+        weak_on=np.ascontiguousarray(weak_on),
+        group=group,
+        region_pos=region_pos,
         hubs=as_index(hubs),
         fx_ptr=as_index(np.cumsum([0] + [len(ex) for ex, _ in factors])),
         fx_idx=as_index([e for ex, _ in factors for e in ex]),
@@ -346,7 +385,7 @@ def evaluate_many(net_or_tables, q: Queries, *, joint=True, bound: float = CANCE
         args = (np.ascontiguousarray(q.lo, dtype=np.int64), np.ascontiguousarray(q.hi, dtype=np.int64),
                 np.ascontiguousarray(q.exposure, dtype=np.int64), np.ascontiguousarray(q.absent, dtype=np.bool_),
                 draw, want, t.flat, t.offsets, t.strides, t.e_prob, t.e_states, t.cum, t.pmf, t.n_states,
-                t.regions, t.log_quiet, t.twitch, t.hubs, t.fx_ptr, t.fx_idx, t.fc_ptr, t.fc_idx, float(bound),
+                t.regions, t.log_quiet, t.twitch, t.spread, t.focal, t.weak_on, t.group, t.region_pos, t.hubs, t.fx_ptr, t.fx_idx, t.fc_ptr, t.fc_idx, float(bound),
                 total, out_joint, path, used)
         if parallel:
             with _PARALLEL:

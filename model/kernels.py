@@ -125,16 +125,19 @@ def _parity_sign(t):
 
 
 @njit(cache=True, inline="always")
-def _branches(low, high, t_low, t_high, tw, c, n1):
-    """Cause c's weight in a term on each branch: switch on (column c) and off (column
-    n1 + c), each times its probability given the cause."""
-    on = tw[c] * low[t_low, c] * high[t_high, c]
-    off = (1.0 - tw[c]) * low[t_low, n1 + c] * high[t_high, n1 + c]
-    return on, off
+def _branch_weights(low, high, t_low, t_high, nb, wts):
+    """wts[s, c] <- the weight in term (t_low, t_high) of cause c's branch s (column
+    s * n1 + c): the branch's probability given the cause (with the negatives folded
+    in, `_columns`) times its signed-term factors."""
+    n1 = nb.shape[0]
+    for c in range(n1):
+        for s in range(nb[c]):
+            col = s * n1 + c
+            wts[s, c] = low[t_low, col] * high[t_high, col]
 
 
 @njit(cache=True)
-def _sweep1(j1, sgn, k, neg, U, L, A, tw, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block,
+def _sweep1(j1, sgn, k, bw, nb, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block,
             want, joint, a0s, a1s, f0, f1):
     """`_sweep` for r = 1 (the telescoped sum, most queries): the coverage state is two
     numbers (positive j1 not yet covered, covered). A factor's configurations are
@@ -142,21 +145,22 @@ def _sweep1(j1, sgn, k, neg, U, L, A, tw, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, 
     so it vectorises instead of waiting on one chain's latency. f0, f1: (causes of the
     largest factor + 1, its configurations) scratch.
 
-    Per term, each cause's present step is x1 <- ae x0 + ue x1, x0 <- le x0: its two
+    Per term, each cause's present step is x1 <- ae x0 + ue x1, x0 <- le x0: its
     branches' weights times their coverage coefficients, summed (be: the weights alone,
     for a cause that does not move positive j1)."""
-    n1 = neg.shape[0] // 2
+    n1 = nb.shape[0]
     n = n1 - 1
     n_f_all = fc_ptr.shape[0] - 1
     lc, ac, uc = L[j1], A[j1], U[j1]
     moves = np.empty(n + 1, dtype=np.bool_)
     for c in range(n + 1):
         moves[c] = False
-        for col in (c, n1 + c):
+        for s in range(nb[c]):
+            col = s * n1 + c
             if ac[col] != 0.0 or lc[col] != 1.0 or uc[col] != 1.0:
                 moves[c] = True
     k_low = k // 2
-    low, high = _term_weights(neg, U, L, sgn, k, k_low)
+    low, high = _term_weights(bw, U, L, sgn, k, k_low)
     le = np.empty(n + 1)
     ae = np.empty(n + 1)
     ue = np.empty(n + 1)
@@ -170,11 +174,15 @@ def _sweep1(j1, sgn, k, neg, U, L, A, tw, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, 
         t_low = t & ((1 << k_low) - 1)
         t_high = t >> k_low
         for c in range(n + 1):
-            on, off = _branches(low, high, t_low, t_high, tw, c, n1)
-            le[c] = on * lc[c] + off * lc[n1 + c]
-            ae[c] = on * ac[c] + off * ac[n1 + c]
-            ue[c] = on * uc[c] + off * uc[n1 + c]
-            be[c] = on + off
+            l_ = a_ = u_ = b_ = 0.0
+            for s in range(nb[c]):
+                col = s * n1 + c
+                w = low[t_low, col] * high[t_high, col]
+                l_ += w * lc[col]
+                a_ += w * ac[col]
+                u_ += w * uc[col]
+                b_ += w
+            le[c], ae[c], ue[c], be[c] = l_, a_, u_, b_
         sign = _parity_sign(t)
         term = 0.0
         for h in range(n_hub):
@@ -315,13 +323,13 @@ def _advance2(K, be, moves, c, p, x0, x1, x2, x3):
 
 
 @njit(cache=True)
-def _sweep2(j0, j1, sgn, k, neg, U, L, A, tw, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block,
+def _sweep2(j0, j1, sgn, k, bw, nb, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block,
             want, joint, alpha, before):
     """`_sweep` for r = 2 (the next most common case): the four coverage states in
     registers. alpha (4, factors + 1) and before (4, causes of the largest factor).
     Per term, each cause's present step is one 4x4 matrix K (`_step2`), its branches'
     weights times their coverage steps, summed."""
-    n1 = neg.shape[0] // 2
+    n1 = nb.shape[0]
     n = n1 - 1
     n_f_all = fc_ptr.shape[0] - 1
     l0s, a0s, u0s = L[j0], A[j0], U[j0]
@@ -329,12 +337,13 @@ def _sweep2(j0, j1, sgn, k, neg, U, L, A, tw, P, n_hub, hub_w, fc_ptr, fc_idx, n
     moves = np.empty(n + 1, dtype=np.bool_)
     for c in range(n + 1):
         moves[c] = False
-        for col in (c, n1 + c):
+        for s in range(nb[c]):
+            col = s * n1 + c
             if (a0s[col] != 0.0 or l0s[col] != 1.0 or u0s[col] != 1.0
                     or a1s[col] != 0.0 or l1s[col] != 1.0 or u1s[col] != 1.0):
                 moves[c] = True
     k_low = k // 2
-    low, high = _term_weights(neg, U, L, sgn, k, k_low)
+    low, high = _term_weights(bw, U, L, sgn, k, k_low)
     K = np.empty((9, n + 1))
     be = np.empty(n + 1)
     total = 0.0
@@ -346,8 +355,9 @@ def _sweep2(j0, j1, sgn, k, neg, U, L, A, tw, P, n_hub, hub_w, fc_ptr, fc_idx, n
             be[c] = 0.0
             for e in range(9):
                 K[e, c] = 0.0
-            on, off = _branches(low, high, t_low, t_high, tw, c, n1)
-            for col, w in ((c, on), (n1 + c, off)):
+            for s in range(nb[c]):
+                col = s * n1 + c
+                w = low[t_low, col] * high[t_high, col]
                 if w == 0.0:
                     continue
                 be[c] += w
@@ -433,31 +443,26 @@ def _sweep2(j0, j1, sgn, k, neg, U, L, A, tw, P, n_hub, hub_w, fc_ptr, fc_idx, n
 
 
 @njit(cache=True, inline="always")
-def _present(out, x, c, n1, on, off, cov, r, L, A, U, backward, spare):
-    """out <- cause c's present step applied to x (or its adjoint): the switch-on
-    branch (column c) weighted `on` plus the switch-off branch (column n1 + c) weighted
-    `off`. spare: scratch of x's size."""
+def _present(out, x, c, n1, wts, nb, cov, r, L, A, U, backward, spare):
+    """out <- cause c's present step applied to x (or its adjoint): each branch s
+    (column s * n1 + c) weighted wts[s, c], summed. spare: scratch of x's size."""
     size = x.shape[0]
-    out[:] = x
-    if backward:
-        _backward(out, c, cov, r, L, A, U)
-    else:
-        _forward(out, c, cov, r, L, A, U)
-    if off == 0.0:
+    out[:] = 0.0
+    for b in range(nb[c]):
+        w = wts[b, c]
+        if w == 0.0:
+            continue
+        spare[:] = x
+        if backward:
+            _backward(spare, b * n1 + c, cov, r, L, A, U)
+        else:
+            _forward(spare, b * n1 + c, cov, r, L, A, U)
         for s in range(size):
-            out[s] *= on
-        return
-    spare[:] = x
-    if backward:
-        _backward(spare, n1 + c, cov, r, L, A, U)
-    else:
-        _forward(spare, n1 + c, cov, r, L, A, U)
-    for s in range(size):
-        out[s] = on * out[s] + off * spare[s]
+            out[s] += w * spare[s]
 
 
 @njit(cache=True)
-def _sweep(r, order, m, neg, U, L, A, tw, moves, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off,
+def _sweep(r, order, m, bw, nb, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off,
            block, want, joint, alphas, betas, fwd, tmp, acc, spare):
     """One pass with the r rarest positives (order[:r]) in the coverage state.
 
@@ -465,7 +470,7 @@ def _sweep(r, order, m, neg, U, L, A, tw, moves, P, n_hub, hub_w, fc_ptr, fc_idx
     when `want`. P holds the cause probabilities: hub h, factor f, configuration y,
     its i-th cause at P[h * block + p_off[f] + i * n_y[f] + y].
     """
-    n1 = neg.shape[0] // 2
+    n1 = nb.shape[0]
     n = n1 - 1
     n_f_all = fc_ptr.shape[0] - 1
     k = m - r
@@ -473,24 +478,27 @@ def _sweep(r, order, m, neg, U, L, A, tw, moves, P, n_hub, hub_w, fc_ptr, fc_idx
     full = size - 1
     cov = order[:r]
     sgn = order[r:m]
-    w_on = np.empty(n + 1)
-    w_off = np.empty(n + 1)
+    wts = np.zeros((bw.shape[0] // n1, n1))
+    wsum = np.empty(n1)
     k_low = k // 2
-    low, high = _term_weights(neg, U, L, sgn, k, k_low)
+    low, high = _term_weights(bw, U, L, sgn, k, k_low)
     total = 0.0
     magnitude = 0.0
     for t in range(1 << k):
         t_low = t & ((1 << k_low) - 1)
         t_high = t >> k_low
-        for c in range(n + 1):
-            w_on[c], w_off[c] = _branches(low, high, t_low, t_high, tw, c, n1)
+        _branch_weights(low, high, t_low, t_high, nb, wts)
+        for c in range(n1):
+            wsum[c] = 0.0
+            for s in range(nb[c]):
+                wsum[c] += wts[s, c]
         sign = _parity_sign(t)
         term = 0.0
         for h in range(n_hub):
             # the leak: always present
             tmp[:] = 0.0
             tmp[0] = 1.0
-            _present(alphas[0], tmp, n, n1, w_on[n], w_off[n], cov, r, L, A, U, False, spare)
+            _present(alphas[0], tmp, n, n1, wts, nb, cov, r, L, A, U, False, spare)
             for f in range(n_f_all):
                 nf = fc_ptr[f + 1] - fc_ptr[f]
                 out = alphas[f + 1]
@@ -502,11 +510,11 @@ def _sweep(r, order, m, neg, U, L, A, tw, moves, P, n_hub, hub_w, fc_ptr, fc_idx
                         c = fc_idx[fc_ptr[f] + i]
                         p = P[base + i * n_y[f]]
                         if moves[c]:
-                            _present(acc, tmp, c, n1, w_on[c], w_off[c], cov, r, L, A, U, False, spare)
+                            _present(acc, tmp, c, n1, wts, nb, cov, r, L, A, U, False, spare)
                             for s in range(size):
                                 tmp[s] = (1.0 - p) * tmp[s] + p * acc[s]
                         else:  # the step is a number: (1 - p) + p (on + off)
-                            g = 1.0 - p + p * (w_on[c] + w_off[c])
+                            g = 1.0 - p + p * wsum[c]
                             for s in range(size):
                                 tmp[s] *= g
                     wy = y_w[y_off[f] + y]
@@ -532,11 +540,11 @@ def _sweep(r, order, m, neg, U, L, A, tw, moves, P, n_hub, hub_w, fc_ptr, fc_idx
                             p = P[base + i * n_y[f]]
                             cur = fwd[i + 1]
                             if moves[c]:
-                                _present(cur, fwd[i], c, n1, w_on[c], w_off[c], cov, r, L, A, U, False, spare)
+                                _present(cur, fwd[i], c, n1, wts, nb, cov, r, L, A, U, False, spare)
                                 for s in range(size):
                                     cur[s] = (1.0 - p) * fwd[i][s] + p * cur[s]
                             else:
-                                g = 1.0 - p + p * (w_on[c] + w_off[c])
+                                g = 1.0 - p + p * wsum[c]
                                 for s in range(size):
                                     cur[s] = g * fwd[i][s]
                         tmp[:] = betas[f + 1]
@@ -545,7 +553,7 @@ def _sweep(r, order, m, neg, U, L, A, tw, moves, P, n_hub, hub_w, fc_ptr, fc_idx
                             p = P[base + i * n_y[f]]
                             before = fwd[i]
                             if moves[c]:
-                                _present(acc, tmp, c, n1, w_on[c], w_off[c], cov, r, L, A, U, True, spare)
+                                _present(acc, tmp, c, n1, wts, nb, cov, r, L, A, U, True, spare)
                                 dot = 0.0
                                 for s in range(size):
                                     dot += acc[s] * before[s]
@@ -553,7 +561,7 @@ def _sweep(r, order, m, neg, U, L, A, tw, moves, P, n_hub, hub_w, fc_ptr, fc_idx
                                 for s in range(size):
                                     tmp[s] = (1.0 - p) * tmp[s] + p * acc[s]
                             else:
-                                pb = p * (w_on[c] + w_off[c])
+                                pb = p * wsum[c]
                                 dot = 0.0
                                 for s in range(size):
                                     dot += tmp[s] * before[s]
@@ -569,9 +577,140 @@ def _sweep(r, order, m, neg, U, L, A, tw, moves, P, n_hub, hub_w, fc_ptr, fc_idx
     return total, magnitude
 
 
+# How a finding reads a cause's latents (`model.engine` lays out `group`).
+COMMON, REGION, WEAK = 0, 1, 2
+
+
+@njit(cache=True)
+def _columns(q, d, lo, hi, m, premise, absent, cum, pmf, n_states, regions, log_quiet, twitch, spread, focal,
+             weak_on, group, region_pos):
+    """Each cause's branches for query q, as columns of the signed-term weights.
+
+    A present cause is a mixture over its latents: the twitch pattern T (0: switch off;
+    1: the spread pattern, each region with its link; 2 + r: focal, region r alone) and
+    the weakness latent W (0: its weakness contribution is none; 1: it is not, with the
+    conditional distribution in the weakness tables). Regions read T, the weakness
+    finding and its patterns read W, every other finding the cause itself. Branch
+    (T, W) has probability P(T | present) P(W | present) and is a product over the
+    findings, so it is a column: its weight with the negatives folded in (`bw`) and its
+    U, L, A on each positive. Branches of weight 0 are dropped and branches with equal
+    columns merged (adding their weights): with the location known, a focal branch on a
+    region observed absent weighs 0; with W's findings unobserved, W's two branches are
+    equal. Columns are s * n1 + c for slot s < nb[c].
+    """
+    n = absent.shape[1]
+    n1 = n + 1
+    n_f = lo.shape[1]
+    n_r = regions.shape[0]
+    n_t = 2 + n_r
+    n_slots = 2 * n_t
+    # per variant: negatives (product over the negative findings) and positives' U, L, A
+    neg_c = np.ones(n1)
+    neg_t = np.ones((n_t, n1))
+    neg_w = np.ones((2, n1))
+    grp = np.zeros(m, dtype=np.int64)
+    vU = np.ones((m, n_t, n1))
+    vL = np.ones((m, n_t, n1))
+    vA = np.zeros((m, n_t, n1))
+    k = 0
+    for j in range(n_f):
+        l_ = lo[q, j]
+        h_ = hi[q, j]
+        if l_ == 0 and h_ == n_states[j] - 1:
+            continue
+        g = group[j]
+        if l_ == 0:
+            for c in range(n1):
+                v = cum[d, j, c, h_]
+                if g == COMMON:
+                    neg_c[c] *= v
+                elif g == WEAK:
+                    neg_w[1, c] *= v  # W off: no contribution, a factor 1
+                else:
+                    neg_t[1, c] *= v  # spread; off: a factor 1
+                    neg_t[2 + region_pos[j], c] = 0.0  # focal here: present for sure
+        else:
+            grp[k] = g
+            for c in range(n1):
+                a_ = 0.0
+                for st in range(l_, h_ + 1):
+                    a_ += pmf[d, j, c, st]
+                # the table's variant: common 0, spread 1, W on 1
+                v = 0 if g == COMMON else 1
+                vU[k, v, c] = cum[d, j, c, h_]
+                vL[k, v, c] = cum[d, j, c, l_ - 1]
+                vA[k, v, c] = a_
+                if g == REGION:  # focal on this region: present for sure (U = 1, L = 0, A = 1)
+                    t = 2 + region_pos[j]
+                    vU[k, t, c] = 1.0
+                    vL[k, t, c] = 0.0
+                    vA[k, t, c] = 1.0
+            k += 1
+    if premise:
+        grp[k] = REGION
+        for c in range(n1):
+            log_none = 0.0
+            for i in range(n_r):
+                j = regions[i]
+                if lo[q, j] == 0 and hi[q, j] == n_states[j] - 1:
+                    log_none += log_quiet[d, i, c]
+                    vL[k, 2 + i, c] = 0.0  # focal on a free region covers the premise
+                    vA[k, 2 + i, c] = 1.0
+            vL[k, 1, c] = math.exp(log_none)
+            vA[k, 1, c] = -math.expm1(log_none)  # 1 - P(no twitch), keeping its digits
+    # the branches' probabilities given the cause
+    bw = np.zeros(n_slots * n1)
+    U = np.ones((m, n_slots * n1))
+    L = np.ones((m, n_slots * n1))
+    A = np.zeros((m, n_slots * n1))
+    nb = np.zeros(n1, dtype=np.int64)
+    w_t = np.empty(n_t)
+    for c in range(n1):
+        if c < n and absent[q, c]:
+            continue
+        tw = twitch[d, c]
+        sp = spread[d, c]
+        w_t[0] = 1.0 - tw
+        w_t[1] = tw * sp
+        for i in range(n_r):
+            w_t[2 + i] = tw * (1.0 - sp) * focal[d, c, i]
+        won = weak_on[d, c]
+        for t in range(n_t):
+            for w in range(2):
+                weight = w_t[t] * (won if w == 1 else 1.0 - won) * neg_c[c] * neg_t[t, c] * neg_w[w, c]
+                if weight == 0.0:
+                    continue
+                # this branch's column: each positive from its group's variant
+                found = -1
+                for s in range(nb[c]):
+                    col = s * n1 + c
+                    same = True
+                    for kk in range(m):
+                        v = 0 if grp[kk] == COMMON else (t if grp[kk] == REGION else w)
+                        if U[kk, col] != vU[kk, v, c] or L[kk, col] != vL[kk, v, c] or A[kk, col] != vA[kk, v, c]:
+                            same = False
+                            break
+                    if same:
+                        found = s
+                        break
+                if found >= 0:
+                    bw[found * n1 + c] += weight
+                    continue
+                col = nb[c] * n1 + c
+                bw[col] = weight
+                for kk in range(m):
+                    v = 0 if grp[kk] == COMMON else (t if grp[kk] == REGION else w)
+                    U[kk, col] = vU[kk, v, c]
+                    L[kk, col] = vL[kk, v, c]
+                    A[kk, col] = vA[kk, v, c]
+                nb[c] += 1
+    return bw, nb, U, L, A
+
+
+
 @njit(cache=True)
 def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-           cum, pmf, n_states, regions, log_quiet, twitch, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+           cum, pmf, n_states, regions, log_quiet, twitch, spread, focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
            total_out, joint_out, path_out, r_out):
     """Answer query q: P(query) into total_out[q], P(query, cause present) into
     joint_out[q] (when want_joint[q]), the path and r used."""
@@ -603,58 +742,9 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
             r_out[q] = 0
             return
         m += 1
-    # Two columns a cause: switch on (c) and off (n1 + c). Off, the cause contributes
-    # nothing to a region: a factor 1 on a negative, L = U = 1 and A = 0 on a positive.
     n1 = n + 1
-    neg = np.ones(2 * n1)
-    U = np.ones((m, 2 * n1))
-    L = np.zeros((m, 2 * n1))
-    A = np.ones((m, 2 * n1))
-    k = 0
-    for j in range(n_f):
-        l_ = lo[q, j]
-        h_ = hi[q, j]
-        if l_ == 0 and h_ == n_states[j] - 1:
-            continue
-        if l_ == 0:
-            for c in range(n1):
-                v = cum[d, j, c, h_]
-                neg[c] *= v
-                if not is_region[j]:
-                    neg[n1 + c] *= v
-        else:
-            for c in range(n1):
-                U[k, c] = cum[d, j, c, h_]
-                L[k, c] = cum[d, j, c, l_ - 1]
-                s = 0.0
-                for st in range(l_, h_ + 1):
-                    s += pmf[d, j, c, st]
-                A[k, c] = s
-                if is_region[j]:
-                    L[k, n1 + c] = 1.0
-                    A[k, n1 + c] = 0.0
-                else:
-                    U[k, n1 + c] = U[k, c]
-                    L[k, n1 + c] = L[k, c]
-                    A[k, n1 + c] = s
-            k += 1
-    if premise:
-        for c in range(n1):
-            log_none = 0.0
-            for i in range(regions.shape[0]):
-                j = regions[i]
-                if lo[q, j] == 0 and hi[q, j] == n_states[j] - 1:
-                    log_none += log_quiet[d, i, c]
-            U[k, c] = 1.0
-            L[k, c] = math.exp(log_none)
-            A[k, c] = -math.expm1(log_none)  # 1 - P(no twitch), keeping its digits
-            L[k, n1 + c] = 1.0
-            A[k, n1 + c] = 0.0
-    for c in range(n):
-        if absent[q, c]:
-            neg[c] = 0.0
-            neg[n1 + c] = 0.0
-    tw = twitch[d]  # P(switch on | cause present); the leak's entry is 1
+    bw, nb, U, L, A = _columns(q, d, lo, hi, m, premise, absent, cum, pmf, n_states, regions, log_quiet,
+                               twitch, spread, focal, weak_on, group, region_pos)
     # ---- exposures: known ones scale; unknown ones use the summed slot, and the
     # shared unknown ones (hubs, factors) move off it by their strides
     scale = 1.0
@@ -720,12 +810,12 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
                     c = fc_idx[fc_ptr[f] + ii]
                     P[h * block + p_off[f] + ii * n_y[f] + y] = flat[d, base[c] + hub_shift[h, c] + shift[ii]]
     # ---- the positives, rarest first (by the causes' marginal probabilities)
-    covered = np.empty(m)
+    covered = np.zeros(m)
     for j in range(m):
-        s = A[j, n]
-        for c in range(n):
-            s += flat[d, base[c]] * (tw[c] * A[j, c] + (1.0 - tw[c]) * A[j, n1 + c])
-        covered[j] = s
+        for c in range(n1):
+            pc = 1.0 if c == n else flat[d, base[c]]
+            for b in range(nb[c]):
+                covered[j] += pc * bw[b * n1 + c] * A[j, b * n1 + c]
     order = np.argsort(covered)
     # a cause whose coverage step is the identity on a positive set is a number; per r
     moves = np.zeros(n + 1, dtype=np.bool_)
@@ -744,17 +834,18 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
             moves[c] = False
             for jj in range(r):
                 j = order[jj]
-                for col in (c, n1 + c):
+                for b in range(nb[c]):
+                    col = b * n1 + c
                     if A[j, col] != 0.0 or L[j, col] != 1.0 or U[j, col] != 1.0:
                         moves[c] = True
         joint[:] = 0.0
         if r == 1:
-            total, magnitude = _sweep1(order[0], order[1:m], m - 1, neg, U, L, A, tw, P, n_hub, hub_w, fc_ptr, fc_idx,
+            total, magnitude = _sweep1(order[0], order[1:m], m - 1, bw, nb, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx,
                                        n_y, y_off, y_w, p_off, block, want, joint, np.empty(n_factors + 1),
                                        np.empty(n_factors + 1), np.empty((n_max + 1, y_max)),
                                        np.empty((n_max + 1, y_max)))
         elif r == 2:
-            total, magnitude = _sweep2(order[0], order[1], order[2:m], m - 2, neg, U, L, A, tw, P, n_hub, hub_w, fc_ptr,
+            total, magnitude = _sweep2(order[0], order[1], order[2:m], m - 2, bw, nb, U, L, A, P, n_hub, hub_w, fc_ptr,
                                        fc_idx, n_y, y_off, y_w, p_off, block, want, joint,
                                        np.empty((4, n_factors + 1)), np.empty((4, n_max)))
         else:
@@ -763,7 +854,7 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
             fwd = np.zeros((n_max + 1, size))
             tmp = np.zeros(size)
             acc = np.zeros(size)
-            total, magnitude = _sweep(r, order, m, neg, U, L, A, tw, moves, P, n_hub, hub_w, fc_ptr, fc_idx,
+            total, magnitude = _sweep(r, order, m, bw, nb, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx,
                                       n_y, y_off, y_w, p_off, block, want, joint, alphas, betas, fwd, tmp, acc,
                                       np.zeros(size))
         if total != 0.0:
@@ -788,22 +879,22 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
 
 @njit(cache=True)
 def evaluate_serial(lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-                    cum, pmf, n_states, regions, log_quiet, twitch, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+                    cum, pmf, n_states, regions, log_quiet, twitch, spread, focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
                     total_out, joint_out, path_out, r_out):
     """Every query in turn, on this thread (a single case: no thread start-up)."""
     for q in range(lo.shape[0]):
         _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-               cum, pmf, n_states, regions, log_quiet, twitch, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+               cum, pmf, n_states, regions, log_quiet, twitch, spread, focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
                total_out, joint_out, path_out, r_out)
 
 
 @njit(cache=True, parallel=True)
 def evaluate_parallel(lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-                      cum, pmf, n_states, regions, log_quiet, twitch, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+                      cum, pmf, n_states, regions, log_quiet, twitch, spread, focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
                       total_out, joint_out, path_out, r_out):
     """Every query, spread over the machine's threads. Each query writes only its own
     outputs, so the answers do not depend on the number of threads."""
     for q in prange(lo.shape[0]):
         _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-               cum, pmf, n_states, regions, log_quiet, twitch, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
+               cum, pmf, n_states, regions, log_quiet, twitch, spread, focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
                total_out, joint_out, path_out, r_out)

@@ -67,6 +67,10 @@ class Network:
     leak: Mapping[str, np.ndarray]
     twitch: Mapping[str, np.ndarray]
     regions: tuple[str, ...] = V.REGION_NODES
+    spread: Mapping[str, np.ndarray] = field(default_factory=dict)
+    focal: Mapping[str, np.ndarray] = field(default_factory=dict)
+    weak_finding: str | None = None
+    weak_patterns: tuple[str, ...] = ()
     cause_level: Mapping[str, int] = field(default_factory=dict)  # cause -> index in TRIAGE_LEVELS
     triage_table: Mapping[str, Any] = field(default_factory=dict)  # triage.toml as read
 
@@ -94,6 +98,9 @@ class Network:
         set_(self, "link", arrays(self.link))
         set_(self, "leak", arrays(self.leak))
         set_(self, "twitch", arrays(self.twitch))
+        set_(self, "spread", arrays(self.spread))
+        set_(self, "focal", arrays(self.focal))
+        set_(self, "weak_patterns", tuple(self.weak_patterns))
         set_(self, "cause_level", view(self.cause_level))
         set_(self, "triage_table", MappingProxyType(freeze(dict(self.triage_table))))
 

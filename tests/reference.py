@@ -22,12 +22,16 @@ def random_network(
     link_density: float = 0.7,
     extreme: bool = False,
     switches: bool = True,
+    latents: bool = True,
 ) -> Network:
     """A small network of the product's shape with random parameters.
 
     `extreme` draws priors near 0 and 1, links of exactly 0 and 1, zero leaks and
     P(twitching | cause) of exactly 0, near 0 and near 1. Otherwise a cause twitches
     always (1) in about a third of draws, else with a probability in (0.05, 1).
+    With `latents`, a network of at most 3 causes may carry site patterns (a focal
+    and a spread pattern per cause) and a weakness latent (the first ordinal finding,
+    read by some binary findings as their patterns).
     """
     exposures = tuple(f"x{i}" for i in range(n_exposures))
     causes = tuple(f"c{i}" for i in range(n_causes))
@@ -71,6 +75,23 @@ def random_network(
             twitch[c] = float(rng.choice([0.0, 1e-9, 1 - 1e-9, 1.0, rng.uniform(0.05, 1.0)]))
         else:
             twitch[c] = 1.0 if rng.random() < 1 / 3 else float(rng.uniform(0.05, 1.0))
+    # the latents, drawn last (networks of at most 3 causes: enumeration grows as
+    # (1 + 2 x (2 + regions))^causes): site patterns and a weakness latent
+    spread, focal = {}, {}
+    weak_finding, weak_patterns = None, ()
+    if latents and n_causes <= 3:
+        if rng.random() < 0.6:
+            for c in causes:
+                if extreme:
+                    spread[c] = float(rng.choice([0.0, 1.0, rng.uniform(0, 1)]))
+                    focal[c] = np.eye(n_regions)[int(rng.integers(n_regions))] if rng.random() < 0.5 else rng.dirichlet(np.ones(n_regions))
+                else:
+                    spread[c] = float(rng.uniform(0, 1))
+                    focal[c] = rng.dirichlet(np.ones(n_regions))
+        ordinals = [f for f in findings if f.startswith("o")]
+        if ordinals and rng.random() < 0.6:
+            weak_finding = ordinals[0]
+            weak_patterns = tuple(f for f in findings if f.startswith("b") and rng.random() < 0.7)
     return Network(
         priors=None,
         causes=causes,
@@ -84,6 +105,10 @@ def random_network(
         leak=MappingProxyType(leak),
         twitch=MappingProxyType(twitch),
         regions=regions,
+        spread=spread,
+        focal=focal,
+        weak_finding=weak_finding,
+        weak_patterns=weak_patterns,
     )
 
 
@@ -100,27 +125,49 @@ def random_query(rng: np.random.Generator, net: Network, *, observe: float = 0.6
     return Query(exposures, findings)
 
 
-# Each cause's state in the enumerations: absent, present and not making the person
-# twitch (its switch off), present and twitching (its switch on).
-ABSENT, PRESENT, TWITCHING = 0, 1, 2
+# Each cause's state in the enumerations: None (absent), or present with its latents
+# (t, w): t its twitch pattern (OFF: the switch is off; SPREAD: each region by its link;
+# FOCAL + r: region r alone) and w its weakness latent (0: its weakness contribution is
+# none; 1: it is not). The leak has a weakness latent too (its state is the config's last).
+OFF, SPREAD, FOCAL = 0, 1, 2
 
 
 def _cause_weights(net, x, exact):
-    """Per cause, P(absent), P(present, switch off), P(present, switch on) given the
-    exposure states `x` (exposure -> state)."""
+    """Per cause, the (state, probability) pairs given the exposure states `x`
+    (exposure -> state); states of probability 0 are left out."""
     out = []
-    for c in net.causes:
+    n_r = len(net.regions)
+    for i, c in enumerate(net.causes):
         t = net.cause_table[c]
         p = exact(float(t[tuple(x[e] for e in net.cause_parents[c])]) if net.cause_parents[c] else float(t))
         tau = exact(float(net.twitch[c]))
-        out.append((exact(1) - p, p * (exact(1) - tau), p * tau))
+        sp = exact(float(net.spread[c])) if c in net.spread else exact(1)
+        focal = [exact(float(v)) for v in net.focal[c]] if c in net.spread else [exact(0)] * n_r
+        pattern = {OFF: exact(1) - tau, SPREAD: tau * sp}
+        for r in range(n_r):
+            pattern[FOCAL + r] = tau * (exact(1) - sp) * focal[r]
+        if net.weak_finding is not None:
+            on = exact(float(net.link[net.weak_finding][i, 1:].sum()))
+            weak = {0: exact(1) - on, 1: on}
+        else:
+            weak = {0: exact(1)}
+        states = [(None, exact(1) - p)]
+        states += [((tt, w), p * pt * pw) for tt, pt in pattern.items() for w, pw in weak.items() if pt * pw != 0]
+        out.append(states)
     return out
 
 
+def _leak_weights(net, exact):
+    """The leak's weakness latent: (state, probability) pairs."""
+    if net.weak_finding is None:
+        return [(0, exact(1))]
+    on = exact(float(net.leak[net.weak_finding][1:].sum()))
+    return [(w, pw) for w, pw in ((0, exact(1) - on), (1, on)) if pw != 0]
+
+
 def brute_force(net: Network, query: Query, *, exact=float) -> tuple[float, list[float]]:
-    """P(query) and P(query, cause present) by enumerating exposures, causes, the causes'
-    switches (a present cause is making the person twitch with P(twitching | cause); only
-    then do its region links apply) and regions.
+    """P(query) and P(query, cause present) by enumerating exposures, causes with their
+    latents (twitch pattern and weakness latent), the leak's weakness latent, and regions.
 
     `exact=fractions.Fraction` runs the same sum in rational arithmetic.
     """
@@ -132,44 +179,66 @@ def brute_force(net: Network, query: Query, *, exact=float) -> tuple[float, list
         for e in net.exposures
     ]
     likelihood = {}  # cause states -> P(findings | cause states): the same for every exposure state
+    leak_states = _leak_weights(net, exact)
     for xs in itertools.product(*exp_states):
         px = exact(1)
         for e, s in zip(net.exposures, xs):
             px *= exact(float(net.exposure_prob[e][s]))
         weights = _cause_weights(net, dict(zip(net.exposures, xs)), exact)
-        for config in itertools.product((ABSENT, PRESENT, TWITCHING), repeat=n):
-            if any(s != ABSENT and c in query.absent for s, c in zip(config, net.causes)):
+        for combo in itertools.product(*weights, leak_states):
+            config = tuple(st for st, _ in combo)
+            if any(st is not None and c in query.absent for st, c in zip(config, net.causes)):
                 continue
             w = px
-            for s, ws in zip(config, weights):
-                w *= ws[s]
+            for _, ws in combo:
+                w *= ws
             if w == 0:
                 continue
             if config not in likelihood:
                 likelihood[config] = _likelihood(net, query, config, exact)
             lik = likelihood[config]
             total += w * lik
-            for i, s in enumerate(config):
-                if s != ABSENT:
+            for i, st in enumerate(config[:n]):
+                if st is not None:
                     joint[i] += w * lik
     return total, joint
 
 
-def _acts(net, f, state):
-    """Whether a cause in `state` acts on finding f: a region needs its switch on."""
-    return state == TWITCHING if f in net.regions else state != ABSENT
+def _below(net, f, i, state, k):
+    """P(contribution of source i (a cause index, or None: the leak) to f <= k), given
+    its state (a cause's (t, w), or the leak's w)."""
+    row = net.leak[f] if i is None else net.link[f][i]
+    if i is not None and state is None:
+        return 1.0  # absent: no contribution
+    if f in net.regions:
+        if i is None:
+            return float(row[: k + 1].sum())
+        t = state[0]
+        if t == OFF:
+            return 1.0
+        if t == SPREAD:
+            return float(row[: k + 1].sum())
+        return 1.0 if net.regions.index(f) != t - FOCAL else float(k >= 1)
+    if f == net.weak_finding or f in net.weak_patterns:
+        w = state if i is None else state[1]
+        if w == 0:
+            return 1.0
+        if f == net.weak_finding:  # given its latent on: P(<= k | not none)
+            return 0.0 if k == 0 else float(row[1 : k + 1].sum() / row[1:].sum())
+        return float(row[: k + 1].sum())
+    return float(row[: k + 1].sum())
 
 
 def _cdf(net, f, config, k, exact):
-    """P(finding f <= k | cause states)."""
+    """P(finding f <= k | cause states and the leak's)."""
     if k < 0:
         return exact(0)
     if k >= len(net.states[f]) - 1:
         return exact(1)
-    out = exact(float(net.leak[f][: k + 1].sum()))
-    for i, s in enumerate(config):
-        if _acts(net, f, s):
-            out *= exact(float(net.link[f][i, : k + 1].sum()))
+    out = exact(_below(net, f, None, config[-1], k))
+    for i, st in enumerate(config[:-1]):
+        if st is not None:
+            out *= exact(_below(net, f, i, st, k))
     return out
 
 
@@ -247,11 +316,12 @@ def brute_force_triage(net: Network, query: Query) -> np.ndarray:
         px = float(np.prod([net.exposure_prob[e][s] for e, s in zip(net.exposures, xs)]))
         x = dict(zip(net.exposures, xs))
         weights = _cause_weights(net, x, float)
-        for config in itertools.product((ABSENT, PRESENT, TWITCHING), repeat=n):
-            w = px * float(np.prod([ws[s] for s, ws in zip(config, weights)]))
+        for combo in itertools.product(*weights, _leak_weights(net, float)):
+            config = tuple(st for st, _ in combo)
+            w = px * float(np.prod([ws for _, ws in combo]))
             if w == 0:
                 continue
-            base = max([0] + [net.cause_level[c] for c, s in zip(net.causes, config) if s != ABSENT])
+            base = max([0] + [net.cause_level[c] for c, s in zip(net.causes, config) if s is not None])
             for fs in itertools.product(*find_states):
                 full = {**x, **dict(zip(net.findings, fs))}
                 if query.premise and not any(full[r] >= 1 for r in net.regions):
