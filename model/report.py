@@ -35,7 +35,7 @@ from .api import infer
 from .batch import BatchResult
 from .network import Network, load_network
 from .settings import WORLDS, Settings, load_settings
-from .vignettes import score_vignettes
+from .vignettes import score_textbook, score_vignettes
 from .workers import forked_map
 
 # The reported upper quantile of questions asked per interview (`questions_p90`).
@@ -258,11 +258,43 @@ def vignette_metrics(network: Network | None = None) -> tuple[dict[str, Any], pd
     return summary, table
 
 
+def textbook_metrics(network: Network | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The textbook set (model/data/textbook.toml): top-1 and top-3 over the presentations
+    with an expected cause, exact level and under-triage over all, and every miss with the
+    rank of its expected cause and its reason (listed, not hidden)."""
+    table = score_textbook(network)
+    missed = table.loc[(table["top1"] == False) | (table["top3"] == False) | ~table["exact"]]  # noqa: E712 (NA stays out)
+    summary = {
+        "presentations": int(len(table)),
+        "ranked": int(table["top1"].notna().sum()),
+        "top1": float(table["top1"].mean()),
+        "top3": float(table["top3"].mean()),
+        "exact_level": float(table["exact"].mean()),
+        "exact_hits": int(table["exact"].sum()),
+        "under_triaged": int(table["under_triage"].sum()),
+        "under_triaged_ids": table.loc[table["under_triage"], "id"].tolist(),
+        "misses": [
+            {
+                "id": r["id"],
+                "expected": r["expected"],
+                "first": r["first"],
+                "rank": None if pd.isna(r["rank"]) else int(r["rank"]),
+                "advice": r["advice"],
+                "triage": r["triage"],
+                "reason": r["reason"],
+            }
+            for _, r in missed.iterrows()
+        ],
+    }
+    return summary, table
+
+
 def metrics_document(validations: Sequence[Validation], vignettes: dict[str, Any] | None, seconds: float) -> dict[str, Any]:
     return {
         "worlds": {v.world: v.metrics for v in validations},
         "settings": {"cases": validations[0].n if validations else 0, "missing": validations[0].missing if validations else None, "seed": validations[0].seed if validations else None},
-        "vignettes": vignettes,
+        "vignettes": {k: v for k, v in vignettes.items() if k != "textbook"} if vignettes else vignettes,
+        "textbook": vignettes.get("textbook") if vignettes else None,
         "seconds": seconds,
     }
 
@@ -349,6 +381,21 @@ def advice_section(validations: Sequence[Validation]) -> list[str]:
     return lines
 
 
+def textbook_section(t: dict[str, Any]) -> list[str]:
+    """report.md's textbook set: the figures, then every miss with its reason."""
+    lines = ["## Textbook set", "",
+             f"{t['presentations']} presentations written from the sources (model/data/textbook.toml), not tuned to the model: "
+             f"top-1 {t['top1']:.1%} and top-3 {t['top3']:.1%} over the {t['ranked']} with an expected cause, "
+             f"exact level {t['exact_level']:.1%} ({t['exact_hits']} of {t['presentations']}), under-triaged {t['under_triaged']}"
+             + (f" ({', '.join(t['under_triaged_ids'])})" if t["under_triaged_ids"] else "") + ".", ""]
+    if t["misses"]:
+        misses = pd.DataFrame(t["misses"])[["id", "expected", "first", "rank", "advice", "triage", "reason"]]
+        misses["rank"] = misses["rank"].map(lambda r: "-" if r is None or pd.isna(r) else str(int(r)))
+        lines += ["Misses (the first-ranked cause not expected, the expected cause outside the top three, or the advice "
+                  "not the true level), with the rank of the expected cause:", "", _markdown(misses, index=False), ""]
+    return lines
+
+
 def write_report(folder: str | Path, validations: Sequence[Validation], vignettes: tuple[dict, pd.DataFrame] | None, seconds: float) -> Path:
     """report.md, metrics.json and the figures, in `folder` (created)."""
     from . import plots
@@ -408,6 +455,8 @@ def write_report(folder: str | Path, validations: Sequence[Validation], vignette
         if s["top1_misses"]:
             lines += ["Not first: " + ", ".join(s["top1_misses"]) + ".", ""]
         lines += [_markdown(table[["id", "expected", "ranks", "triage", "advice", "exact", "acceptable"]], index=False), ""]
+        if s.get("textbook"):
+            lines += textbook_section(s["textbook"])
     lines += ["## Figures", ""]
     for name, caption, _ in figures:
         lines += [f"### {caption}", "", f"![{caption}]({name})", ""]
@@ -427,7 +476,8 @@ def run(
     progress: bool = False,
     interviews: int | None = None,
 ) -> tuple[list[Validation], tuple[dict, pd.DataFrame] | None, float]:
-    """Every world of a validation run, and the vignettes."""
+    """Every world of a validation run, and the vignettes with the textbook set (its
+    summary under the vignettes' "textbook" key)."""
     net = network if network is not None else load_network()
     settings = load_settings(net)
     worlds = settings.worlds if worlds is None else tuple(worlds)
@@ -437,4 +487,7 @@ def run(
     start = time.perf_counter()
     out = [validate(network=net, n=n, world=w, missing=missing, seed=seed, workers=workers, progress=progress, interviews=interviews) for w in worlds]
     vig = vignette_metrics(net) if vignettes else None
+    if vig is not None:
+        # the textbook set rides with the vignettes (`--no-vignettes` skips both)
+        vig[0]["textbook"] = textbook_metrics(net)[0]
     return out, vig, time.perf_counter() - start
