@@ -27,6 +27,10 @@ CHUNK_CAUSES = 8
 PREMISE_NODE = "_any_twitch"
 # The switch of a cause: `_twitching_<cause>`.
 SWITCH_PREFIX = "_twitching_"
+# Where a cause's twitching is, given its switch: `_sites_<cause>` (none, spread, only_<region>).
+SITES_PREFIX = "_sites_"
+# A cause's weakness latent (its weakness contribution is not none): `_weak_<cause>`; the leak's `_weak_leak`.
+WEAK_PREFIX = "_weak_"
 NETWORK_NAME = "twitchdx"
 # What a user of the exported file must know, written at its top (BIF `//` comments, an
 # XML comment in XMLBIF) and in the README.
@@ -47,21 +51,23 @@ NOTES = (
 )
 
 
-def _noisy_max_table(link: np.ndarray, leak: np.ndarray | None, previous: int) -> np.ndarray:
-    """P(node = k | previous node state, causes), shape (K, [K,] 2, ..., 2).
+def _noisy_max_table(dists: list[np.ndarray], k: int, leak: np.ndarray | None, previous: int) -> np.ndarray:
+    """P(node = s | previous node state, parents), shape (K, [K,] card_1, ..., card_r).
 
-    `link` (r, K): each cause's contribution distribution when present. The node's
-    state is the max of the previous node's state (if `previous`), the leak's and the
-    present causes' contributions.
+    `dists[i]` (card_i, K): parent i's contribution distribution in each of its states
+    (a cause: absent contributes nothing, present its link). The node's state is the max
+    of the previous node's state (if `previous`), the leak's and the parents'
+    contributions.
     """
-    r, k = link.shape
-    cdf = np.cumsum(link, axis=1)  # (r, K)
-    cdf[:, -1] = 1.0
-    grids = np.indices((2,) * r).reshape(r, 2**r).T  # (2^r, r): 1 = present (also r = 0: no causes)
-    # P(max <= k | config) = prod over present causes of cdf_i(k)
+    r = len(dists)
+    cards = tuple(len(d) for d in dists)
+    grids = np.indices(cards).reshape(r, -1).T if r else np.zeros((1, 0), dtype=int)  # (configs, r)
+    # P(max <= s | config) = prod over parents of their contribution's cdf at s
     below = np.ones((grids.shape[0], k))
-    for i in range(r):
-        below *= np.where(grids[:, i : i + 1] == 1, cdf[i], 1.0)
+    for i, d in enumerate(dists):
+        cdf = np.cumsum(d, axis=1)
+        cdf[:, -1] = 1.0
+        below *= cdf[grids[:, i]]
     if leak is not None:
         leak_cdf = np.cumsum(leak)
         leak_cdf[-1] = 1.0
@@ -72,8 +78,8 @@ def _noisy_max_table(link: np.ndarray, leak: np.ndarray | None, previous: int) -
         below = step[:, None, :] * below[None]  # (K_prev, 2^r, K)
     pmf = np.diff(below, axis=-1, prepend=0.0)
     pmf = np.clip(pmf, 0.0, 1.0)
-    pmf = np.moveaxis(pmf, -1, 0)  # (K, [K_prev,] 2^r)
-    return pmf.reshape((k,) + ((k,) if previous else ()) + (2,) * r)
+    pmf = np.moveaxis(pmf, -1, 0)  # (K, [K_prev,] configs)
+    return pmf.reshape((k,) + ((k,) if previous else ()) + cards)
 
 
 def _chunks(items: list, size: int) -> list[list]:
@@ -85,6 +91,22 @@ def _chunks(items: list, size: int) -> list[list]:
 def switch_node(cause: str) -> str:
     """The name of `cause`'s switch node, "`cause` is making the person twitch"."""
     return SWITCH_PREFIX + cause
+
+
+def sites_node(cause: str) -> str:
+    """The name of `cause`'s site-pattern node: where its twitching is (given its switch)."""
+    return SITES_PREFIX + cause
+
+
+def weak_node(cause: str | None) -> str:
+    """The name of a cause's weakness latent ("its weakness contribution is not none"),
+    or the leak's (cause None)."""
+    return WEAK_PREFIX + (cause if cause is not None else "leak")
+
+
+def site_states(net) -> tuple[str, ...]:
+    """The states of a site-pattern node: none (switch off), spread, only_<region>."""
+    return ("none", "spread") + tuple(f"only_{r}" for r in net.regions)
 
 
 def to_pgmpy(net):
@@ -123,28 +145,84 @@ def to_pgmpy(net):
         cpd(c, ("absent", "present"), np.vstack([1.0 - t, t]), list(net.cause_parents[c]))
     for c in net.causes:
         # every cause, also one with twitch 1 (then a copy of the cause), so that the
-        # regions' parents are always switches
+        # regions' parents are always switches or site patterns
         tau = float(net.twitch[c])
         cpd(switch_node(c), ("absent", "present"), [[1.0, 1.0 - tau], [0.0, tau]], [c])
+        if c in net.spread:
+            sp, focal = float(net.spread[c]), np.asarray(net.focal[c], dtype=float)
+            on = np.concatenate([[0.0, sp], (1.0 - sp) * focal])
+            off = np.eye(len(on))[0]
+            cpd(sites_node(c), site_states(net), np.column_stack([off, on]), [switch_node(c)])
+    weak_on = {}
+    if net.weak_finding is not None:
+        rows = np.vstack([net.link[net.weak_finding], net.leak[net.weak_finding][None]])
+        for i, c in enumerate(list(net.causes) + [None]):
+            on = float(rows[i, 1:].sum())
+            if on > 0:
+                weak_on[c] = on
+                if c is None:
+                    cpd(weak_node(None), ("absent", "present"), [[1.0 - on], [on]], [])
+                else:
+                    cpd(weak_node(c), ("absent", "present"), [[1.0, 1.0 - on], [0.0, on]], [c])
     blocks = _chunks(list(range(len(net.causes))), CHUNK_CAUSES)
+    halves = [h for b in blocks for h in _chunks(b, (len(b) + 1) // 2)]
     for f in net.findings:
         link, leak, states = net.link[f], net.leak[f], net.states[f]
-        sources = [switch_node(c) for c in net.causes] if f in net.regions else list(net.causes)
         k = len(states)
-        linked = [i for i in range(len(net.causes)) if link[i, 0] < 1.0]
-        if k * 2 ** len(linked) <= MAX_TABLE:
-            cpd(f, states, _noisy_max_table(link[linked], leak, 0), [sources[i] for i in linked])
+        none = np.eye(k)[0]
+        reads_weak = f == net.weak_finding or f in net.weak_patterns
+
+        def given_weak(row, on):
+            # the weakness finding given its latent on: P(state | not none)
+            return np.concatenate([[0.0], row[1:] / on]) if f == net.weak_finding else row
+
+        sources, dists, owner = [], [], []  # owner: the cause's index (-1: the leak's latent)
+        for i, c in enumerate(net.causes):
+            # a region also hears a cause whose spread link is 0 but whose focal pattern
+            # can fall on it
+            focal_here = f in net.regions and c in net.spread and float(net.spread[c]) < 1.0 \
+                and float(net.focal[c][net.regions.index(f)]) > 0.0
+            if (link[i, 0] >= 1.0 and not focal_here) or (reads_weak and c not in weak_on):
+                continue
+            owner.append(i)
+            if f in net.regions and c in net.spread:
+                r = net.regions.index(f)
+                only = [np.eye(k)[k - 1] if j == r else none for j in range(len(net.regions))]
+                sources.append(sites_node(c))
+                dists.append(np.vstack([none, link[i]] + only))
+            elif f in net.regions:
+                sources.append(switch_node(c))
+                dists.append(np.vstack([none, link[i]]))
+            elif reads_weak:
+                sources.append(weak_node(c))
+                dists.append(np.vstack([none, given_weak(link[i], weak_on[c])]))
+            else:
+                sources.append(c)
+                dists.append(np.vstack([none, link[i]]))
+        if reads_weak:
+            # the leak acts through its own weakness latent: a parent, not a leak
+            if None in weak_on and leak[0] < 1.0:
+                sources.insert(0, weak_node(None))
+                dists.insert(0, np.vstack([none, given_weak(leak, weak_on[None])]))
+                owner.insert(0, -1)
+            leak = none
+        size = k * int(np.prod([len(d) for d in dists]))
+        if size <= MAX_TABLE:
+            cpd(f, states, _noisy_max_table(dists, k, leak, 0), sources)
             continue
         previous = None
         # every split finding is split at the same causes (the blocks of all causes, each
         # finding's linked ones in them): pgmpy's elimination heuristics then find a cheap
         # order, where chains split at different causes per finding made queries ~10x slower
-        chunks = [[i for i in block if i in linked] for block in blocks]
+        # (halved where a parent has more than two states: a site pattern has 2 + regions)
+        use = blocks if max(len(d) for d in dists) == 2 else halves
+        chunks = [[j for j, pos in enumerate(owner) if pos in block or (pos == -1 and block is use[0])]
+                  for block in use]
         chunks = [chunk for chunk in chunks if chunk]
         for j, chunk in enumerate(chunks):
             node = f if j == len(chunks) - 1 else f"_{f}_{j + 1}"
             parents = ([previous] if previous else []) + [sources[i] for i in chunk]
-            table = _noisy_max_table(link[chunk], leak if j == 0 else None, 1 if previous else 0)
+            table = _noisy_max_table([dists[i] for i in chunk], k, leak if j == 0 else None, 1 if previous else 0)
             cpd(node, states, table, parents)
             previous = node
     # the premise: deterministic OR of the regions
