@@ -211,8 +211,9 @@ def encode_frame(net, frame: pd.DataFrame, records: list | None = None) -> tuple
             states[sets, j] = got[sets]
             setters[:, j] += sets
     slow |= (setters > 1).any(axis=1)
-    for exposure, through in V.ACTS_THROUGH.items():
-        # an exposure said present while every exposure it acts through is absent is
+    for exposure, through in V.REQUIRES.items():
+        # a node said present while every node it needs is in its first state (an
+        # exposure acting through others, a weakness pattern with weakness none) is
         # `encode`'s error: such rows take the whole-row path to get its message
         if exposure in order and all(t in order for t in through):
             cols = [order[t] for t in through]

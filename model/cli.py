@@ -10,26 +10,28 @@ import sys
 from typing import Any, Sequence, TextIO
 
 from . import vocabulary as V
-from .evidence import USER_KEYS
+from .evidence import LIST_KEYS, USER_KEYS
 
+# SPEC §7.6 (amended): sudden one-sided weakness or numbness is now an item with an
+# emergency rule (`sudden_one_sided`); the other stroke-like presentations stay outside
 STROKE_WARNING = (
-    "Sudden one-sided weakness or numbness, or the worst headache of your life, is outside "
-    "this model: call emergency services."
+    "Sudden slurred speech or trouble swallowing, sudden one-sided weakness or numbness, or "
+    "the worst headache of your life: call emergency services now."
 )
-LIST_KEYS = ("location", "medications")
 YES, NO = ("yes", "y", "true"), ("no", "n", "false")
 # One line of meaning for each evidence key (SPEC §2's tables), shown in --help.
 MEANINGS = {
     "location": "where twitches are felt (arm: hands, thumbs, forearms, biceps; leg: feet, calves, thighs; trunk: back, chest, abdomen; widespread: arm, leg and trunk)",
     "duration": "how long it has gone on",
     "weakness": "mild: feels weak or tires early; marked: drops things, trips, foot drop",
+    "weakness_where": "where the weakness is (one_limb: one hand, arm, foot or leg; shoulders_hips: both sides, near the trunk; hands_feet: both hands or both feet; none: all over, or elsewhere); needs weakness mild or marked",
     "progression": "worsening: spreading to new areas or getting stronger",
     "numbness": "numbness, tingling, pins and needles",
     "wasting": "a muscle visibly thinner",
     "cramps": "painful sustained cramps",
     "stiffness": "stiffness, spasticity, trouble relaxing a muscle",
     "pain": "neck, back or limb pain, radiating pain",
-    "bulbar": "slurred speech, trouble swallowing",
+    "bulbar": "slurred speech, trouble swallowing, come on over days or more",
     "breathing": "shortness of breath, weak cough",
     "vision": "blurred or double vision, loss of vision",
     "fatigue": "marked tiredness",
@@ -39,6 +41,11 @@ MEANINGS = {
     "seizure_episode": "rhythmic jerking that spreads, or loss of awareness",
     "tics": "repetitive movements or sounds preceded by an urge, briefly suppressible",
     "abnormal_posture": "sustained twisting, abnormal posture, or forced closing of both eyes",
+    "perioral_tingling": "tingling around the mouth or in the fingertips",
+    "hand_spasm": "hands or feet locking into a spasm that will not let go, fingers drawn together (tetany)",
+    "heat_or_weight_loss": "feeling too hot when others are not, or losing weight without trying",
+    "sudden_one_sided": "weakness or numbness of one side of the body or face that came on suddenly (minutes to hours)",
+    "fever_or_confusion": "a temperature over 38.3 °C (101 °F), or new confusion or drowsiness",
     "caffeine": "caffeine a day (high: over about 400 mg, about four cups of coffee)",
     "sleep": "sleep (short: under 7 hours most nights)",
     "stress": "stress",
@@ -54,12 +61,14 @@ MEANINGS = {
     "kidney_disease_known": "known kidney disease",
     "back_or_neck_problem": "known back or neck problem, or a recent injury",
     "new_medication": "one of the listed medicines started, or its dose changed, in the last 4 weeks",
+    "alcohol_stopped": "heavy drinking stopped or cut down sharply in the last 3 days (needs alcohol-intake heavy)",
     "medications": "medicines taken",
 }
 EXAMPLES = """examples:
   twitchdx infer --location eyelid --duration under_1_week --sleep short --caffeine high
   twitchdx infer --location arm,leg --duration 120 --weakness mild --age 55 --json
   twitchdx infer --location widespread --medications none --cramps yes --intervals 200
+  twitchdx infer --location leg --weakness mild --weakness-where one_limb --duration 90 --age 62
   twitchdx ask --location arm
   twitchdx validate --cases 1000 --out validation-report
   twitchdx export --format bif --output twitchdx.bif
@@ -75,6 +84,8 @@ def _states_help(key: str) -> str:
         states = "any of " + ", ".join(V.REGIONS + tuple(V.REGION_ALIASES)) + " (comma-separated)"
     elif key == "medications":
         states = "any of " + ", ".join(V.MEDICATIONS) + ", or none (comma-separated)"
+    elif key == "weakness_where":
+        states = "any of " + ", ".join(V.WEAKNESS_WHERE) + ", or none (comma-separated)"
     elif key == "duration":
         states = "a number of days, or one of " + ", ".join(V.ORDINAL_FINDINGS["duration"])
     elif key == "age":
@@ -114,11 +125,15 @@ def evidence_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def user_evidence(evidence) -> dict[str, Any]:
-    """Node evidence (`Result.evidence`) in the user's keys: `location` and `medications`
-    as lists (when all their nodes are known), yes/no items as booleans, the rest as
-    their state; keys in the order of `--help`."""
+    """Node evidence (`Result.evidence`) in the user's keys: `location`, `medications` and
+    `weakness_where` as lists (when all their nodes are known), yes/no items as booleans,
+    the rest as their state; keys in the order of `--help`."""
     out: dict[str, Any] = {}
-    groups = (("location", V.REGION_NODES, V.REGIONS), ("medications", V.MEDICATION_NODES, V.MEDICATIONS))
+    groups = (
+        ("location", V.REGION_NODES, V.REGIONS),
+        ("medications", V.MEDICATION_NODES, V.MEDICATIONS),
+        ("weakness_where", V.WEAKNESS_WHERE_NODES, V.WEAKNESS_WHERE),
+    )
     grouped = set()
     for key in USER_KEYS:
         for name, nodes, words in groups:

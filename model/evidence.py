@@ -24,12 +24,15 @@ _FALSE = ("false", "no", "absent", "0")
 USER_KEYS = (
     ("location",)
     + tuple(V.ORDINAL_FINDINGS)
+    + ("weakness_where",)
     + V.BINARY_FINDINGS
     + tuple(k for k in V.CATEGORICAL_EXPOSURES)
     + V.BINARY_EXPOSURES
     + ("medications",)
 )
-NODE_KEYS = V.REGION_NODES + V.MEDICATION_NODES
+NODE_KEYS = V.REGION_NODES + V.MEDICATION_NODES + V.WEAKNESS_WHERE_NODES
+# the set items (a list or a ';'-separated string): location, medications, weakness_where
+LIST_KEYS = ("location", "medications", "weakness_where")
 ALL_KEYS = USER_KEYS + NODE_KEYS
 # The label columns of a sampled case set (`model.synthetic.sample_cases`): what the
 # sampler knows of each case, not evidence. A batch sets them aside (SPEC §4, issue 17).
@@ -221,12 +224,32 @@ def _medications(value: Any) -> dict[str, str]:
     return {f"med_{m}": ("present" if m in tokens else "absent") for m in V.MEDICATIONS}
 
 
+def _weakness_where(value: Any) -> dict[str, str]:
+    """SPEC §2: the weakness patterns named are present, the others absent; `none` alone
+    (or an empty list) names none of them (weakness elsewhere or all over)."""
+    tokens = _tokens("weakness_where", value)
+    if tokens == ["none"]:
+        tokens = []
+    elif "none" in tokens:
+        others = [t for t in tokens if t != "none"]
+        raise ValueError(
+            f"weakness_where: 'none' cannot be given with {', '.join(map(repr, others))}; "
+            "give none alone, or only the places that are weak"
+        )
+    for token in tokens:
+        if token not in V.WEAKNESS_WHERE:
+            raise _bad("weakness_where", token, "a weakness pattern", V.WEAKNESS_WHERE + ("none",))
+    return {f"weak_{w}": ("present" if w in tokens else "absent") for w in V.WEAKNESS_WHERE}
+
+
 def item_states(key: str, value: Any) -> dict[str, str]:
     """The node states one evidence item sets."""
     if key == "location":
         return _location(value)
     if key == "medications":
         return _medications(value)
+    if key == "weakness_where":
+        return _weakness_where(value)
     if key == "duration":
         band = _band(key, value, DURATION_BANDS_DAYS, "days")
         if band is not None:
@@ -262,6 +285,40 @@ def item_states(key: str, value: Any) -> dict[str, str]:
     return {key: _state(key, value, states)}
 
 
+def requirement_error(states: Mapping[str, str], setter: Mapping[str, str]) -> ValueError | None:
+    """The contradiction of a node said present without what it needs (`V.REQUIRES`,
+    SPEC §2 and §7.4), or None. `states`: node -> state; `setter`: node -> the key that
+    set it."""
+    for node, through in V.REQUIRES.items():
+        if states.get(node) != "present" or not all(states.get(n) == V.node_states(n)[0] for n in through):
+            continue
+        if node in V.ACTS_THROUGH and through == V.MEDICATION_NODES:
+            # SPEC §7.4: it acts only through the listed medicines; said with none of them
+            # it is a contradiction the user should see, not a silent no-op
+            return ValueError(
+                f"{node}: true, but {setter[through[0]]} lists none of the medicines "
+                f"({', '.join(V.MEDICATIONS)}); {node} means one of them was started or its "
+                "dose changed in the last 4 weeks: name it in medications, or leave "
+                f"{node} out"
+            )
+        if node == "alcohol_stopped":
+            # SPEC §7.4: withdrawal follows heavy drinking only
+            return ValueError(
+                f"{setter[node]}: true, but {setter[through[0]]} is {states[through[0]]}; "
+                f"{node} means heavy drinking stopped or cut down sharply in the last 3 days: "
+                f"give alcohol_intake heavy (the drinking before it stopped), or leave {node} out"
+            )
+        finding = through[0]
+        patterns = [n for n in V.PATTERN_OF.get(finding, ()) if states.get(n) == "present"]
+        key = setter[node]
+        named = "names " + ", ".join(repr(n.removeprefix("weak_")) for n in patterns) if key == "weakness_where" else "true"
+        return ValueError(
+            f"{key}: {named}, but {setter[finding]} is {states[finding]}; {key} says where "
+            f"the {finding} is: give {finding} {' or '.join(V.node_states(finding)[1:])}, or leave {key} out"
+        )
+    return None
+
+
 def encode(evidence: Mapping[str, Any], *, batch: bool = False) -> Evidence:
     """Turn a dict of user evidence into node states.
 
@@ -286,16 +343,9 @@ def encode(evidence: Mapping[str, Any], *, batch: bool = False) -> Evidence:
                     f"{key}: sets {node}={state}, but {setter[node]} sets {node}={out[node]}"
                 )
             out[node], setter[node] = state, key
-    for exposure, through in V.ACTS_THROUGH.items():
-        # SPEC §7.4: it acts only through the listed medicines; said with none of them
-        # it is a contradiction the user should see, not a silent no-op
-        if out.get(exposure) == "present" and all(out.get(n) == "absent" for n in through):
-            raise ValueError(
-                f"{exposure}: true, but {setter[through[0]]} lists none of the medicines "
-                f"({', '.join(V.MEDICATIONS)}); {exposure} means one of them was started or its "
-                "dose changed in the last 4 weeks: name it in medications, or leave "
-                f"{exposure} out"
-            )
+    problem = requirement_error(out, setter)
+    if problem is not None:
+        raise problem
     regions = [out.get(n) for n in V.REGION_NODES]
     if all(s == "absent" for s in regions):
         raise ValueError(

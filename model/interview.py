@@ -5,8 +5,9 @@
         iv.answer(q.key, ...)          # a value as infer() takes it, or None: don't know
     iv.result                          # the Result on everything answered
 
-Order: first the screen of the emergency red flags not yet answered (breathing, bulbar,
-seizure_episode) as one question; a yes asks which. Then by value: the question whose
+Order: first the screen of the emergency red flags not yet answered (breathing,
+seizure_episode, hand_spasm, sudden_one_sided, fever_or_confusion: `questions.RED_FLAGS`)
+as one question; a yes asks which. Then by value: the question whose
 answer is expected to lower the advice's loss by most beyond its cost (every answer
 enumerated exactly). It stops when no question is worth its cost, alone or together
 with the others: together, the questions left cannot be worth more than knowing the

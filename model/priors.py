@@ -25,6 +25,8 @@ ESTIMATE = "estimate"
 # Sums of probabilities are checked to this tolerance (decimal data in TOML).
 SUM_TOLERANCE = 1e-9
 BIBLIOGRAPHY = "bibliography.toml"
+# SPEC §7.5 (amended): where a twitching cause twitches, read when the folder holds it
+SITES = "sites.toml"
 # The files every priors folder holds; the model's numbers are in the first four.
 FILES = ("exposures.toml", "causes.toml", "findings.toml", "triage.toml", BIBLIOGRAPHY)
 
@@ -121,6 +123,28 @@ class Finding:
     site: bool
     leak: Distribution
     links: dict[str, Distribution]  # cause -> P(contribution = state | cause present)
+    # the finding whose pattern this node is (`weakness` for weak_*; SPEC §2), or None.
+    # A pattern node's link is P(pattern | cause, the cause's own contribution to that
+    # finding is above its first state); its leak is P(pattern | the leak's contribution
+    # is above it).
+    pattern_of: str | None = None
+    # no cause among the model's links it (SPEC §7.6: sudden_one_sided,
+    # fever_or_confusion): the finding has a leak only
+    leak_only: bool = False
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where a cause twitches, given its switch on (priors/sites.toml, SPEC §7.5): the
+    focal pattern (one region, by `focal` shares summing to 1) with probability
+    1 - `spread`, else the spread pattern (each region independently with its
+    `spread_sites` probability). Regions left out have share or probability 0."""
+
+    name: str
+    spread: Number
+    focal: dict[str, Number]
+    spread_sites: dict[str, Number]
+    target: dict[str, float]  # the figures the patterns were fitted to (regions, two_or_more)
 
 
 @dataclass(frozen=True)
@@ -148,6 +172,8 @@ class Priors:
     triage: dict[str, Any]
     # source key -> its entry; every key used in the files above is here
     bibliography: Mapping[str, Source] = field(default_factory=lambda: FrozenDict())
+    # cause -> its site patterns (sites.toml); empty when the folder has no sites.toml
+    sites: Mapping[str, Site] = field(default_factory=lambda: FrozenDict())
 
     def cite(self, source: str) -> tuple[Source, ...]:
         """The bibliography entries behind a `source` field ("S2, S19"); none for "estimate".
@@ -421,7 +447,7 @@ def _findings(raw: dict) -> dict[str, Finding]:
     for name in V.FINDINGS:
         where = _Where(file, name)
         table = _table(where, raw[name])
-        _keys(where, table, {"states", "leak", "links"}, {"site", "note", "question_cost"})
+        _keys(where, table, {"states", "leak", "links"}, {"site", "note", "question_cost", "pattern_of", "leak_only"})
         states = _states(where, table, V.node_states(name))
         site = table.get("site", False)
         if site is not (name in V.REGION_NODES):
@@ -440,10 +466,85 @@ def _findings(raw: dict) -> dict[str, Finding]:
         unknown = sorted(set(links_raw) - set(V.CAUSES))
         if unknown:
             raise links_where.error(f"unknown cause {', '.join(unknown)}; allowed: {', '.join(V.CAUSES)}")
-        if not links_raw:
-            raise links_where.error("a finding needs at least one cause link")
+        leak_only = table.get("leak_only", False)
+        if not isinstance(leak_only, bool):
+            raise where.at("leak_only").error(f"expected true or false, got {leak_only!r}")
+        if leak_only and links_raw:
+            raise links_where.error("a finding marked leak_only = true has no cause links; give links = {} or drop leak_only")
+        if not links_raw and not leak_only:
+            raise links_where.error("a finding needs at least one cause link (or leak_only = true: no cause links it)")
+        pattern_of = _pattern_of(where, name, table, ordinal)
+        if pattern_of is not None:
+            # a pattern of a finding reads a cause's own contribution to it: a cause that
+            # never contributes to the finding cannot show one of its patterns
+            parent = out[pattern_of].links  # V.FINDINGS lists a finding before its patterns
+            stray = [c for c in V.CAUSES if c in links_raw and c not in parent]
+            if stray:
+                raise links_where.error(
+                    f"{stray[0]} has no {pattern_of} link, so it has no {pattern_of} pattern; "
+                    f"link only causes of [{pattern_of}.links]"
+                )
         links = {c: link(links_where.at(c), links_raw[c]) for c in V.CAUSES if c in links_raw}
-        out[name] = Finding(name, states, site, link(where.at("leak"), table["leak"]), freeze(links))
+        out[name] = Finding(
+            name, states, site, link(where.at("leak"), table["leak"]), freeze(links), pattern_of, leak_only
+        )
+    return out
+
+
+def _pattern_of(where: _Where, name: str, table: dict, ordinal: bool) -> str | None:
+    """The `pattern_of` flag (SPEC §2 `weakness_where`): only on a binary finding that is
+    a pattern node of the finding it names (`vocabulary.PATTERN_OF`), and required there."""
+    expected = next((f for f, nodes in V.PATTERN_OF.items() if name in nodes), None)
+    if "pattern_of" not in table:
+        if expected is not None:
+            raise where.error(f"missing pattern_of = {expected!r}: {name} is a pattern of {expected}")
+        return None
+    flag = table["pattern_of"]
+    if ordinal:
+        raise where.at("pattern_of").error("only a binary finding can be a pattern of another")
+    if flag not in V.PATTERN_OF:
+        raise where.at("pattern_of").error(f"{flag!r} is not one of {', '.join(map(repr, V.PATTERN_OF))}")
+    if name not in V.PATTERN_OF[flag]:
+        raise where.at("pattern_of").error(
+            f"{name} is not a pattern of {flag}; its patterns are {', '.join(V.PATTERN_OF[flag])}"
+        )
+    return flag
+
+
+def _sites(raw: dict) -> dict[str, Site]:
+    """priors/sites.toml: per cause, `spread`, the `focal` shares (summing to 1) and the
+    `spread_sites` probabilities over SPEC §2's regions, and the `target` figures."""
+    file = SITES
+    _names(_Where(file, ""), set(raw), V.CAUSES, "cause")
+    out = {}
+    for name in V.CAUSES:
+        where = _Where(file, name)
+        table = _table(where, raw[name])
+        _keys(where, table, {"spread", "focal"}, {"spread_sites", "target", "note"})
+        spread = _number(where.at("spread"), table["spread"])
+
+        def regions(field: str) -> dict[str, Number]:
+            w = where.at(field)
+            by_region = _table(w, table.get(field, {}))
+            unknown = sorted(set(by_region) - set(V.REGIONS))
+            if unknown:
+                raise w.error(f"unknown region {', '.join(unknown)}; allowed: {', '.join(V.REGIONS)}")
+            return {r: _number(w.at(r), by_region[r]) for r in V.REGIONS if r in by_region}
+
+        focal, spread_sites = regions("focal"), regions("spread_sites")
+        total = sum(n.value for n in focal.values())
+        if abs(total - 1.0) > SUM_TOLERANCE:
+            raise where.at("focal").error(f"shares sum to {total!r}, not 1")
+        target_where = where.at("target")
+        target_raw = _table(target_where, table.get("target", {}))
+        allowed = set(V.REGIONS) | {"two_or_more", "source", "note"}
+        unknown = sorted(set(target_raw) - allowed)
+        if unknown:
+            raise target_where.error(f"unknown field {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+        if target_raw:
+            _source(target_where, target_raw)
+        target = {k: _real(target_where.at(k), v) for k, v in target_raw.items() if k not in ("source", "note")}
+        out[name] = Site(name, spread, freeze(focal), freeze(spread_sites), freeze(target))
     return out
 
 
@@ -530,6 +631,7 @@ def load_priors(folder: str | Path | None = None) -> Priors:
     causes = _causes(raw["causes.toml"], exposures)
     findings = _findings(raw["findings.toml"])
     bibliography = _bibliography(raw[BIBLIOGRAPHY])
+    sites = _sites(_read(folder, SITES)) if (folder / SITES).is_file() else {}
     # every other TOML file of the folder too (validation.toml, any file added later):
     # a source key anywhere in priors/ resolves in the bibliography
     others = sorted(p.name for p in folder.glob("*.toml") if p.name not in FILES)
@@ -545,6 +647,7 @@ def load_priors(folder: str | Path | None = None) -> Priors:
         freeze(findings),
         freeze(raw["triage.toml"]),
         FrozenDict(bibliography),
+        FrozenDict(sites),
     )
 
 

@@ -1,8 +1,10 @@
 """Questions as a person answers them (SPEC §7.11).
 
 A question is one of the person's items, not a network node: `location` is one question
-(which regions, at least one), `medications` one (which of the six, or none), every
-other finding and exposure one (`age` in bands). The interview's first question is the
+(which regions, at least one), `medications` one (which of the six, or none),
+`weakness_where` one (which patterns, or none; asked after a weakness answer of mild or
+marked), every other finding and exposure one (`age` in bands). The interview's first
+question is the
 screen of the emergency signs not yet answered (`red_flags`; a yes asks
 `red_flag_which`). Words, answer labels and costs live in priors/triage.toml
 ([question.<key>]); this module knows which items a network has and what node states
@@ -18,8 +20,10 @@ from typing import Any, Iterator, Mapping
 from . import vocabulary as V
 from .evidence import USER_KEYS, encode
 
-# SPEC §7.11: the emergency red flags the interview screens first, as one question
-RED_FLAGS = ("breathing", "bulbar", "seizure_episode")
+# SPEC §7.11 (amended): the emergency red flags the interview screens first, as one
+# question. `bulbar` is a soon-level sign since the second review (SPEC §7.6): it is
+# asked as an ordinary question.
+RED_FLAGS = ("breathing", "seizure_episode", "hand_spasm", "sudden_one_sided", "fever_or_confusion")
 SCREEN = "red_flags"
 WHICH = "red_flag_which"
 YES, NO = "yes", "no"
@@ -62,6 +66,10 @@ def _raw_items(net) -> dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]]:
     if all(m in net.states for m in V.MEDICATION_NODES):
         out["medications"] = (V.MEDICATION_NODES, V.MEDICATIONS + ("none",), True)
         grouped |= set(V.MEDICATION_NODES)
+    if all(w in net.states for w in V.WEAKNESS_WHERE_NODES):
+        # SPEC §2: which weakness patterns (any subset; none: all over, or elsewhere)
+        out["weakness_where"] = (V.WEAKNESS_WHERE_NODES, V.WEAKNESS_WHERE + ("none",), True)
+        grouped |= set(V.WEAKNESS_WHERE_NODES)
     for node in tuple(net.findings) + tuple(net.exposures):
         if node not in grouped:
             answers = (YES, NO) if _binary(net, node) else tuple(net.states[node])
@@ -103,9 +111,23 @@ def items(net, entries: Mapping[str, Mapping], where=lambda key, message: ValueE
 
 
 # A follow-up is asked only once its lead question's answer makes it mean something:
-# `new_medication` (SPEC §7.4) after `medications` names at least one medicine. Until
-# then the lead question's answers include it (a medicine, new or not).
-FOLLOW_UPS = {"new_medication": ("medications", V.MEDICATION_NODES)}
+# follow-up key -> (lead key, the lead's nodes); it opens when one of those nodes is in a
+# state but its first. `new_medication` (SPEC §7.4) after `medications` names at least
+# one medicine; `alcohol_stopped` (SPEC §7.4) after `alcohol_intake` heavy;
+# `weakness_where` (SPEC §2) after `weakness` mild or marked. Until then the lead
+# question's answers include it (a medicine, new or not; heavy drinking, stopped or not;
+# weakness, wherever it is).
+FOLLOW_UPS = {
+    "new_medication": ("medications", V.MEDICATION_NODES),
+    "alcohol_stopped": ("alcohol_intake", ("alcohol_intake",)),
+    "weakness_where": ("weakness", ("weakness",)),
+}
+
+
+def _lead_answered(key: str, evidence: Mapping[str, str]) -> bool:
+    """Whether the lead of follow-up `key` is answered with a state that opens it."""
+    _, nodes = FOLLOW_UPS[key]
+    return any(n in evidence and evidence[n] != V.node_states(n)[0] for n in nodes)
 
 
 def is_open(q: Question, evidence: Mapping[str, str]) -> bool:
@@ -115,7 +137,7 @@ def is_open(q: Question, evidence: Mapping[str, str]) -> bool:
         return False  # asked only after a yes to the screen
     if q.key == SCREEN and any(evidence.get(n) == "present" for n in q.nodes):
         return False  # a red flag is already known: the case is an emergency
-    if q.key in FOLLOW_UPS and not any(evidence.get(n) == "present" for n in FOLLOW_UPS[q.key][1]):
+    if q.key in FOLLOW_UPS and not _lead_answered(q.key, evidence):
         return False
     return any(n not in evidence for n in q.nodes)
 
@@ -133,7 +155,7 @@ def outcomes(net, q: Question, evidence: Mapping[str, str]) -> Iterator[tuple[st
             if q.key == "location" and not any({**evidence, **nodes}.get(r) == "present" for r in q.nodes):
                 continue  # the premise: twitching somewhere
             on = [n for n, s in nodes.items() if s == "present"]
-            label = "+".join(n.removeprefix("twitch_").removeprefix("med_") for n in on) or "none"
+            label = "+".join(n.removeprefix("twitch_").removeprefix("med_").removeprefix("weak_") for n in on) or "none"
             follow = [f for f, (lead, _) in FOLLOW_UPS.items() if lead == q.key and f in net.states and f not in evidence]
             if follow and on:
                 (f,) = follow

@@ -62,8 +62,24 @@ BINARY_FINDINGS = (
     "seizure_episode",
     "tics",
     "abnormal_posture",
+    "perioral_tingling",
+    "hand_spasm",
+    "heat_or_weight_loss",
+    "sudden_one_sided",
+    "fever_or_confusion",
 )
-FINDINGS = REGION_NODES + tuple(ORDINAL_FINDINGS) + BINARY_FINDINGS
+# `weakness_where` (SPEC §2): where the weakness is, any subset of these, one binary
+# node each. It describes weakness that is there: a named pattern needs `weakness` mild
+# or marked (`PATTERN_OF`), and `weakness` none leaves all three absent.
+WEAKNESS_WHERE = ("one_limb", "shoulders_hips", "hands_feet")
+WEAKNESS_WHERE_NODES = tuple(f"weak_{w}" for w in WEAKNESS_WHERE)
+FINDINGS = REGION_NODES + tuple(ORDINAL_FINDINGS) + BINARY_FINDINGS + WEAKNESS_WHERE_NODES
+# The pattern nodes of a finding: finding -> its pattern nodes. A pattern node's links
+# are P(pattern | cause, the cause's own contribution to the finding is above its first
+# state), its leak P(pattern | the leak's contribution is above it) (priors/findings.toml
+# marks them `pattern_of`); a pattern said present with the finding in its first state is
+# a contradiction (`REQUIRES`).
+PATTERN_OF = {"weakness": WEAKNESS_WHERE_NODES}
 
 MEDICATIONS = ("corticosteroid", "stimulant", "estrogen", "diuretic", "antidepressant", "antihypertensive")
 MEDICATION_NODES = tuple(f"med_{m}" for m in MEDICATIONS)
@@ -86,6 +102,7 @@ BINARY_EXPOSURES = (
     "kidney_disease_known",
     "back_or_neck_problem",
     "new_medication",
+    "alcohol_stopped",
 )
 EXPOSURES = tuple(CATEGORICAL_EXPOSURES) + BINARY_EXPOSURES + MEDICATION_NODES
 
@@ -123,9 +140,19 @@ EXPOSURE_EDGES = {
     "back_or_neck_problem": ("radiculopathy",),
     "family_history": ("als_mnd", "muscular_dystrophy", "spinal_muscular_atrophy"),
     "new_medication": ("medication_side_effect",),
+    "alcohol_stopped": ("alcohol",),
 }
 # SPEC §7.4: an exposure that acts only through others. Its relative risks apply only
-# where at least one of these is present (a new or changed medicine matters only if it
-# is one of the listed medicines); elsewhere its relative risk is 1.
-ACTS_THROUGH = {"new_medication": MEDICATION_NODES}
+# where at least one of these is in a state but its first (a new or changed medicine
+# matters only if it is one of the listed medicines; stopping heavy drinking only with
+# `alcohol_intake` heavy); elsewhere its relative risk is 1.
+ACTS_THROUGH = {"new_medication": MEDICATION_NODES, "alcohol_stopped": ("alcohol_intake",)}
+# What the evidence must hold for a node said present: at least one of these nodes in a
+# state but its first. Said present with all of them in their first state is a
+# `ValueError` (SPEC §2, §7.4): the exposures that act only through others, and the
+# pattern nodes of a finding (a weakness pattern with `weakness` none).
+REQUIRES = {
+    **ACTS_THROUGH,
+    **{node: (finding,) for finding, nodes in PATTERN_OF.items() for node in nodes},
+}
 FREE_EXPOSURES = ("age", "sex")

@@ -17,7 +17,8 @@ CALM = {
     "weakness": "none",
     "progression": "stable_or_improving",
     **{f: False for f in ("numbness", "wasting", "cramps", "stiffness", "pain", "bulbar", "breathing", "vision",
-                          "fatigue", "sweating", "tremor", "joint_pain_or_rash", "seizure_episode", "tics", "abnormal_posture")},
+                          "fatigue", "sweating", "tremor", "joint_pain_or_rash", "seizure_episode", "tics", "abnormal_posture",
+                          "perioral_tingling", "hand_spasm", "heat_or_weight_loss", "sudden_one_sided", "fever_or_confusion")},
     "alcohol_intake": "none_or_moderate",
     "kidney_disease_known": False,
     "medications": [],
@@ -46,6 +47,14 @@ RULES = [
     ("tongue", {"location": ["tongue"]}, {"location": ["face"]}),
     ("marked_weakness", {"weakness": "marked"}, {"weakness": "mild"}),
     ("breathing", {"breathing": True}, {"fatigue": True}),
+    # SPEC §7.6 as amended by the second review (issue 23; more in test_new_findings.py)
+    ("bulbar", {"bulbar": True}, {"vision": True}),
+    ("tetany", {"hand_spasm": True}, {"cramps": True}),
+    ("sudden_one_sided", {"sudden_one_sided": True}, {"numbness": True}),
+    ("fever_or_confusion", {"fever_or_confusion": True}, {"fatigue": True}),
+    ("withdrawal_after_stopping", {"alcohol_intake": "heavy", "alcohol_stopped": True, "tremor": True},
+     {"alcohol_intake": "heavy", "alcohol_stopped": False, "tremor": True}),
+    ("heat_or_weight_loss", {"heat_or_weight_loss": True}, {"sweating": True}),
 ]
 
 
@@ -92,9 +101,11 @@ def test_with_no_medicine_taken_a_new_medicine_changes_nothing():
         ({"location": "eyelid", "duration": "under_1_week", "sleep": "short", "caffeine": "high", "medications": "none"}, {"self_care"}),
         ({"location": "arm", "weakness": "marked", "wasting": True}, {"soon"}),
         ({"location": "arm", "weakness": "marked", "wasting": True, "breathing": True}, {"emergency"}),
-        ({"location": "arm", "weakness": "marked", "wasting": True, "bulbar": True}, {"emergency"}),
+        # SPEC §7.6 (amended): a speech or swallowing change over days is urgent referral, not A&E
+        ({"location": "arm", "weakness": "marked", "wasting": True, "bulbar": True}, {"soon"}),
+        ({"location": "arm", "weakness": "marked", "wasting": True, "bulbar": True, "breathing": True}, {"emergency"}),
     ],
-    ids=["nothing", "arm", "readme_eyelid", "benign_eyelid_no_medicines", "als_like", "als_like_breathing", "als_like_bulbar"],
+    ids=["nothing", "arm", "readme_eyelid", "benign_eyelid_no_medicines", "als_like", "als_like_breathing", "als_like_bulbar", "als_like_bulbar_breathing"],
 )
 def test_sanity_targets(evidence, allowed):
     assert infer(evidence).advice in allowed

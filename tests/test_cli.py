@@ -87,7 +87,8 @@ def _help(argv, capsys):
 def test_help_has_examples_and_says_what_each_finding_means(capsys):
     text = _help(["infer", "--help"], capsys)
     assert "examples: twitchdx infer --location eyelid --duration under_1_week --sleep short --caffeine high" in text
-    assert "--bulbar VALUE slurred speech, trouble swallowing [yes or no]" in text
+    assert "--bulbar VALUE slurred speech, trouble swallowing, come on over days or more [yes or no]" in text
+    assert "--hand-spasm VALUE hands or feet locking into a spasm that will not let go, fingers drawn together (tetany) [yes or no]" in text
     assert "--numbness VALUE numbness, tingling, pins and needles [yes or no]" in text
     assert "--duration VALUE how long it has gone on [a number of days, or one of under_1_week," in text
     assert "--age VALUE age [a number of years (16-119), or one of under_40, 40_to_60, over_60]" in text
