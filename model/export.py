@@ -206,7 +206,7 @@ def to_pgmpy(net):
                 dists.insert(0, np.vstack([none, given_weak(leak, weak_on[None])]))
                 owner.insert(0, -1)
             leak = none
-        size = k * int(np.prod([len(d) for d in dists]))
+        size = k * math.prod(len(d) for d in dists)  # Python ints: 8^25 overflows int64
         if size <= MAX_TABLE:
             cpd(f, states, _noisy_max_table(dists, k, leak, 0), sources)
             continue

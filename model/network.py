@@ -8,11 +8,15 @@ absent cause contributes the lowest state), plus a leak distribution. The findin
 state is the largest contribution. A binary finding is the two-state case (noisy-OR).
 
 The twitch regions read a latent switch per cause, "the cause is making the person
-twitch", present with P(twitching | cause) (`twitch`) when the cause is present: a
-region's link is P(site | cause, twitching) and applies only when the switch is on, so
-the sites of one cause's twitching travel together (a cause that twitches in a quarter
-of the people who have it pays that quarter once, not once per region). Other findings
-read the cause itself. Summed inside its cause, the switch keeps the causes
+twitch", present with P(twitching | cause) (`twitch`) when the cause is present, so the
+sites of one cause's twitching travel together (a cause that twitches in a quarter of
+the people who have it pays that quarter once, not once per region). Given the switch,
+the cause's twitching follows its site pattern (sites.toml, SPEC §7.5): focal (one
+region, by its shares) or spread (each region by its link), so that the sources' share
+of people twitching in two or more places holds. The weakness finding carries a second
+latent per cause, "its weakness contribution is not none", which the weakness patterns
+(`weakness_where`) read: no pattern without weakness. Other findings read the cause
+itself. Summed inside its cause (`model.kernels`), the latents keep the causes
 independent given the exposures.
 """
 
@@ -53,6 +57,14 @@ class Network:
         the cause must also be twitching: the link is P(site | cause, twitching).
     leak : finding -> P(leak contribution = state), shape (n_states,).
     twitch : cause -> P(twitching | cause present), a 0-d array: the cause's switch.
+    spread, focal : cause -> P(spread pattern | switch on) (0-d) and P(region | focal
+        pattern) (one entry a region): where a twitching cause twitches (sites.toml). A
+        region's link is then P(region | cause, spread pattern). A cause left out of
+        `spread` twitches by the spread pattern alone.
+    weak_finding, weak_patterns : the finding whose contribution is a cause's weakness
+        latent ("its weakness contribution is not none") and the findings that read that
+        latent instead of the cause (where the weakness is: no pattern without weakness);
+        a pattern's link is P(pattern | cause, weak), its leak P(pattern | leak weak).
     """
 
     priors: Priors
@@ -198,8 +210,13 @@ def compile_network(priors: Priors) -> Network:
         table = np.zeros((len(V.CAUSES), k))
         table[:, 0] = 1.0
         for i, c in enumerate(V.CAUSES):
-            if c in finding.links:
-                # a site's link is P(site | cause, twitching): the switch carries P(twitching | cause)
+            if name in V.REGION_NODES:
+                # a region's link is P(region | cause, spread pattern) (sites.toml); the
+                # switch carries P(twitching | cause), the pattern focal or spread
+                x = priors.sites[c].spread_sites.get(name.removeprefix("twitch_"))
+                if x is not None:
+                    table[i] = (1.0 - x.value, x.value)
+            elif c in finding.links:
                 table[i] = finding.links[c].values
         link[name] = _frozen(table)
         leak[name] = _frozen(finding.leak.values)
@@ -217,6 +234,11 @@ def compile_network(priors: Priors) -> Network:
         link=MappingProxyType(link),
         leak=MappingProxyType(leak),
         twitch=MappingProxyType({c: priors.causes[c].twitch.value for c in V.CAUSES}),
+        spread={c: priors.sites[c].spread.value for c in V.CAUSES},
+        focal={c: [priors.sites[c].focal[r].value if r in priors.sites[c].focal else 0.0 for r in V.REGIONS]
+               for c in V.CAUSES},
+        weak_finding="weakness",
+        weak_patterns=V.WEAKNESS_WHERE_NODES,
         cause_level=MappingProxyType({c: V.TRIAGE_LEVELS.index(priors.causes[c].triage) for c in V.CAUSES}),
         triage_table=priors.triage,
     )

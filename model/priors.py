@@ -28,7 +28,7 @@ BIBLIOGRAPHY = "bibliography.toml"
 # SPEC §7.5 (amended): where a twitching cause twitches, read when the folder holds it
 SITES = "sites.toml"
 # The files every priors folder holds; the model's numbers are in the first four.
-FILES = ("exposures.toml", "causes.toml", "findings.toml", "triage.toml", BIBLIOGRAPHY)
+FILES = ("exposures.toml", "causes.toml", "findings.toml", "triage.toml", SITES, BIBLIOGRAPHY)
 
 
 class PriorsError(ValueError):
@@ -172,7 +172,7 @@ class Priors:
     triage: dict[str, Any]
     # source key -> its entry; every key used in the files above is here
     bibliography: Mapping[str, Source] = field(default_factory=lambda: FrozenDict())
-    # cause -> its site patterns (sites.toml); empty when the folder has no sites.toml
+    # cause -> its site pattern (sites.toml)
     sites: Mapping[str, Site] = field(default_factory=lambda: FrozenDict())
 
     def cite(self, source: str) -> tuple[Source, ...]:
@@ -447,9 +447,11 @@ def _findings(raw: dict) -> dict[str, Finding]:
     for name in V.FINDINGS:
         where = _Where(file, name)
         table = _table(where, raw[name])
-        _keys(where, table, {"states", "leak", "links"}, {"site", "note", "question_cost", "pattern_of", "leak_only"})
-        states = _states(where, table, V.node_states(name))
         site = table.get("site", False)
+        # a twitch region's links live in sites.toml (its site patterns)
+        _keys(where, table, {"states", "leak"} | (set() if site else {"links"}),
+              {"site", "note", "question_cost", "pattern_of", "leak_only"})
+        states = _states(where, table, V.node_states(name))
         if site is not (name in V.REGION_NODES):
             raise where.at("site").error(
                 f"site must be {name in V.REGION_NODES} for {name} (only twitch regions are sites)"
@@ -462,6 +464,11 @@ def _findings(raw: dict) -> dict[str, Finding]:
             return _binary_as_distribution(_number(w, x))
 
         links_where = where.at("links")
+        if site:
+            if "links" in table:
+                raise links_where.error(f"a twitch region's links are its causes' site patterns: give them in {SITES}")
+            out[name] = Finding(name, states, site, link(where.at("leak"), table["leak"]), freeze({}))
+            continue
         links_raw = _table(links_where, table["links"])
         unknown = sorted(set(links_raw) - set(V.CAUSES))
         if unknown:
@@ -631,7 +638,7 @@ def load_priors(folder: str | Path | None = None) -> Priors:
     causes = _causes(raw["causes.toml"], exposures)
     findings = _findings(raw["findings.toml"])
     bibliography = _bibliography(raw[BIBLIOGRAPHY])
-    sites = _sites(_read(folder, SITES)) if (folder / SITES).is_file() else {}
+    sites = _sites(raw[SITES])
     # every other TOML file of the folder too (validation.toml, any file added later):
     # a source key anywhere in priors/ resolves in the bibliography
     others = sorted(p.name for p in folder.glob("*.toml") if p.name not in FILES)

@@ -94,16 +94,28 @@ def _cause_probs(net, x: Mapping[str, np.ndarray]) -> np.ndarray:
 
 def _twitch_links(net) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The twitch sources: tau[cause] = P(switch on | cause present), site[cause, region]
-    = P(region | cause, switch on), leak[region] = the leak's chance of the region."""
+    = P(region | cause, spread pattern), leak[region] = the leak's chance of the region."""
     tau = np.array([float(net.twitch[c]) for c in net.causes])
     site = np.array([[net.link[r][i, 1] for r in net.regions] for i in range(len(net.causes))])
     leak = np.array([net.leak[r][1] for r in net.regions])
     return tau, site, leak
 
 
-def _source_chance(tau: np.ndarray, site: np.ndarray) -> np.ndarray:
-    """t_i: P(cause i present makes some region twitch) = tau_i (1 - prod_r (1 - s_ir))."""
-    return tau * (1.0 - np.prod(1.0 - site, axis=1))
+def _site_patterns(net) -> tuple[np.ndarray, np.ndarray]:
+    """w[cause] = P(spread pattern | switch on) and focal[cause, region] = P(region |
+    focal pattern) (`Network.spread`, `Network.focal`; a cause without them: spread)."""
+    n, n_r = len(net.causes), len(net.regions)
+    w = np.array([float(net.spread[c]) if c in net.spread else 1.0 for c in net.causes])
+    focal = np.array([np.asarray(net.focal[c], dtype=float) if c in net.spread else np.zeros(n_r) for c in net.causes])
+    return w, focal.reshape(n, n_r)
+
+
+def _source_chance(net) -> np.ndarray:
+    """t_i: P(cause i present makes some region twitch) = tau_i (1 - P(no region | on)),
+    where only the spread pattern can fire none: P(no region | on) = w_i prod_r (1 - s_ir)."""
+    tau, site, _ = _twitch_links(net)
+    w, _ = _site_patterns(net)
+    return tau * (1.0 - w * np.prod(1.0 - site, axis=1))
 
 
 def _fire_at_least_one(rng, pi: np.ndarray) -> np.ndarray:
@@ -124,8 +136,8 @@ def _fire_at_least_one(rng, pi: np.ndarray) -> np.ndarray:
 
 
 def _draw_causes(net, rng, size: int, correlation: float):
-    tau, site, leak = _twitch_links(net)
-    t = _source_chance(tau, site)  # t_i
+    _, _, leak = _twitch_links(net)
+    t = _source_chance(net)  # t_i
     big_l = 1.0 - np.prod(1.0 - leak)  # L
     p_max = np.array([net.cause_table[c].max() for c in net.causes])
     m_max = big_l + t @ p_max
@@ -163,17 +175,28 @@ def _draw_twitches(net, rng, c: np.ndarray):
     causes making the person twitch (on only where present; it holds the responsible).
     """
     tau, site, leak = _twitch_links(net)
-    t = _source_chance(tau, site)
+    w, focal = _site_patterns(net)
+    t = _source_chance(net)
     size, n = c.shape
     # the sources in firing order: each cause (t_i where present), then each leak link
     pi = np.concatenate([np.where(c, t[None], 0.0), np.broadcast_to(leak, (size, len(leak)))], axis=1)
     fired = _fire_at_least_one(rng, pi)
     responsible = fired[:, :n]
-    # a cause that fired: its regions given at least one of them
-    pattern = _fire_at_least_one(rng, np.where(responsible[:, :, None], site[None], 0.0))
+    # a cause that fired: its pattern given some region, then its regions: focal (one
+    # region, by its shares) with P((1 - w) / (1 - w prod(1 - s))), else spread (each
+    # region by its link) given at least one of them
+    silent_spread = w * np.prod(1.0 - site, axis=1)  # P(on, spread, no region | on)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_focal = np.where(silent_spread < 1.0, (1.0 - w) / (1.0 - silent_spread), 0.0)
+    is_focal = responsible & (rng.random(c.shape) < p_focal[None])
+    spread = _fire_at_least_one(rng, np.where((responsible & ~is_focal)[:, :, None], site[None], 0.0))
+    one = (rng.random(c.shape)[:, :, None] > np.cumsum(focal, axis=1)[None]).sum(axis=2)  # a focal region
+    one = np.minimum(one, len(net.regions) - 1)
+    pattern = spread | (is_focal[:, :, None] & (np.arange(len(net.regions))[None, None] == one[:, :, None]))
     regions = pattern.any(axis=1) | fired[:, n:]
-    # a present cause that fired nothing: switch on and every region quiet, or switch off
-    quiet = tau * np.prod(1.0 - site, axis=1)
+    # a present cause that fired nothing: switch on with the spread pattern firing no
+    # region, or switch off
+    quiet = tau * silent_spread
     with np.errstate(divide="ignore", invalid="ignore"):
         on_if_silent = np.where(t < 1.0, quiet / (1.0 - t), 0.0)
     switch = responsible | (c & ~responsible & (rng.random(c.shape) < on_if_silent[None]))
@@ -181,16 +204,30 @@ def _draw_twitches(net, rng, c: np.ndarray):
 
 
 def _draw_findings(net, rng, c: np.ndarray) -> dict[str, np.ndarray]:
+    """Each present cause and the leak draw a contribution to each finding; the state is
+    the largest. The weakness patterns (`Network.weak_patterns`) read the weakness
+    latent: a source (a cause or the leak) whose weakness contribution is not none fires
+    each pattern with its link (so no pattern without weakness)."""
     size = len(c)
     out = {}
-    for f in net.findings:
-        if f in net.regions:
-            continue
-        state = _categorical(rng, net.leak[f], size=size)
+    weak_on = np.zeros((size, c.shape[1] + 1), dtype=bool)  # per cause, then the leak
+    order = [f for f in net.findings if f not in net.regions and f not in net.weak_patterns]
+    for f in order + list(net.weak_patterns):
+        pattern = f in net.weak_patterns
+        leak = _categorical(rng, net.leak[f], size=size)
+        if pattern:
+            leak = np.where(weak_on[:, -1], leak, 0)
+        elif f == net.weak_finding:
+            weak_on[:, -1] = leak > 0
+        state = leak
         for i in range(c.shape[1]):
-            rows = np.flatnonzero(c[:, i])
+            present = c[:, i] & weak_on[:, i] if pattern else c[:, i]
+            rows = np.flatnonzero(present)
             if len(rows) and net.link[f][i, 0] < 1.0:
-                state[rows] = np.maximum(state[rows], _categorical(rng, net.link[f][i], size=len(rows)))
+                drawn = _categorical(rng, net.link[f][i], size=len(rows))
+                if f == net.weak_finding:
+                    weak_on[rows, i] = drawn > 0
+                state[rows] = np.maximum(state[rows], drawn)
         out[f] = state
     return out
 
@@ -231,6 +268,14 @@ def _report(net, rng, nodes: Mapping[str, np.ndarray], missing: float, misreport
         if misreport:
             s = s ^ (rng.random(size) < misreport)
         cols[f] = s
+    # where the weakness is: its named options (a pattern is reported only with some
+    # weakness reported: a misreported "none" drops the patterns, as a person would)
+    where = np.column_stack([nodes[f] for f in V.WEAKNESS_WHERE_NODES]).astype(bool)
+    if misreport:
+        where = where ^ (rng.random(where.shape) < misreport)
+    where &= (cols["weakness"] != "none")[:, None]
+    options = np.array(V.WEAKNESS_WHERE)
+    cols["weakness_where"] = np.array([";".join(options[row]) or "none" for row in where], dtype=object)
     for e in V.CATEGORICAL_EXPOSURES:
         cols[e] = np.array(net.states[e], dtype=object)[nodes[e]]
     for e in V.BINARY_EXPOSURES:
@@ -296,6 +341,11 @@ def sample_cases(
     if n < 0:
         raise ValueError(f"n: {n!r} is negative")
     x, c = _draw_causes(net, rng, n, correlation)
+    if "alcohol_stopped" in x:
+        # stopping heavy drinking is said only of heavy drinkers (SPEC §7.4); elsewhere the
+        # exposure changes no cause, so clearing it leaves every other draw as it was
+        heavy = net.states["alcohol_intake"].index("heavy")
+        x["alcohol_stopped"] = np.where(x["alcohol_intake"] == heavy, x["alcohol_stopped"], 0)
     regions, responsible, _ = _draw_twitches(net, rng, c)
     nodes = dict(x)
     nodes.update({r: regions[:, j].astype(int) for j, r in enumerate(net.regions)})
@@ -392,7 +442,10 @@ def redraw_values(priors, rng: np.random.Generator, size: int | None = None) -> 
     Keys: ("exposure", name) and ("leak", finding) -> per-state values;
     ("link", finding, cause) -> per-state values (a binary link as its two states);
     ("relative_risk", cause, exposure, state), ("twitch", cause), ("prior", cause) ->
-    values. With `size`, each value has a leading axis of length `size`.
+    values; the site patterns (sites.toml): ("spread", cause) -> a value,
+    ("spread_site", cause, region) -> a value, ("focal", cause) -> the shares over the
+    regions of `focal` (each drawn on its range, then renormalised). With `size`, each
+    value has a leading axis of length `size`.
     """
     out: dict[tuple, object] = {}
 
@@ -419,6 +472,14 @@ def redraw_values(priors, rng: np.random.Generator, size: int | None = None) -> 
         out[("leak", name)] = dist(f.leak)
         for k, v in f.links.items():
             out[("link", name, k)] = dist(v)
+    for name, site in priors.sites.items():
+        out[("spread", name)] = _draw_number(rng, site.spread, size=size)
+        for r, x in site.spread_sites.items():
+            out[("spread_site", name, r)] = _draw_number(rng, x, size=size)
+        shares = states(list(site.focal.values()))
+        total = shares.sum(axis=-1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[("focal", name)] = np.where(total > 0, shares / total, [x.value for x in site.focal.values()])
     return out
 
 
@@ -454,7 +515,15 @@ def priors_with_values(priors, values: Mapping[tuple, object], index: int | None
     for name, f in priors.findings.items():
         links = {k: dist(("link", name, k), v) for k, v in f.links.items()}
         findings[name] = dataclasses.replace(f, leak=dist(("leak", name), f.leak), links=links)
-    return dataclasses.replace(priors, exposures=exposures, causes=causes, findings=findings)
+    sites = {}
+    for name, site in priors.sites.items():
+        shares = np.asarray(at(("focal", name)))
+        focal = {r: dataclasses.replace(x, value=float(v), low=min(x.low, float(v)), high=max(x.high, float(v)))
+                 for (r, x), v in zip(site.focal.items(), shares)}
+        spread_sites = {r: num(("spread_site", name, r), x) for r, x in site.spread_sites.items()}
+        sites[name] = dataclasses.replace(site, spread=num(("spread", name), site.spread), focal=focal,
+                                          spread_sites=spread_sites)
+    return dataclasses.replace(priors, exposures=exposures, causes=causes, findings=findings, sites=sites)
 
 
 def redraw_priors(priors, rng: np.random.Generator | None = None):

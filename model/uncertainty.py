@@ -32,10 +32,14 @@ compiled parameters, with these rows (`parameters` lists them):
   (`Network.twitch`) that every twitch region's link of the cause waits on; its
   complement P(not twitching | cause) moves with it. The range is the twitch range in
   causes.toml.
+* ``spread:<cause>``: P(spread pattern | cause twitching) (`Network.spread`); the focal
+  pattern takes the rest, its shares fixed. The range is sites.toml's.
 * ``link:<finding>|<cause>[=<state>]``: P(contribution = state | cause present) of a
   noisy-OR / noisy-MAX link, the other states of the row rescaled in proportion. A
-  twitch region's link is P(site | cause, twitching) (SPEC §2), varied over its own
-  range in findings.toml; P(twitching | cause) is the ``twitch`` row.
+  twitch region's link is P(region | cause, spread pattern), varied over its range in
+  sites.toml; P(twitching | cause) is the ``twitch`` row. (The weakness link stays
+  linear with its latent: W on has probability 1 - P(none), and its conditional
+  distribution times that is the row itself.)
 * ``leak:<finding>[=<state>]``: the same for the leak.
 * ``exposure:<exposure>=<state>``: a population share, the other states rescaled.
 * ``loss:<true level>-><advised level>``: an entry of the loss matrix. Losses do not
@@ -76,7 +80,7 @@ from .synthetic import BETA_CONCENTRATION, marginal_prior, priors_with_values, r
 INTERVAL_QUANTILES = (0.05, 0.5, 0.95)
 URGENCY = "urgency"
 EXPECTED_LOSS = "expected_loss"
-KINDS = ("prior", "twitch", "link", "leak", "exposure", "loss")
+KINDS = ("prior", "twitch", "spread", "link", "leak", "exposure", "loss")
 
 __all__ = [
     "BETA_CONCENTRATION",
@@ -109,8 +113,9 @@ class Stack:
     """`size` networks of the shape of `base`, their arrays with a leading axis.
 
     exposure_prob[e] (size, k); cause_table[c] (size, *parent shape); link[f]
-    (size, n_causes, k); leak[f] (size, k); twitch[c] (size,), P(twitching | cause).
-    Triage rules and losses are `base`'s.
+    (size, n_causes, k); leak[f] (size, k); twitch[c] (size,), P(twitching | cause);
+    spread[c] (size,), P(spread pattern | switch on); focal[c] (size, regions), P(region |
+    focal pattern). Triage rules and losses are `base`'s.
     """
 
     base: Network
@@ -119,6 +124,8 @@ class Stack:
     link: Mapping[str, np.ndarray]
     leak: Mapping[str, np.ndarray]
     twitch: Mapping[str, np.ndarray]
+    spread: Mapping[str, np.ndarray]
+    focal: Mapping[str, np.ndarray]
 
     @property
     def size(self) -> int:
@@ -127,7 +134,8 @@ class Stack:
     @functools.cached_property
     def tables(self) -> Tables:
         """The stack in the engine's layout: a draw of the network is one more row."""
-        return build_tables(self.base, self.exposure_prob, self.cause_table, self.link, self.leak, self.twitch)
+        return build_tables(self.base, self.exposure_prob, self.cause_table, self.link, self.leak, self.twitch,
+                            self.spread, self.focal)
 
     def network(self, i: int) -> Network:
         """The network of draw `i`, as an ordinary `Network` (any engine reads it)."""
@@ -138,6 +146,8 @@ class Stack:
             link={f: a[i] for f, a in self.link.items()},
             leak={f: a[i] for f, a in self.leak.items()},
             twitch={c: a[i] for c, a in self.twitch.items()},
+            spread={c: a[i] for c, a in self.spread.items()},
+            focal={c: a[i] for c, a in self.focal.items()},
         )
 
     def __repr__(self) -> str:
@@ -172,7 +182,8 @@ def stack_networks(networks: Sequence[Network]) -> Stack:
     def stack(name: str) -> dict[str, np.ndarray]:
         return {k: np.stack([getattr(n, name)[k] for n in networks]) for k in getattr(base, name)}
 
-    return Stack(base, stack("exposure_prob"), stack("cause_table"), stack("link"), stack("leak"), stack("twitch"))
+    return Stack(base, stack("exposure_prob"), stack("cause_table"), stack("link"), stack("leak"), stack("twitch"),
+                 stack("spread"), stack("focal"))
 
 
 def _scale_to_marginal(rr: np.ndarray, weight: np.ndarray, prior: np.ndarray, where: str) -> np.ndarray:
@@ -237,13 +248,26 @@ def compile_draws(net: Network, values: Mapping[tuple, Any]) -> Stack:
         table = np.zeros((size, len(net.causes), k))
         table[:, :, 0] = 1.0
         for i, c in enumerate(net.causes):
-            if c in finding.links:
-                # a region's link is P(site | cause, twitching): the switch is `twitch`
+            if f in net.regions:
+                # a region's link is P(site | cause, spread pattern) (sites.toml)
+                key = ("spread_site", c, f.removeprefix("twitch_"))
+                if key in values:
+                    q = np.broadcast_to(np.asarray(values[key], dtype=float), size)
+                    table[:, i, 0], table[:, i, 1] = 1.0 - q, q
+            elif c in finding.links:
                 table[:, i] = np.asarray(values[("link", f, c)], dtype=float)
         link[f] = table
         leak[f] = np.asarray(values[("leak", f)], dtype=float)
     twitch = {c: np.broadcast_to(np.asarray(values[("twitch", c)], dtype=float), size).copy() for c in net.causes}
-    return Stack(net, exposure_prob, cause_table, link, leak, twitch)
+    spread = {c: np.broadcast_to(np.asarray(values[("spread", c)], dtype=float), size).copy() for c in net.spread}
+    focal = {}
+    for c in net.spread:
+        drawn = np.broadcast_to(np.asarray(values[("focal", c)], dtype=float), (size, len(priors.sites[c].focal)))
+        shares = np.zeros((size, len(net.regions)))
+        for j, r in enumerate(priors.sites[c].focal):
+            shares[:, net.regions.index(f"twitch_{r}")] = drawn[:, j]
+        focal[c] = shares
+    return Stack(net, exposure_prob, cause_table, link, leak, twitch, spread, focal)
 
 
 @dataclass(frozen=True)
@@ -409,7 +433,16 @@ def scale_ranges(priors, factor: float):
         for k, c in priors.causes.items()
     }
     findings = {k: dataclasses.replace(f, leak=dist(f.leak), links={c: dist(v) for c, v in f.links.items()}) for k, f in priors.findings.items()}
-    return dataclasses.replace(priors, exposures=exposures, causes=causes, findings=findings)
+    sites = {
+        k: dataclasses.replace(
+            x,
+            spread=num(x.spread),
+            focal={r: num(v) for r, v in x.focal.items()},
+            spread_sites={r: num(v) for r, v in x.spread_sites.items()},
+        )
+        for k, x in priors.sites.items()
+    }
+    return dataclasses.replace(priors, exposures=exposures, causes=causes, findings=findings, sites=sites)
 
 
 # ----------------------------------------------------------------------------------
@@ -461,9 +494,18 @@ def parameters(net: Network) -> list[Parameter]:
     for c in net.causes:
         value, tw = float(net.twitch[c]), priors.causes[c].twitch
         out.append(Parameter(f"twitch:{c}", "twitch", c, c, 1, value, min(tw.low, value), max(tw.high, value)))
+    for c in net.spread:
+        value, sp = float(net.spread[c]), priors.sites[c].spread
+        out.append(Parameter(f"spread:{c}", "spread", c, c, 1, value, min(sp.low, value), max(sp.high, value)))
     for f in net.findings:
         finding = priors.findings[f]
         for i, c in enumerate(net.causes):
+            if f in net.regions:  # P(region | cause, spread pattern): sites.toml
+                x = priors.sites[c].spread_sites.get(f.removeprefix("twitch_")) if c in priors.sites else None
+                if x is not None:
+                    value = float(net.link[f][i, 1])
+                    out.append(Parameter(f"link:{f}|{c}", "link", f, c, 1, value, min(x.low, value), max(x.high, value)))
+                continue
             if c not in finding.links:
                 continue
             d = finding.links[c]
@@ -518,6 +560,8 @@ def with_parameter(net: Network, parameter: Parameter | str, theta: float) -> Ne
         return _network_like(net, cause_table={p.cause: np.minimum(table, 1.0)})
     if p.kind == "twitch":
         return _network_like(net, twitch={p.cause: np.asarray(float(theta))})
+    if p.kind == "spread":
+        return _network_like(net, spread={p.cause: np.asarray(float(theta))})
     if p.kind == "link":
         i = net.causes.index(p.cause)
         table = np.array(net.link[p.node])
