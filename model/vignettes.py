@@ -48,6 +48,8 @@ def score_vignettes(network=None) -> pd.DataFrame:
     - ``under_triage``: the advice is below the expected level.
     - ``listed_miss``: the vignette carries an ``advice_miss`` note (a known advice miss,
       with its reason: listed, not hidden).
+    - ``listed_rank_miss``: the vignette carries a ``rank_miss`` note (an expected cause
+      known to fall out of the top three, with its reason).
     """
     rows = []
     for v in load_vignettes():
@@ -69,6 +71,7 @@ def score_vignettes(network=None) -> pd.DataFrame:
             "acceptable": expected <= advised <= expected + 1,
             "under_triage": advised < expected,
             "listed_miss": "advice_miss" in v,
+            "listed_rank_miss": "rank_miss" in v,
         })
     return pd.DataFrame(rows)
 

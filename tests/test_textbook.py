@@ -242,7 +242,6 @@ def test_score_table_is_one_row_a_presentation_and_consistent(scores, textbook):
 
 # ---- the floors of issue 23 ---------------------------------------------------------
 
-@pytest.mark.skip(reason="floors: enabled once issue 23's review of the numbers lands")
 def test_floors_of_issue_23(scores):
     """Floors, not goals: top-3 >= 95% and top-1 >= 85% over the presentations with an
     expected cause, exact level >= 85%, and no presentation under-triaged."""
