@@ -125,19 +125,16 @@ def _parity_sign(t):
 
 
 @njit(cache=True, inline="always")
-def _branch_weights(low, high, t_low, t_high, nb, wts):
-    """wts[s, c] <- the weight in term (t_low, t_high) of cause c's branch s (column
-    s * n1 + c): the branch's probability given the cause (with the negatives folded
-    in, `_columns`) times its signed-term factors."""
-    n1 = nb.shape[0]
-    for c in range(n1):
-        for s in range(nb[c]):
-            col = s * n1 + c
-            wts[s, c] = low[t_low, col] * high[t_high, col]
+def _branch_weights(low, high, t_low, t_high, wts):
+    """wts[col] <- the weight in term (t_low, t_high) of every branch column: the
+    branch's probability given the cause (with the negatives folded in, `_columns`)
+    times its signed-term factors."""
+    for col in range(wts.shape[0]):
+        wts[col] = low[t_low, col] * high[t_high, col]
 
 
 @njit(cache=True)
-def _sweep1(j1, sgn, k, bw, nb, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block,
+def _sweep1(j1, sgn, k, bw, cs, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block,
             want, joint, a0s, a1s, f0, f1):
     """`_sweep` for r = 1 (the telescoped sum, most queries): the coverage state is two
     numbers (positive j1 not yet covered, covered). A factor's configurations are
@@ -148,15 +145,14 @@ def _sweep1(j1, sgn, k, bw, nb, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y
     Per term, each cause's present step is x1 <- ae x0 + ue x1, x0 <- le x0: its
     branches' weights times their coverage coefficients, summed (be: the weights alone,
     for a cause that does not move positive j1)."""
-    n1 = nb.shape[0]
+    n1 = cs.shape[0] - 1
     n = n1 - 1
     n_f_all = fc_ptr.shape[0] - 1
     lc, ac, uc = L[j1], A[j1], U[j1]
     moves = np.empty(n + 1, dtype=np.bool_)
     for c in range(n + 1):
         moves[c] = False
-        for s in range(nb[c]):
-            col = s * n1 + c
+        for col in range(cs[c], cs[c + 1]):
             if ac[col] != 0.0 or lc[col] != 1.0 or uc[col] != 1.0:
                 moves[c] = True
     k_low = k // 2
@@ -175,8 +171,7 @@ def _sweep1(j1, sgn, k, bw, nb, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y
         t_high = t >> k_low
         for c in range(n + 1):
             l_ = a_ = u_ = b_ = 0.0
-            for s in range(nb[c]):
-                col = s * n1 + c
+            for col in range(cs[c], cs[c + 1]):
                 w = low[t_low, col] * high[t_high, col]
                 l_ += w * lc[col]
                 a_ += w * ac[col]
@@ -323,13 +318,13 @@ def _advance2(K, be, moves, c, p, x0, x1, x2, x3):
 
 
 @njit(cache=True)
-def _sweep2(j0, j1, sgn, k, bw, nb, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block,
+def _sweep2(j0, j1, sgn, k, bw, cs, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block,
             want, joint, alpha, before):
     """`_sweep` for r = 2 (the next most common case): the four coverage states in
     registers. alpha (4, factors + 1) and before (4, causes of the largest factor).
     Per term, each cause's present step is one 4x4 matrix K (`_step2`), its branches'
     weights times their coverage steps, summed."""
-    n1 = nb.shape[0]
+    n1 = cs.shape[0] - 1
     n = n1 - 1
     n_f_all = fc_ptr.shape[0] - 1
     l0s, a0s, u0s = L[j0], A[j0], U[j0]
@@ -337,8 +332,7 @@ def _sweep2(j0, j1, sgn, k, bw, nb, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_
     moves = np.empty(n + 1, dtype=np.bool_)
     for c in range(n + 1):
         moves[c] = False
-        for s in range(nb[c]):
-            col = s * n1 + c
+        for col in range(cs[c], cs[c + 1]):
             if (a0s[col] != 0.0 or l0s[col] != 1.0 or u0s[col] != 1.0
                     or a1s[col] != 0.0 or l1s[col] != 1.0 or u1s[col] != 1.0):
                 moves[c] = True
@@ -355,8 +349,7 @@ def _sweep2(j0, j1, sgn, k, bw, nb, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_
             be[c] = 0.0
             for e in range(9):
                 K[e, c] = 0.0
-            for s in range(nb[c]):
-                col = s * n1 + c
+            for col in range(cs[c], cs[c + 1]):
                 w = low[t_low, col] * high[t_high, col]
                 if w == 0.0:
                     continue
@@ -443,26 +436,26 @@ def _sweep2(j0, j1, sgn, k, bw, nb, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_
 
 
 @njit(cache=True, inline="always")
-def _present(out, x, c, n1, wts, nb, cov, r, L, A, U, backward, spare):
-    """out <- cause c's present step applied to x (or its adjoint): each branch s
-    (column s * n1 + c) weighted wts[s, c], summed. spare: scratch of x's size."""
+def _present(out, x, c, wts, cs, cov, r, L, A, U, backward, spare):
+    """out <- cause c's present step applied to x (or its adjoint): each of its branch
+    columns cs[c] .. cs[c + 1] - 1 weighted wts[col], summed. spare: scratch of x's size."""
     size = x.shape[0]
     out[:] = 0.0
-    for b in range(nb[c]):
-        w = wts[b, c]
+    for col in range(cs[c], cs[c + 1]):
+        w = wts[col]
         if w == 0.0:
             continue
         spare[:] = x
         if backward:
-            _backward(spare, b * n1 + c, cov, r, L, A, U)
+            _backward(spare, col, cov, r, L, A, U)
         else:
-            _forward(spare, b * n1 + c, cov, r, L, A, U)
+            _forward(spare, col, cov, r, L, A, U)
         for s in range(size):
             out[s] += w * spare[s]
 
 
 @njit(cache=True)
-def _sweep(r, order, m, bw, nb, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off,
+def _sweep(r, order, m, bw, cs, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off,
            block, want, joint, alphas, betas, fwd, tmp, acc, spare):
     """One pass with the r rarest positives (order[:r]) in the coverage state.
 
@@ -470,7 +463,7 @@ def _sweep(r, order, m, bw, nb, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx,
     when `want`. P holds the cause probabilities: hub h, factor f, configuration y,
     its i-th cause at P[h * block + p_off[f] + i * n_y[f] + y].
     """
-    n1 = nb.shape[0]
+    n1 = cs.shape[0] - 1
     n = n1 - 1
     n_f_all = fc_ptr.shape[0] - 1
     k = m - r
@@ -478,7 +471,7 @@ def _sweep(r, order, m, bw, nb, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx,
     full = size - 1
     cov = order[:r]
     sgn = order[r:m]
-    wts = np.zeros((bw.shape[0] // n1, n1))
+    wts = np.zeros(bw.shape[0])
     wsum = np.empty(n1)
     k_low = k // 2
     low, high = _term_weights(bw, U, L, sgn, k, k_low)
@@ -487,18 +480,18 @@ def _sweep(r, order, m, bw, nb, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx,
     for t in range(1 << k):
         t_low = t & ((1 << k_low) - 1)
         t_high = t >> k_low
-        _branch_weights(low, high, t_low, t_high, nb, wts)
+        _branch_weights(low, high, t_low, t_high, wts)
         for c in range(n1):
             wsum[c] = 0.0
-            for s in range(nb[c]):
-                wsum[c] += wts[s, c]
+            for col in range(cs[c], cs[c + 1]):
+                wsum[c] += wts[col]
         sign = _parity_sign(t)
         term = 0.0
         for h in range(n_hub):
             # the leak: always present
             tmp[:] = 0.0
             tmp[0] = 1.0
-            _present(alphas[0], tmp, n, n1, wts, nb, cov, r, L, A, U, False, spare)
+            _present(alphas[0], tmp, n, wts, cs, cov, r, L, A, U, False, spare)
             for f in range(n_f_all):
                 nf = fc_ptr[f + 1] - fc_ptr[f]
                 out = alphas[f + 1]
@@ -510,7 +503,7 @@ def _sweep(r, order, m, bw, nb, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx,
                         c = fc_idx[fc_ptr[f] + i]
                         p = P[base + i * n_y[f]]
                         if moves[c]:
-                            _present(acc, tmp, c, n1, wts, nb, cov, r, L, A, U, False, spare)
+                            _present(acc, tmp, c, wts, cs, cov, r, L, A, U, False, spare)
                             for s in range(size):
                                 tmp[s] = (1.0 - p) * tmp[s] + p * acc[s]
                         else:  # the step is a number: (1 - p) + p (on + off)
@@ -540,7 +533,7 @@ def _sweep(r, order, m, bw, nb, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx,
                             p = P[base + i * n_y[f]]
                             cur = fwd[i + 1]
                             if moves[c]:
-                                _present(cur, fwd[i], c, n1, wts, nb, cov, r, L, A, U, False, spare)
+                                _present(cur, fwd[i], c, wts, cs, cov, r, L, A, U, False, spare)
                                 for s in range(size):
                                     cur[s] = (1.0 - p) * fwd[i][s] + p * cur[s]
                             else:
@@ -553,7 +546,7 @@ def _sweep(r, order, m, bw, nb, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx,
                             p = P[base + i * n_y[f]]
                             before = fwd[i]
                             if moves[c]:
-                                _present(acc, tmp, c, n1, wts, nb, cov, r, L, A, U, True, spare)
+                                _present(acc, tmp, c, wts, cs, cov, r, L, A, U, True, spare)
                                 dot = 0.0
                                 for s in range(size):
                                     dot += acc[s] * before[s]
@@ -596,7 +589,7 @@ def _columns(q, d, lo, hi, m, premise, absent, cum, pmf, n_states, regions, log_
     U, L, A on each positive. Branches of weight 0 are dropped and branches with equal
     columns merged (adding their weights): with the location known, a focal branch on a
     region observed absent weighs 0; with W's findings unobserved, W's two branches are
-    equal. Columns are s * n1 + c for slot s < nb[c].
+    equal. Cause c's columns are cs[c] .. cs[c + 1] - 1, packed (c = n: the leak).
     """
     n = absent.shape[1]
     n1 = n + 1
@@ -658,11 +651,10 @@ def _columns(q, d, lo, hi, m, premise, absent, cum, pmf, n_states, regions, log_
                     vA[k, 2 + i, c] = 1.0
             vL[k, 1, c] = math.exp(log_none)
             vA[k, 1, c] = -math.expm1(log_none)  # 1 - P(no twitch), keeping its digits
-    # the branches' probabilities given the cause
-    bw = np.zeros(n_slots * n1)
-    U = np.ones((m, n_slots * n1))
-    L = np.ones((m, n_slots * n1))
-    A = np.zeros((m, n_slots * n1))
+    # each cause's distinct branches of weight > 0: (T, W) representatives and weights
+    rep_t = np.empty((n1, n_slots), dtype=np.int64)
+    rep_w = np.empty((n1, n_slots), dtype=np.int64)
+    weights = np.zeros((n1, n_slots))
     nb = np.zeros(n1, dtype=np.int64)
     w_t = np.empty(n_t)
     for c in range(n1):
@@ -680,31 +672,47 @@ def _columns(q, d, lo, hi, m, premise, absent, cum, pmf, n_states, regions, log_
                 weight = w_t[t] * (won if w == 1 else 1.0 - won) * neg_c[c] * neg_t[t, c] * neg_w[w, c]
                 if weight == 0.0:
                     continue
-                # this branch's column: each positive from its group's variant
                 found = -1
                 for s in range(nb[c]):
-                    col = s * n1 + c
                     same = True
                     for kk in range(m):
-                        v = 0 if grp[kk] == COMMON else (t if grp[kk] == REGION else w)
-                        if U[kk, col] != vU[kk, v, c] or L[kk, col] != vL[kk, v, c] or A[kk, col] != vA[kk, v, c]:
+                        g = grp[kk]
+                        if g == COMMON:
+                            continue  # the same in every branch
+                        v, u = (t, rep_t[c, s]) if g == REGION else (w, rep_w[c, s])
+                        if vU[kk, v, c] != vU[kk, u, c] or vL[kk, v, c] != vL[kk, u, c] or vA[kk, v, c] != vA[kk, u, c]:
                             same = False
                             break
                     if same:
                         found = s
                         break
                 if found >= 0:
-                    bw[found * n1 + c] += weight
-                    continue
-                col = nb[c] * n1 + c
-                bw[col] = weight
-                for kk in range(m):
-                    v = 0 if grp[kk] == COMMON else (t if grp[kk] == REGION else w)
-                    U[kk, col] = vU[kk, v, c]
-                    L[kk, col] = vL[kk, v, c]
-                    A[kk, col] = vA[kk, v, c]
-                nb[c] += 1
-    return bw, nb, U, L, A
+                    weights[c, found] += weight
+                else:
+                    rep_t[c, nb[c]] = t
+                    rep_w[c, nb[c]] = w
+                    weights[c, nb[c]] = weight
+                    nb[c] += 1
+    # the columns, packed: cause c's are cs[c] .. cs[c + 1] - 1
+    cs = np.zeros(n1 + 1, dtype=np.int64)
+    for c in range(n1):
+        cs[c + 1] = cs[c] + nb[c]
+    n_col = cs[n1]
+    bw = np.empty(n_col)
+    U = np.empty((m, n_col))
+    L = np.empty((m, n_col))
+    A = np.empty((m, n_col))
+    for c in range(n1):
+        for s in range(nb[c]):
+            col = cs[c] + s
+            bw[col] = weights[c, s]
+            for kk in range(m):
+                g = grp[kk]
+                v = 0 if g == COMMON else (rep_t[c, s] if g == REGION else rep_w[c, s])
+                U[kk, col] = vU[kk, v, c]
+                L[kk, col] = vL[kk, v, c]
+                A[kk, col] = vA[kk, v, c]
+    return bw, cs, U, L, A
 
 
 
@@ -743,7 +751,7 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
             return
         m += 1
     n1 = n + 1
-    bw, nb, U, L, A = _columns(q, d, lo, hi, m, premise, absent, cum, pmf, n_states, regions, log_quiet,
+    bw, cs, U, L, A = _columns(q, d, lo, hi, m, premise, absent, cum, pmf, n_states, regions, log_quiet,
                                twitch, spread, focal, weak_on, group, region_pos)
     # ---- exposures: known ones scale; unknown ones use the summed slot, and the
     # shared unknown ones (hubs, factors) move off it by their strides
@@ -814,8 +822,8 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
     for j in range(m):
         for c in range(n1):
             pc = 1.0 if c == n else flat[d, base[c]]
-            for b in range(nb[c]):
-                covered[j] += pc * bw[b * n1 + c] * A[j, b * n1 + c]
+            for col in range(cs[c], cs[c + 1]):
+                covered[j] += pc * bw[col] * A[j, col]
     order = np.argsort(covered)
     # a cause whose coverage step is the identity on a positive set is a number; per r
     moves = np.zeros(n + 1, dtype=np.bool_)
@@ -834,18 +842,17 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
             moves[c] = False
             for jj in range(r):
                 j = order[jj]
-                for b in range(nb[c]):
-                    col = b * n1 + c
+                for col in range(cs[c], cs[c + 1]):
                     if A[j, col] != 0.0 or L[j, col] != 1.0 or U[j, col] != 1.0:
                         moves[c] = True
         joint[:] = 0.0
         if r == 1:
-            total, magnitude = _sweep1(order[0], order[1:m], m - 1, bw, nb, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx,
+            total, magnitude = _sweep1(order[0], order[1:m], m - 1, bw, cs, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx,
                                        n_y, y_off, y_w, p_off, block, want, joint, np.empty(n_factors + 1),
                                        np.empty(n_factors + 1), np.empty((n_max + 1, y_max)),
                                        np.empty((n_max + 1, y_max)))
         elif r == 2:
-            total, magnitude = _sweep2(order[0], order[1], order[2:m], m - 2, bw, nb, U, L, A, P, n_hub, hub_w, fc_ptr,
+            total, magnitude = _sweep2(order[0], order[1], order[2:m], m - 2, bw, cs, U, L, A, P, n_hub, hub_w, fc_ptr,
                                        fc_idx, n_y, y_off, y_w, p_off, block, want, joint,
                                        np.empty((4, n_factors + 1)), np.empty((4, n_max)))
         else:
@@ -854,7 +861,7 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
             fwd = np.zeros((n_max + 1, size))
             tmp = np.zeros(size)
             acc = np.zeros(size)
-            total, magnitude = _sweep(r, order, m, bw, nb, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx,
+            total, magnitude = _sweep(r, order, m, bw, cs, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx,
                                       n_y, y_off, y_w, p_off, block, want, joint, alphas, betas, fwd, tmp, acc,
                                       np.zeros(size))
         if total != 0.0:
