@@ -121,6 +121,9 @@ def valid_value(k: str) -> st.SearchStrategy:
         return regions | regions.map(";".join)
     if k == "medications":
         return st.lists(st.sampled_from(V.MEDICATIONS), max_size=2, unique=True) | st.just("none")
+    if k == "weakness_where":  # a set item as medications: a list, a ';'-string, or none
+        patterns = st.lists(st.sampled_from(V.WEAKNESS_WHERE), min_size=1, max_size=3, unique=True)
+        return patterns | patterns.map(";".join) | st.just("none") | st.just([])
     if k == "duration":
         return st.floats(0, 1e4) | st.integers(0, 400) | st.sampled_from(V.ORDINAL_FINDINGS["duration"])
     if k == "age":
@@ -131,11 +134,25 @@ def valid_value(k: str) -> st.SearchStrategy:
     return st.sampled_from(states) | st.sampled_from(states).map(str.upper)
 
 
+def coherent(ev: dict) -> dict:
+    """Valid evidence keeps SPEC §2's and §7.4's coherence rules: a weakness pattern only
+    with weakness mild or marked, alcohol_stopped true only with alcohol_intake heavy
+    (a careless mix is still fuzzed by wild_evidence and by the replaced item)."""
+    weakness = str(ev.get("weakness", "")).lower()
+    if weakness == "none":
+        for k in ("weakness_where",) + V.WEAKNESS_WHERE_NODES:
+            ev.pop(k, None)
+    stopped = str(ev.get("alcohol_stopped", "")).lower() in ("true", "yes", "present", "1")
+    if stopped and str(ev.get("alcohol_intake", "")).lower() == "none_or_moderate":
+        del ev["alcohol_stopped"]
+    return ev
+
+
 @st.composite
 def near_evidence(draw):
     """Valid evidence, with at most one item replaced by a fuzzed key or value."""
     keys = draw(st.lists(st.sampled_from(ALL_KEYS), max_size=5, unique=True))
-    ev = {k: draw(valid_value(k)) for k in keys}
+    ev = coherent({k: draw(valid_value(k)) for k in keys})
     if draw(st.booleans()):
         ev[draw(key)] = draw(value)
     return ev

@@ -34,10 +34,10 @@ def replace(file: str, old: str, new: str):
     return edit
 
 
-def in_entry(file: str, header: str, line_start: str, old: str, new: str):
-    """An edit inside one entry: in the first line starting with `line_start` below the
-    line `header`, the one occurrence of `old` becomes `new` (so it still applies when the
-    entry's numbers are retuned)."""
+def entry_line(file: str, header: str, line_start: str, change):
+    """An edit inside one entry: the first line starting with `line_start` below the line
+    `header` becomes `change(line)` (so it still applies when the entry's numbers are
+    retuned)."""
 
     def edit(folder: Path) -> None:
         path = folder / file
@@ -46,11 +46,34 @@ def in_entry(file: str, header: str, line_start: str, old: str, new: str):
         start = lines.index(header)
         k = next((i for i in range(start + 1, len(lines)) if lines[i].startswith(line_start)), None)
         assert k is not None, f"edit no longer applies: no {line_start!r} line below {header!r} in {file}"
-        assert lines[k].count(old) == 1, f"edit no longer applies: {old!r} occurs {lines[k].count(old)} times in {lines[k]!r}"
-        lines[k] = lines[k].replace(old, new)
+        changed = change(lines[k])
+        assert changed != lines[k], f"edit no longer applies: {lines[k]!r} unchanged"
+        lines[k] = changed
         path.write_text("\n".join(lines), encoding="utf-8")
 
     return edit
+
+
+def in_entry(file: str, header: str, line_start: str, old: str, new: str):
+    """An edit inside one entry: in the first line starting with `line_start` below the
+    line `header`, the one occurrence of `old` becomes `new`."""
+
+    def change(line: str) -> str:
+        assert line.count(old) == 1, f"edit no longer applies: {old!r} occurs {line.count(old)} times in {line!r}"
+        return line.replace(old, new)
+
+    return entry_line(file, header, line_start, change)
+
+
+def _value_plus(delta: float):
+    """A line's `value = x` becomes x + delta."""
+
+    def change(line: str) -> str:
+        m = re.search(r"value = ([^,}\s]+)", line)
+        assert m, f"edit no longer applies: no value in {line!r}"
+        return line[: m.start(1)] + repr(float(m.group(1)) + delta) + line[m.end(1):]
+
+    return change
 
 
 def sub(file: str, pattern: str, repl: str):
@@ -80,7 +103,10 @@ def write_bytes(file: str, data: bytes):
     return edit
 
 
-EYELID_STRESS = 'stress_anxiety = { value = 0.45, source = "estimate", note = "evidence.md Eye/face ~0.5, split into eyelid and face (estimate)" }'
+# A link of a non-site finding (the twitch_* links moved to sites.toml's site patterns in
+# issue 23); the edits find it by its entry, so they survive a retuned number.
+NUMBNESS_STRESS = ("findings.toml", "[numbness.links]", "stress_anxiety = ")
+STRESS_FOCAL = ("sites.toml", "[stress_anxiety.focal]")
 ALS_PRIOR = "prior = { value = 5.3e-5, low = 2.65e-5, high = 7.4e-5,"
 CAFFEINE_LOW = 'low = { value = 0.41, source = "S34",'
 WEAKNESS = '[weakness]\nstates = ["none", "mild", "marked"]'
@@ -91,16 +117,16 @@ CORPUS = {
     "missing file": (delete("causes.toml"), r"causes\.toml: missing from priors folder "),
     "missing triage file": (delete("triage.toml"), r"triage\.toml: missing from priors folder "),
     "unknown cause in a link": (
-        replace("findings.toml", EYELID_STRESS, EYELID_STRESS.replace("stress_anxiety", "stress_anxeity")),
-        r"findings\.toml: \[twitch_eyelid\.links\]: unknown cause stress_anxeity; allowed: stress_anxiety, ",
+        in_entry(*NUMBNESS_STRESS, "stress_anxiety", "stress_anxeity"),
+        r"findings\.toml: \[numbness\.links\]: unknown cause stress_anxeity; allowed: stress_anxiety, ",
     ),
     "probability 1.2": (
         replace("causes.toml", ALS_PRIOR, "prior = { value = 1.2, low = 2.65e-5, high = 7.4e-5,"),
         r"causes\.toml: \[als_mnd\.prior\]: value 1\.2 is outside \[0, 1\]$",
     ),
     "negative link": (
-        replace("findings.toml", EYELID_STRESS, EYELID_STRESS.replace("0.45", "-0.1")),
-        r"findings\.toml: \[twitch_eyelid\.links\.stress_anxiety\]: value -0\.1 is outside \[0, 1\]$",
+        entry_line(*NUMBNESS_STRESS, lambda line: re.sub(r"value = [^,]+", "value = -0.1", line, count=1)),
+        r"findings\.toml: \[numbness\.links\.stress_anxiety\]: value -0\.1 is outside \[0, 1\]$",
     ),
     "range low > high": (
         replace("causes.toml", ALS_PRIOR, "prior = { value = 5.3e-5, low = 7.4e-5, high = 2.65e-5,"),
@@ -111,8 +137,8 @@ CORPUS = {
         r"causes\.toml: \[als_mnd\.prior\]: give both low and high, or neither$",
     ),
     "duplicate link entry": (
-        replace("findings.toml", EYELID_STRESS, EYELID_STRESS + "\n" + EYELID_STRESS),
-        r"findings\.toml: \[twitch_eyelid\.links\.stress_anxiety\]: not valid TOML: Cannot overwrite a value \(at line \d+",
+        entry_line(*NUMBNESS_STRESS, lambda line: line + "\n" + line),
+        r"findings\.toml: \[numbness\.links\.stress_anxiety\]: not valid TOML: Cannot overwrite a value \(at line \d+",
     ),
     "duplicate table": (
         replace("findings.toml", WEAKNESS, "[wasting]\nstates = [\"none\", \"mild\", \"marked\"]"),
@@ -127,9 +153,30 @@ CORPUS = {
         r"findings\.toml: \[weakness\.states\]: states must be \['none', 'mild', 'marked'\] in this order",
     ),
     "syntax error": (
-        replace("findings.toml", EYELID_STRESS, EYELID_STRESS[:-2]),
-        r"findings\.toml: \[twitch_eyelid\.links\.stress_anxiety\]: not valid TOML: .*\(at line \d+, column \d+\)$",
+        entry_line(*NUMBNESS_STRESS, lambda line: line.rstrip().removesuffix("}").rstrip()),  # an unclosed inline table
+        r"findings\.toml: \[numbness\.links\.stress_anxiety\]: not valid TOML: .*\(at line \d+, column \d+\)$",
     ),
+    # SPEC §7.5 (issue 23): site patterns in sites.toml
+    "focal shares do not sum to 1": (
+        entry_line(*STRESS_FOCAL, "eyelid = ", _value_plus(0.1)),
+        r"sites\.toml: \[stress_anxiety\.focal\]: shares sum to 1\.(1|09)\d*, not 1$",
+    ),
+    "unknown region in a site pattern": (
+        in_entry(*STRESS_FOCAL, "trunk = ", "trunk", "torso"),
+        r"sites\.toml: \[stress_anxiety\.focal\]: unknown region torso; allowed: eyelid, face, tongue, arm, leg, trunk$",
+    ),
+    "negative spread probability": (
+        in_entry("sites.toml", "[stress_anxiety.spread_sites]", "leg = ", "value = ", "value = -"),
+        r"sites\.toml: \[stress_anxiety\.spread_sites\.leg\]: value -[\d.]+ is outside \[0, 1\]$",
+    ),
+    "twitch region links left in findings.toml": (
+        sub("findings.toml", r"^(\[twitch_eyelid\]\n(?:.*\n)*?leak = .*\n)", r'\1[twitch_eyelid.links]\nstress_anxiety = { value = 0.45, source = "estimate" }\n'),
+        # today "unknown field links" (the loader's own message naming sites.toml, in
+        # priors._findings, is not reached: the key check comes first); either names the
+        # file and the entry
+        r"findings\.toml: \[twitch_eyelid(\.links)?\]: (unknown field links; allowed: |a twitch region's links are its causes' site patterns: give them in sites\.toml$)",
+    ),
+    "missing sites file": (delete("sites.toml"), r"sites\.toml: missing from priors folder "),
     "broken table header": (
         replace("findings.toml", WEAKNESS, '[weakness\nstates = ["none", "mild", "marked"]'),
         r"findings\.toml: \[weakness\]: not valid TOML: ",

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference import brute_force, brute_force_triage, random_network, random_query, with_random_triage
-from test_fuzz import valid_value
+from test_fuzz import coherent, valid_value
 
 from model import infer, load_network
 from model import triage as T
@@ -259,9 +259,11 @@ def test_evidence_of_probability_zero_is_a_clear_error(case, data):
 
 @st.composite
 def bundled_evidence(draw, *, max_size=6):
-    """Valid evidence of SPEC §2, with exposures that feed benign and serious causes."""
+    """Valid evidence of SPEC §2, with exposures that feed benign and serious causes, and
+    coherent (a weakness pattern only with some weakness, alcohol_stopped only after heavy
+    drinking: SPEC §2, §7.4)."""
     keys = draw(st.lists(st.sampled_from(USER_KEYS), max_size=max_size, unique=True))
-    ev = {k: draw(valid_value(k)) for k in keys}
+    ev = coherent({k: draw(valid_value(k)) for k in keys})
     if "location" not in ev and draw(st.booleans()):
         ev["location"] = draw(valid_value("location"))
     return ev

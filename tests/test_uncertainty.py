@@ -167,7 +167,10 @@ def _same_arrays(a, b, skip=()):
 def test_twitch_parameter_is_p_twitching_given_the_cause_with_its_range(net):
     """Issue #18: P(twitching | cause) is a parameter of its own, `twitch:<cause>`, over
     its range in causes.toml; a region's link is P(site | cause, twitching) over its own
-    range in findings.toml, no longer scaled by the twitch point."""
+    range, no longer scaled by the twitch point. Issue 23 (SPEC §7.5): twitching follows a
+    site pattern, so a region's link is P(site | cause, spread pattern) over its range in
+    sites.toml (`spread_sites`), and P(spread pattern | cause, twitching) is a parameter
+    `spread:<cause>` over sites.toml's range."""
     by = {p.name: p for p in U.parameters(net)}
     assert "twitch" in U.KINDS
     for c in net.causes:
@@ -179,9 +182,13 @@ def test_twitch_parameter_is_p_twitching_given_the_cause_with_its_range(net):
             assert f"twitch:{c}" not in by
     i = net.causes.index("stress_anxiety")
     site = by["link:twitch_arm|stress_anxiety"]
-    d = net.priors.findings["twitch_arm"].links["stress_anxiety"]
-    assert (site.value, site.low, site.high) == (float(net.link["twitch_arm"][i, 1]), d.low[1], d.high[1])
-    assert site.value == d.values[1]  # P(site | cause, twitching), not times P(twitching | cause)
+    d = net.priors.sites["stress_anxiety"].spread_sites["arm"]
+    assert (site.value, site.low, site.high) == (float(net.link["twitch_arm"][i, 1]), d.low, d.high)
+    assert site.value == d.value  # P(site | cause, spread pattern), not times P(twitching | cause)
+    spread = by["spread:stress_anxiety"]
+    w = net.priors.sites["stress_anxiety"].spread
+    assert (spread.kind, spread.value, spread.low, spread.high) == ("spread", float(net.spread["stress_anxiety"]), w.low, w.high)
+    assert spread.value == w.value
     moved = U.with_parameter(net, "twitch:stress_anxiety", 0.6)
     assert float(moved.twitch["stress_anxiety"]) == 0.6
     assert all(float(moved.twitch[c]) == float(net.twitch[c]) for c in net.causes if c != "stress_anxiety")
