@@ -449,8 +449,9 @@ def _findings(raw: dict) -> dict[str, Finding]:
         table = _table(where, raw[name])
         site = table.get("site", False)
         # a twitch region's links live in sites.toml (its site patterns)
+        # (a region's `links` is let through here so that its own error below can say where they went)
         _keys(where, table, {"states", "leak"} | (set() if site else {"links"}),
-              {"site", "note", "question_cost", "pattern_of", "leak_only"})
+              {"site", "note", "question_cost", "pattern_of", "leak_only"} | ({"links"} if site else set()))
         states = _states(where, table, V.node_states(name))
         if site is not (name in V.REGION_NODES):
             raise where.at("site").error(
