@@ -13,7 +13,7 @@ import pytest
 from model import load_network
 from model.vignettes import PARTIAL_ITEMS, PICTURES, load_textbook, score_textbook
 from model.vocabulary import CAUSES, TRIAGE_LEVELS
-from test_vignettes import LONG, REGIONS, network_level
+from test_vignettes import network_level, spec_level
 
 
 @pytest.fixture(scope="module")
@@ -32,48 +32,11 @@ def scores(net):
 
 
 def amended_level(net, p) -> str:
-    """The clinical level by SPEC §7.6's amended table, written out here independently of
-    priors/triage.toml (tests/test_vignettes.py's `spec_level` is the table before the
-    amendment): the highest of the level of the cause the presentation is written for
-    (expected[0]) and every rule that holds on the evidence (an item not given holds no
-    rule)."""
-    e = dict(net.encode(p["evidence"]))
-    on = lambda node: e.get(node) == "present"  # noqa: E731
-    weak = e.get("weakness") in ("mild", "marked")
-    long = e.get("duration") in LONG
-    worsening = e.get("progression") == "worsening"
-    heavy = e.get("alcohol_intake") == "heavy"
-    emergency = (
-        on("seizure_episode")
-        or on("breathing")
-        or on("hand_spasm")
-        or on("sudden_one_sided")
-        or on("fever_or_confusion")
-        or (on("alcohol_stopped") and (on("tremor") or on("sweating")))
-    )
-    soon = (
-        on("bulbar")
-        or e.get("weakness") == "marked"
-        or on("wasting")
-        or on("twitch_tongue")
-        or (on("stiffness") and weak and long)
-        or (worsening and weak and long)
-        or (on("tics") and worsening)
-        or (heavy and on("tremor") and on("sweating"))
-    )
-    routine = (
-        long
-        or sum(on(r) for r in REGIONS) >= 2
-        or e.get("weakness") == "mild"
-        or on("stiffness")
-        or on("new_medication")
-        or heavy
-        or on("kidney_disease_known")
-        or (on("twitch_face") and on("twitch_eyelid"))
-        or on("heat_or_weight_loss")
-    )
-    rules = 3 if emergency else 2 if soon else 1 if routine else 0
-    return TRIAGE_LEVELS[max([rules] + [net.cause_level[c] for c in p["expected"][:1]])]
+    """The clinical level by SPEC §7.6's amended table (tests/test_vignettes.py's
+    `spec_level`, written out there independently of priors/triage.toml): the highest of
+    the level of the cause the presentation is written for (expected[0]) and every rule
+    that holds on the evidence (an item not given holds no rule)."""
+    return spec_level(net, {**p, "expected": p["expected"][:1]})
 
 
 # ---- the set itself -----------------------------------------------------------------
