@@ -1,7 +1,9 @@
-"""The bibliography in priors/ (SPEC §7.5): every source key the priors use resolves to an
-entry shipped with the package (key, title, address, what it supports). The broken
-folders (an unknown key in an entry, an entry without a title, no bibliography) are in
-test_priors_corpus.py's corpus, which checks the file and entry named in the error."""
+"""The bibliography in priors/: every source key the priors use resolves to an entry
+shipped with the package (key, title, address, what it supports), and the source list of
+docs/sources.md (the evidence table's keys) is the bibliography, key for key and title for
+title. Everything read here is in the repository. The broken folders (an unknown key in
+an entry, an entry without a title, no bibliography) are in test_priors_corpus.py's
+corpus, which checks the file and entry named in the error."""
 
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ from model import load_network
 from model.priors import BIBLIOGRAPHY, FILES, PriorsError, Source, default_priors_dir, load_priors
 
 BUNDLED = default_priors_dir()
-# evidence.md, where the keys come from, sits beside the repository when it is there
-EVIDENCE = Path(__file__).resolve().parents[2] / "shared" / "domain" / "evidence.md"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+SOURCES_MD = DOCS / "sources.md"
+KEY = re.compile(r"\bS\d+[a-z]?\b")
 
 
 def sources_used(folder: Path) -> set[str]:
@@ -52,12 +55,66 @@ def test_the_bundled_priors_load_with_their_bibliography():
         assert re.match(r"^https?://\S+$", entry.address)
 
 
-@pytest.mark.skipif(not EVIDENCE.is_file(), reason="../shared/domain/evidence.md is not beside the repository")
-def test_every_key_of_evidence_md_is_in_the_bibliography():
-    """All keys of evidence.md §4, used today or not, so a key added later resolves."""
-    section = EVIDENCE.read_text(encoding="utf-8").split("## 4. Sources", 1)[1]
-    keys = set(re.findall(r"\bS\d+[a-z]?\b", re.sub(r"https?://\S+", "", section)))
-    assert keys == set(load_priors().bibliography)
+def source_rows() -> list[list[str]]:
+    """The rows of docs/sources.md's source list (the table of its section 4): key,
+    title, mirror ("yes" or empty)."""
+    section = SOURCES_MD.read_text(encoding="utf-8").split("## 4. The source list", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+        if len(cells) == 3 and KEY.fullmatch(cells[0]):
+            rows.append(cells)
+    return rows
+
+
+def test_the_source_list_of_docs_is_the_bibliography():
+    """Every key of the evidence table (docs/sources.md section 4), used today or not, is
+    in bibliography.toml with the same title and mirror flag, and the bibliography holds
+    no other key."""
+    rows = source_rows()
+    bib = load_priors().bibliography
+    keys = [key for key, _, _ in rows]
+    assert len(keys) >= 60 and len(keys) == len(set(keys)), "docs/sources.md lists a key twice"
+    assert set(keys) == set(bib), sorted(set(keys) ^ set(bib))
+    wrong = {key: (title, bib[key].title) for key, title, _ in rows if title != bib[key].title}
+    assert not wrong, wrong
+    mirrors = {key for key, _, mirror in rows if mirror == "yes"}
+    assert mirrors == {key for key, entry in bib.items() if entry.mirror}
+
+
+def test_every_key_cited_in_the_docs_resolves():
+    bib = set(load_priors().bibliography)
+    for path in sorted(DOCS.glob("*.md")):
+        text = re.sub(r"https?://\S+", "", path.read_text(encoding="utf-8"))
+        unknown = set(KEY.findall(text)) - bib
+        assert not unknown, f"{path.name} cites {sorted(unknown)}, not in priors/bibliography.toml"
+
+
+def test_every_key_cited_in_a_priors_note_resolves():
+    """Beyond `source` fields: a key cited in any text of a priors file ([S35] in a note)."""
+    bib = set(load_priors().bibliography)
+    for path in sorted(BUNDLED.glob("*.toml")):
+        if path.name == BIBLIOGRAPHY:
+            continue
+        text = re.sub(r"https?://\S+", "", path.read_text(encoding="utf-8"))
+        unknown = set(KEY.findall(text)) - bib
+        assert not unknown, f"{path.name} cites {sorted(unknown)}"
+
+
+def test_every_key_of_the_bundled_case_sets_resolves():
+    """The textbook set's `sources` and any key cited in the vignettes' text."""
+    from importlib import resources
+
+    bib = set(load_priors().bibliography)
+    data = resources.files("model").joinpath("data")
+    textbook = tomllib.loads(data.joinpath("textbook.toml").read_text(encoding="utf-8"))["presentation"]
+    cited = {s for p in textbook for s in p["sources"] if KEY.fullmatch(s)}
+    assert cited, "the textbook set cites no source key"
+    assert cited <= bib, sorted(cited - bib)
+    seeds = {s for p in textbook for s in p["sources"] if not KEY.fullmatch(s)}
+    assert seeds <= {"000", "001", "002", "003", "004"}, seeds
+    vignettes = re.sub(r"https?://\S+", "", data.joinpath("vignettes.toml").read_text(encoding="utf-8"))
+    assert set(KEY.findall(vignettes)) <= bib
 
 
 def test_the_network_cites_its_sources():
