@@ -70,7 +70,8 @@ def interview_one(net: Network, start: dict[str, Any], answers: dict[str, Any]) 
     while (q := iv.next_question()) is not None:
         if q.key == "red_flags":
             present = any(answers[f] for f in flags)
-            value = "yes" if present else ("no" if len(flags) == 3 else None)
+            # "no" only when the person knows every sign of the screen is absent
+            value = "yes" if present else ("no" if len(flags) == len(RED_FLAGS) else None)
         elif q.key == "red_flag_which":
             value = [f for f in flags if answers[f]]
         else:
