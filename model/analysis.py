@@ -1,4 +1,4 @@
-"""Analysis: everything exact that evidence implies, for one row or many (SPEC §3, §7.6).
+"""Analysis: everything exact that evidence implies, for one row or many (docs/engine.md; the rule table of docs/model.md).
 
 Node-level evidence rows go to the vectorised engine (`model.engine.evaluate_many`):
 each row's own query (with every cause's joint) and its "no rule of level >= k holds"
@@ -95,7 +95,7 @@ def _box_overrides(net, box: Mapping[str, frozenset[int]]):
 
 def level_boxes(net, base: Queries, states: np.ndarray):
     """The "no rule of level >= k holds" boxes of every row, k = routine..emergency, as
-    queries that also force the causes of level >= k absent (SPEC §7.6).
+    queries that also force the causes of level >= k absent (docs/model.md).
 
     Returns the queries, the row and level index (0: routine) each belongs to, and
     `holds` (rows, 3): a rule of level >= k already holds on the row's observed nodes.
@@ -248,7 +248,7 @@ def analyse(net: Network, evidence: Mapping[str, str], *, triage: bool = True) -
 
 
 def apply_recalibration(probs: np.ndarray, recalibration: Callable[[float], float] | None) -> np.ndarray:
-    """SPEC §7.7: map urgency, rescale soon and emergency in proportion to match it, and
+    """docs/validation.md: map urgency, rescale soon and emergency in proportion to match it, and
     self_care and routine in proportion to the rest. Without a map, `probs` unchanged."""
     if recalibration is None:
         return probs

@@ -6,8 +6,8 @@ exposures) -> findings (noisy-OR / noisy-MAX of the causes' contributions, plus 
 the twitch regions read each cause through its switch (on with P(twitching | cause)
 when the cause is present; `model.network`), summed inside the cause's own step.
 A query observes a state range per finding, a state (or nothing) per exposure, may force
-causes absent (the triage boxes do, SPEC §7.6), and always carries the premise of the
-product: twitching in at least one region (SPEC §7.3). The engine returns P(query) and
+causes absent (the triage boxes do: the rule table of docs/model.md), and always carries the premise of the
+product: twitching in at least one region (the premise: docs/model.md). The engine returns P(query) and
 P(query, cause present) for every cause, exactly: `model.kernels` says how.
 
 The layout, built once per network (`network_tables`) or per stack of drawn networks
@@ -46,7 +46,7 @@ from . import kernels as K
 # factor (kappa = sum |terms| / |sum|). Rounding then errs by about kappa x (causes +
 # positives) x 2.2e-16: below 1e-11 of P(query), so posteriors keep 1e-11. Measured on
 # 81,892 bundled queries against the subtraction-free answer: 1e3 erred at most 2.3e-13,
-# 1e4 up to 2.2e-12 (ENGINE-NOTES.md).
+# 1e4 up to 2.2e-12 (docs/engine.md).
 CANCELLATION_BOUND = 1e3
 # A call with fewer queries than this runs on the calling thread: starting the thread
 # pool costs more than a single case's query and its triage boxes.
@@ -60,6 +60,7 @@ COMPILE_NOTICE_AFTER = 1.5
 COMPILE_NOTICE = ("twitchdx: compiling the exact engine for this machine (the first use after install "
                   "takes about 20 s; later runs load it from the cache)\n")
 _LOADED: set = set()
+_ANNOUNCED = False
 # The path codes of `evaluate_many`, by name.
 PATHS = ("coverage", "telescoped", "mixed", "impossible")
 
@@ -395,13 +396,23 @@ def evaluate_many(net_or_tables, q: Queries, *, joint=True, bound: float = CANCE
     return total, (out_joint if want.any() else None), path
 
 
+def _announce() -> None:
+    """Say once a process tree that the engine is compiling: a forked child inherits
+    `_ANNOUNCED` (and `warm` lets the parent load both kernels before forking)."""
+    global _ANNOUNCED
+    if not _ANNOUNCED:
+        _ANNOUNCED = True
+        sys.stderr.write(COMPILE_NOTICE)
+        sys.stderr.flush()
+
+
 def _run(kernel, args) -> None:
     """Call a kernel; on its first call in this process, announce a compilation that
-    takes longer than COMPILE_NOTICE_AFTER."""
+    takes longer than COMPILE_NOTICE_AFTER (once: see `_announce`)."""
     if kernel in _LOADED:
         kernel(*args)
         return
-    timer = threading.Timer(COMPILE_NOTICE_AFTER, lambda: sys.stderr.write(COMPILE_NOTICE))
+    timer = threading.Timer(COMPILE_NOTICE_AFTER, _announce)
     timer.daemon = True
     timer.start()
     try:
@@ -409,6 +420,17 @@ def _run(kernel, args) -> None:
     finally:
         timer.cancel()
         _LOADED.add(kernel)
+
+
+def warm(net) -> None:
+    """Load (or, on the first use after install, compile) both kernels in this process,
+    announcing a compilation once. Call it before forking workers (they inherit the
+    loaded kernels and stay silent) and before timing anything."""
+    if K.evaluate_serial in _LOADED and K.evaluate_parallel in _LOADED:
+        return
+    q = query_rows(net, Query())
+    evaluate_many(net, q, joint=False, threads=False)
+    evaluate_many(net, q, joint=False, threads=True)
 
 
 def query_rows(net, query: Query) -> Queries:

@@ -1,4 +1,4 @@
-"""User evidence (SPEC §2 keys and states) -> node states, with errors a person can act on."""
+"""User evidence (the evidence keys and states of docs/model.md) -> node states, with errors a person can act on."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 from . import vocabulary as V
 
-# SPEC §7.1: half-open bands, in days and in years.
+# docs/model.md: half-open bands, in days and in years.
 DURATION_BANDS_DAYS = ((7, "under_1_week"), (14, "1_to_2_weeks"), (90, "2_weeks_to_3_months"), (math.inf, "over_3_months"))
 AGE_BANDS_YEARS = ((40, "under_40"), (60, "40_to_60"), (120, "over_60"))
 AGE_RANGE_YEARS = (16, 120)
@@ -35,7 +35,7 @@ NODE_KEYS = V.REGION_NODES + V.MEDICATION_NODES + V.WEAKNESS_WHERE_NODES
 LIST_KEYS = ("location", "medications", "weakness_where")
 ALL_KEYS = USER_KEYS + NODE_KEYS
 # The label columns of a sampled case set (`model.synthetic.sample_cases`): what the
-# sampler knows of each case, not evidence. A batch sets them aside (SPEC §4, issue 17).
+# sampler knows of each case, not evidence. A batch sets them aside (issue 17).
 LABEL_COLUMNS = ("true_level", "primary", "responsible", "present")
 LABEL_PREFIX = "present:"
 
@@ -225,7 +225,7 @@ def _medications(value: Any) -> dict[str, str]:
 
 
 def _weakness_where(value: Any) -> dict[str, str]:
-    """SPEC §2: the weakness patterns named are present, the others absent; `none` alone
+    """docs/model.md: the weakness patterns named are present, the others absent; `none` alone
     (or an empty list) names none of them (weakness elsewhere or all over)."""
     tokens = _tokens("weakness_where", value)
     if tokens == ["none"]:
@@ -287,13 +287,13 @@ def item_states(key: str, value: Any) -> dict[str, str]:
 
 def requirement_error(states: Mapping[str, str], setter: Mapping[str, str]) -> ValueError | None:
     """The contradiction of a node said present without what it needs (`V.REQUIRES`,
-    SPEC §2 and §7.4), or None. `states`: node -> state; `setter`: node -> the key that
+    docs/model.md), or None. `states`: node -> state; `setter`: node -> the key that
     set it."""
     for node, through in V.REQUIRES.items():
         if states.get(node) != "present" or not all(states.get(n) == V.node_states(n)[0] for n in through):
             continue
         if node in V.ACTS_THROUGH and through == V.MEDICATION_NODES:
-            # SPEC §7.4: it acts only through the listed medicines; said with none of them
+            # docs/model.md: it acts only through the listed medicines; said with none of them
             # it is a contradiction the user should see, not a silent no-op
             return ValueError(
                 f"{node}: true, but {setter[through[0]]} lists none of the medicines "
@@ -302,7 +302,7 @@ def requirement_error(states: Mapping[str, str], setter: Mapping[str, str]) -> V
                 f"{node} out"
             )
         if node == "alcohol_stopped":
-            # SPEC §7.4: withdrawal follows heavy drinking only
+            # docs/model.md: withdrawal follows heavy drinking only
             return ValueError(
                 f"{setter[node]}: true, but {setter[through[0]]} is {states[through[0]]}; "
                 f"{node} means heavy drinking stopped or cut down sharply in the last 3 days: "
@@ -323,7 +323,7 @@ def encode(evidence: Mapping[str, Any], *, batch: bool = False) -> Evidence:
     """Turn a dict of user evidence into node states.
 
     In a single case (``batch=False``) a missing value (None, NaN) is an error: leave
-    the key out for unknown. In a batch row it means unknown (SPEC §7.2).
+    the key out for unknown. In a batch row it means unknown (docs/model.md).
     """
     if not isinstance(evidence, Mapping):
         raise ValueError(f"evidence must be a dict of key: value, got {type(evidence).__name__}")

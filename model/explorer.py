@@ -1,7 +1,7 @@
 """A what-if explorer for notebooks: controls -> evidence -> `infer()` -> figure.
 
 The logic is plain Python and testable without Jupyter. An `Explorer` holds the
-value of every control (a dropdown or a checkbox per evidence item of SPEC §2);
+value of every control (a dropdown or a checkbox per evidence item (docs/model.md));
 `Explorer.update(**changes)` applies changes and returns a `View`: the evidence
 dict the controls stand for, its `Result` and a matplotlib figure. `Explorer.show()`
 builds ipywidgets controls that call `update` on every change when ipywidgets is
@@ -164,7 +164,7 @@ class Explorer:
 
     Parameters
     ----------
-    evidence : a starting case (SPEC §2 keys, as for `infer`); anything left out is
+    evidence : a starting case (evidence keys, as for `infer`); anything left out is
         unknown. Numbers for `age` and `duration` are read into their bands.
     network : the network to query (default: the bundled priors).
 
@@ -189,7 +189,7 @@ class Explorer:
     def update(self, **changes: Any) -> View:
         """Set controls (or the composite keys `location` and `medications`) and recompute.
 
-        A control's name is an evidence key of SPEC §2, a region (`eyelid` ... `trunk`),
+        A control's name is an evidence key (docs/model.md), a region (`eyelid` ... `trunk`),
         a medication (`corticosteroid` ...) or `no_medications`; a dropdown takes None
         for unknown. Returns the new `View` (also kept as `self.view`). A name that is
         not a control, or a value a control does not offer, is a ValueError; evidence

@@ -114,7 +114,7 @@ def to_pgmpy(net):
 
     It also holds a switch `_twitching_<cause>` per cause (the regions' parents) and
     `_any_twitch`, present exactly when some region twitches: observe it `present` to
-    ask pgmpy the question `infer()` answers (SPEC §7.3).
+    ask pgmpy the question `infer()` answers (the premise: docs/model.md).
     """
     from pgmpy.factors.discrete import TabularCPD
     from pgmpy.models import DiscreteBayesianNetwork

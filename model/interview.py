@@ -1,4 +1,4 @@
-"""The interview (SPEC §7.11): the questions that matter, one at a time.
+"""The interview (docs/validation.md): the questions that matter, one at a time.
 
     iv = Interview({"location": "eyelid"})
     while (q := iv.next_question()) is not None:
@@ -32,7 +32,7 @@ from .network import Network, load_network
 
 
 class Interview:
-    """Ask the next best question until no question is worth asking (SPEC §7.11).
+    """Ask the next best question until no question is worth asking (docs/validation.md).
 
     Parameters
     ----------

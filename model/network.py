@@ -11,7 +11,7 @@ The twitch regions read a latent switch per cause, "the cause is making the pers
 twitch", present with P(twitching | cause) (`twitch`) when the cause is present, so the
 sites of one cause's twitching travel together (a cause that twitches in a quarter of
 the people who have it pays that quarter once, not once per region). Given the switch,
-the cause's twitching follows its site pattern (sites.toml, SPEC §7.5): focal (one
+the cause's twitching follows its site pattern (sites.toml, docs/model.md): focal (one
 region, by its shares) or spread (each region by its link), so that the sources' share
 of people twitching in two or more places holds. The weakness finding carries a second
 latent per cause, "its weakness contribution is not none", which the weakness patterns
@@ -117,7 +117,7 @@ class Network:
         set_(self, "triage_table", MappingProxyType(freeze(dict(self.triage_table))))
 
     def encode(self, evidence: Mapping[str, Any]) -> "Evidence":
-        """Turn user evidence (SPEC §2 keys and states) into node states."""
+        """Turn user evidence (the evidence keys and states of docs/model.md) into node states."""
         return encode(evidence)
 
     def to_pgmpy(self):
@@ -163,7 +163,7 @@ def _scale_to_marginal(rr: np.ndarray, weight: np.ndarray, prior: float, where: 
 def ratio_applies(parents: tuple[str, ...], exposure: str, shape) -> np.ndarray:
     """Where `exposure`'s relative risk applies in a cause table over `parents` (shape:
     the parents' state counts): everywhere, but for an exposure that acts only through
-    others (SPEC §7.4, `vocabulary.ACTS_THROUGH`) only where one of them is present;
+    others (docs/model.md, `vocabulary.ACTS_THROUGH`) only where one of them is present;
     elsewhere it changes nothing."""
     through = V.ACTS_THROUGH.get(exposure)
     if through is None:

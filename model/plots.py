@@ -1,4 +1,4 @@
-"""Figures (matplotlib), drawn apart from the metrics in `model.validation` (SPEC §4).
+"""Figures (matplotlib), drawn apart from the metrics in `model.validation` (docs/validation.md).
 
 Every function draws into the axes it is given, or into a new figure, and returns the
 matplotlib `Figure`. matplotlib is imported inside the functions, so `import model`
@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .validation import CONFIDENCE, ECE_BINS, ece, reliability, reliability_intervals
+from .validation import CONFIDENCE, ECE_BINS, ece, reliability, reliability_intervals, supported_bins
 from .evidence import close_match
 from .vocabulary import TRIAGE_LEVELS
 
@@ -40,6 +40,11 @@ COUNT_ALPHA = 0.35
 BAND_ALPHA = 0.2
 DIAGONAL_STYLE = {"color": "0.5", "linestyle": "--", "linewidth": 1.0}
 INTERVAL_COLUMNS = ("p05", "p50", "p95")
+# Reliability diagrams: at least this many cases a bin (a bin of a handful of cases
+# swings from 0 to 1), panels of this many inches, this many panels a row.
+MIN_BIN_CASES = 30
+PANEL_SIZE = 4.0
+PANEL_COLUMNS = 2
 
 
 def _pyplot():
@@ -173,7 +178,9 @@ def plot_reliability(
     *,
     title: str | None = None,
     n_bins: int = ECE_BINS,
-    strategy: str = "uniform",
+    strategy: str = "quantile",
+    min_count: int = MIN_BIN_CASES,
+    panels: bool | None = None,
     counts: bool = True,
     band: bool = True,
     level: float = CONFIDENCE,
@@ -181,18 +188,36 @@ def plot_reliability(
     """Reliability diagram: per bin, observed frequency against mean predicted probability.
 
     curves : label -> (y_true, p), one line each; the points are
-        `validation.reliability(y_true, p, n_bins=n_bins, strategy=strategy)` and the
-        legend gives each curve's ECE (`validation.ece`, same bins).
+        `validation.reliability(y_true, p, n_bins=k, strategy=strategy, min_count=min_count)`
+        and the legend gives each curve's ECE over the same bins (`validation.ece`).
+    n_bins, strategy, min_count : up to `n_bins` bins of equal counts ("quantile", as
+        scikit-learn's `calibration_curve`) or equal width ("uniform"), as many as the
+        curve's cases support with at least `min_count` cases a bin
+        (`validation.supported_bins`); tied predictions never leave a bin below it
+        (neighbouring bins merge).
+    panels : one panel per curve on shared axes (default: when there are several curves
+        and no `ax` is given), each titled with its label; `title` heads the figure.
+        False draws every curve in one axes.
     band : shade each bin's exact binomial interval of the observed frequency at
         `level` (`validation.reliability_intervals`; y_true must be 0/1): a bin of a few
         cases shows how little it says.
     counts : show the number of predictions in each bin (log scale): in a panel below
-        in a new figure (each bar labelled with its count when there is one curve); on a
-        twin axis, as faint bars along the bottom, in a given `ax`.
+        in a new figure of one curve (each bar labelled with its count); on a twin axis,
+        as faint bars along the bottom, in a given `ax`; in the legend (the bins' sizes)
+        with panels.
     """
     if not curves:
         raise ValueError("curves: give at least one label -> (y_true, p)")
+    if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
+        raise ValueError(f"min_count: {min_count!r} is not a positive whole number of cases")
     plt = _pyplot()
+    if panels is None:
+        panels = ax is None and len(curves) > 1
+    if panels:
+        if ax is not None:
+            raise ValueError("panels: give no ax (the figure gets one panel per curve)")
+        return _reliability_panels(curves, title=title, n_bins=n_bins, strategy=strategy, min_count=min_count,
+                                   counts=counts, band=band, level=level)
     hist_ax, twin = None, False
     if ax is None:
         if counts:
@@ -216,16 +241,11 @@ def plot_reliability(
     banded = False
     tallest = 1.0
     for k, (label, (y, p)) in enumerate(curves.items()):
-        mean_p, freq, count = reliability(y, p, n_bins=n_bins, strategy=strategy)
-        error = ece(y, p, n_bins=n_bins, strategy=strategy)
-        (line,) = ax.plot(mean_p, freq, marker="o", markersize=4, label=f"{label} (ECE {error:.3f})")
-        yv = np.asarray(y, dtype=float)
-        if band and np.isin(yv, (0.0, 1.0)).all():
-            lo, hi = reliability_intervals(yv, p, n_bins=n_bins, strategy=strategy, level=level)
-            alpha = BAND_ALPHA if len(curves) == 1 else BAND_ALPHA / 2  # several bands overlap: lighter
-            ax.fill_between(mean_p, lo, hi, color=line.get_color(), alpha=alpha, linewidth=0, gid=f"band:{label}", label="_band")
-            banded = True
+        line, count, _ = _reliability_curve(ax, label, y, p, n_bins=n_bins, strategy=strategy, min_count=min_count,
+                                            band=band, level=level, alpha=BAND_ALPHA if len(curves) == 1 else BAND_ALPHA / 2)
+        banded |= _banded(ax, label)
         if hist_ax is not None:
+            mean_p = line.get_xdata()
             offset = (k - (len(curves) - 1) / 2) * width
             drawn = hist_ax.bar(
                 mean_p + offset, count, width=width, color=line.get_color(),
@@ -235,16 +255,7 @@ def plot_reliability(
                 hist_ax.bar_label(drawn, labels=[str(int(c)) for c in count], fontsize="x-small", padding=1)
             tallest = max(tallest, float(count.max()))
 
-    ax.set_xlim(0.0, 1.0)
-    ax.set_ylim(0.0, 1.0)
-    ax.set_ylabel("observed frequency")
-    handles, labels = ax.get_legend_handles_labels()
-    if banded:
-        from matplotlib.patches import Patch
-
-        handles.append(Patch(color="0.5", alpha=BAND_ALPHA * 2))
-        labels.append(f"{level:.0%} interval of each bin (exact binomial)")
-    ax.legend(handles, labels, loc="upper left", fontsize="small")
+    _reliability_frame(ax, banded, level)
     if title is not None:
         ax.set_title(title)
     if hist_ax is None or twin:
@@ -260,6 +271,74 @@ def plot_reliability(
         hist_ax.set_ylim(lo, lo * (tallest / lo) ** (1.0 / TWIN_COUNTS_HEIGHT))
         hist_ax.set_yticks([10.0**k for k in range(int(np.log10(tallest)) + 1)])
         hist_ax.minorticks_off()
+    return fig
+
+
+def _reliability_curve(ax, label, y, p, *, n_bins, strategy, min_count, band, level, alpha):
+    """One curve (and its band) in `ax`: returns its line, its bins' counts and its ECE."""
+    p = np.asarray(p, dtype=float)
+    bins = supported_bins(len(p), n_bins, min_count)
+    kw = {"n_bins": bins, "strategy": strategy, "min_count": min_count}
+    mean_p, freq, count = reliability(y, p, **kw)
+    error = ece(y, p, **kw)
+    (line,) = ax.plot(mean_p, freq, marker="o", markersize=4, label=f"{label} (ECE {error:.3f})", gid=f"curve:{label}")
+    yv = np.asarray(y, dtype=float)
+    if band and np.isin(yv, (0.0, 1.0)).all():
+        lo, hi = reliability_intervals(yv, p, level=level, **kw)
+        ax.fill_between(mean_p, lo, hi, color=line.get_color(), alpha=alpha, linewidth=0, gid=f"band:{label}", label="_band")
+    return line, count, error
+
+
+def _banded(ax, label) -> bool:
+    return any(c.get_gid() == f"band:{label}" for c in ax.collections)
+
+
+def _reliability_frame(ax, banded: bool, level: float, extra: str | None = None) -> None:
+    """Limits, the y label and the legend (with the band's entry) of one reliability axes."""
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.0)
+    ax.set_ylabel("observed frequency")
+    handles, labels = ax.get_legend_handles_labels()
+    if banded:
+        from matplotlib.patches import Patch
+
+        handles.append(Patch(color="0.5", alpha=BAND_ALPHA * 2))
+        labels.append(f"{level:.0%} interval of each bin (exact binomial)")
+    if extra is not None:
+        from matplotlib.lines import Line2D
+
+        handles.append(Line2D([], [], linestyle="none"))
+        labels.append(extra)
+    ax.legend(handles, labels, loc="upper left", fontsize="small")
+
+
+def _reliability_panels(curves, *, title, n_bins, strategy, min_count, counts, band, level):
+    """One panel per curve, on shared axes, in rows of up to PANEL_COLUMNS."""
+    plt = _pyplot()
+    ncols = min(PANEL_COLUMNS, len(curves))
+    nrows = -(-len(curves) // ncols)
+    fig, grid = plt.subplots(nrows, ncols, figsize=(PANEL_SIZE * ncols, PANEL_SIZE * nrows), sharex=True, sharey=True,
+                             squeeze=False, layout="constrained")
+    cells = grid.ravel()
+    colours = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
+    for k, (label, (y, p)) in enumerate(curves.items()):
+        ax = cells[k]
+        ax.plot([0.0, 1.0], [0.0, 1.0], label="perfect calibration", **DIAGONAL_STYLE)
+        ax.set_prop_cycle(color=[colours[k % len(colours)]])
+        _, count, _ = _reliability_curve(ax, label, y, p, n_bins=n_bins, strategy=strategy, min_count=min_count,
+                                         band=band, level=level, alpha=BAND_ALPHA)
+        sizes = None
+        if counts:
+            a, b = int(count.min()), int(count.max())
+            sizes = f"{len(count)} bins of {a:,} cases" if a == b else f"{len(count)} bins of {a:,}-{b:,} cases"
+        _reliability_frame(ax, _banded(ax, label), level, sizes)
+        ax.set_title(str(label))
+        ax.set_xlabel("mean predicted probability")
+        ax.set_gid(f"panel:{label}")
+    for ax in cells[len(curves):]:
+        ax.set_visible(False)
+    if title is not None:
+        fig.suptitle(title)
     return fig
 
 

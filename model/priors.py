@@ -16,16 +16,16 @@ from typing import Any, Mapping
 
 from . import vocabulary as V
 
-# One or more evidence.md keys ("S2", "S37b, S37") or "estimate".
+# One or more bibliography keys (priors/bibliography.toml; docs/sources.md) ("S2", "S37b, S37") or "estimate".
 _SOURCE = re.compile(r"^(estimate|S\d+[a-z]?(\s*,\s*S\d+[a-z]?)*)$")
-# One evidence.md key (a bibliography entry's name), and a key cited in free text.
+# One bibliography key (an entry's name in priors/bibliography.toml), and a key cited in free text.
 _SOURCE_KEY = re.compile(r"^S\d+[a-z]?$")
 _CITED = re.compile(r"\bS\d+[a-z]?\b")
 ESTIMATE = "estimate"
 # Sums of probabilities are checked to this tolerance (decimal data in TOML).
 SUM_TOLERANCE = 1e-9
 BIBLIOGRAPHY = "bibliography.toml"
-# SPEC §7.5 (amended): where a twitching cause twitches, read when the folder holds it
+# The site patterns (docs/model.md): where a twitching cause twitches, read when the folder holds it
 SITES = "sites.toml"
 # The files every priors folder holds; the model's numbers are in the first four.
 FILES = ("exposures.toml", "causes.toml", "findings.toml", "triage.toml", SITES, BIBLIOGRAPHY)
@@ -123,19 +123,19 @@ class Finding:
     site: bool
     leak: Distribution
     links: dict[str, Distribution]  # cause -> P(contribution = state | cause present)
-    # the finding whose pattern this node is (`weakness` for weak_*; SPEC §2), or None.
+    # the finding whose pattern this node is (`weakness` for weak_*; docs/model.md), or None.
     # A pattern node's link is P(pattern | cause, the cause's own contribution to that
     # finding is above its first state); its leak is P(pattern | the leak's contribution
     # is above it).
     pattern_of: str | None = None
-    # no cause among the model's links it (SPEC §7.6: sudden_one_sided,
+    # no cause among the model's links it (docs/model.md: sudden_one_sided,
     # fever_or_confusion): the finding has a leak only
     leak_only: bool = False
 
 
 @dataclass(frozen=True)
 class Site:
-    """Where a cause twitches, given its switch on (priors/sites.toml, SPEC §7.5): the
+    """Where a cause twitches, given its switch on (priors/sites.toml, docs/model.md): the
     focal pattern (one region, by `focal` shares summing to 1) with probability
     1 - `spread`, else the spread pattern (each region independently with its
     `spread_sites` probability). Regions left out have share or probability 0."""
@@ -253,7 +253,7 @@ def _number(where: _Where, raw: Any, *, probability: bool = True) -> Number:
         if not ("low" in raw and "high" in raw):
             raise where.error("give both low and high, or neither")
         low, high = _real(where.at("low"), raw["low"]), _real(where.at("high"), raw["high"])
-    else:  # SPEC §7.5: an estimate without a range gets [p/2, min(1, 2p)]
+    else:  # docs/model.md: an estimate without a range gets [p/2, min(1, 2p)]
         low, high = value / 2, (min(1.0, 2 * value) if probability else 2 * value)
     upper = 1.0 if probability else math.inf
     for field, x in (("value", value), ("low", low), ("high", high)):
@@ -500,7 +500,7 @@ def _findings(raw: dict) -> dict[str, Finding]:
 
 
 def _pattern_of(where: _Where, name: str, table: dict, ordinal: bool) -> str | None:
-    """The `pattern_of` flag (SPEC §2 `weakness_where`): only on a binary finding that is
+    """The `pattern_of` flag (`weakness_where`, docs/model.md): only on a binary finding that is
     a pattern node of the finding it names (`vocabulary.PATTERN_OF`), and required there."""
     expected = next((f for f, nodes in V.PATTERN_OF.items() if name in nodes), None)
     if "pattern_of" not in table:
@@ -521,7 +521,7 @@ def _pattern_of(where: _Where, name: str, table: dict, ordinal: bool) -> str | N
 
 def _sites(raw: dict) -> dict[str, Site]:
     """priors/sites.toml: per cause, `spread`, the `focal` shares (summing to 1) and the
-    `spread_sites` probabilities over SPEC §2's regions, and the `target` figures."""
+    `spread_sites` probabilities over the six regions, and the `target` figures."""
     file = SITES
     _names(_Where(file, ""), set(raw), V.CAUSES, "cause")
     out = {}
@@ -602,7 +602,7 @@ def _bibliography(raw: dict) -> dict[str, Source]:
 
 
 def _check_citations(file: str, raw: dict, bibliography: Mapping[str, Source]) -> None:
-    """Every source key a file uses resolves in the bibliography (SPEC §7.5): the keys of
+    """Every source key a file uses resolves in the bibliography (docs/sources.md): the keys of
     each `source` field, and the keys a `note` (or `*_note`) cites in its text."""
 
     def visit(entry: str, node: Any) -> None:

@@ -1,4 +1,4 @@
-"""Questions as a person answers them (SPEC §7.11).
+"""Questions as a person answers them (docs/validation.md).
 
 A question is one of the person's items, not a network node: `location` is one question
 (which regions, at least one), `medications` one (which of the six, or none),
@@ -20,8 +20,8 @@ from typing import Any, Iterator, Mapping
 from . import vocabulary as V
 from .evidence import USER_KEYS, encode
 
-# SPEC §7.11 (amended): the emergency red flags the interview screens first, as one
-# question. `bulbar` is a soon-level sign since the second review (SPEC §7.6): it is
+# The interview (docs/validation.md): the emergency red flags the interview screens first, as one
+# question. `bulbar` is a soon-level sign since the second review (docs/model.md): it is
 # asked as an ordinary question.
 RED_FLAGS = ("breathing", "seizure_episode", "hand_spasm", "sudden_one_sided", "fever_or_confusion")
 SCREEN = "red_flags"
@@ -67,7 +67,7 @@ def _raw_items(net) -> dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]]:
         out["medications"] = (V.MEDICATION_NODES, V.MEDICATIONS + ("none",), True)
         grouped |= set(V.MEDICATION_NODES)
     if all(w in net.states for w in V.WEAKNESS_WHERE_NODES):
-        # SPEC §2: which weakness patterns (any subset; none: all over, or elsewhere)
+        # docs/model.md: which weakness patterns (any subset; none: all over, or elsewhere)
         out["weakness_where"] = (V.WEAKNESS_WHERE_NODES, V.WEAKNESS_WHERE + ("none",), True)
         grouped |= set(V.WEAKNESS_WHERE_NODES)
     for node in tuple(net.findings) + tuple(net.exposures):
@@ -79,7 +79,7 @@ def _raw_items(net) -> dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]]:
 
 def items(net, entries: Mapping[str, Mapping], where=lambda key, message: ValueError(message)) -> dict[str, Question]:
     """The network's questions with the words of `entries` (checked: every entry names a
-    question of the network and only its answers; a network on SPEC §2's vocabulary has
+    question of the network and only its answers; a network on the bundled vocabulary (docs/model.md) has
     an entry with words for every question)."""
     raw = _raw_items(net)
     for key, entry in entries.items():
@@ -112,9 +112,9 @@ def items(net, entries: Mapping[str, Mapping], where=lambda key, message: ValueE
 
 # A follow-up is asked only once its lead question's answer makes it mean something:
 # follow-up key -> (lead key, the lead's nodes); it opens when one of those nodes is in a
-# state but its first. `new_medication` (SPEC §7.4) after `medications` names at least
-# one medicine; `alcohol_stopped` (SPEC §7.4) after `alcohol_intake` heavy;
-# `weakness_where` (SPEC §2) after `weakness` mild or marked. Until then the lead
+# state but its first. `new_medication` (docs/model.md) after `medications` names at least
+# one medicine; `alcohol_stopped` (docs/model.md) after `alcohol_intake` heavy;
+# `weakness_where` (docs/model.md) after `weakness` mild or marked. Until then the lead
 # question's answers include it (a medicine, new or not; heavy drinking, stopped or not;
 # weakness, wherever it is).
 FOLLOW_UPS = {
@@ -193,7 +193,7 @@ def answer_nodes(net, q: Question, value: Any, evidence: Mapping[str, str] = {})
         return {n: ("present" if n in chosen else "absent") for n in q.nodes if n in chosen or n not in evidence}
     if q.key in USER_KEYS:
         return dict(encode({q.key: value}))
-    (node,) = q.nodes  # a network whose nodes are not SPEC §2's items: states by name
+    (node,) = q.nodes  # a network whose nodes are not the bundled items: states by name
     if value not in net.states[node]:
         raise ValueError(f"{q.key}: {value!r} is not a state; allowed: {', '.join(net.states[node])}")
     return {node: value}

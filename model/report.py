@@ -1,6 +1,6 @@
 """`twitchdx validate`: synthetic validation in one call, with a report a person can read.
 
-For each world (SPEC §4; issue #4):
+For each world (docs/validation.md, "Worlds"):
 
 * ``model``: cases drawn from the network itself: a check that sampler and engine agree
   (calibration should be near perfect);
@@ -33,6 +33,7 @@ from .triage_scores import ACCEPTABLE, FIGURES, advice_figures, interview_cases
 from . import validation as M
 from .api import infer
 from .batch import BatchResult
+from .engine import warm
 from .network import Network, load_network
 from .settings import WORLDS, Settings, load_settings
 from .vignettes import score_textbook, score_vignettes
@@ -203,6 +204,7 @@ def validate(
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers: {workers!r} is not a positive whole number")
     cases = sample_world(net, world, n, seed=seed, missing=missing, settings=settings)
+    warm(net)  # load (or compile) the kernels first: `seconds` and cases_per_second leave that out
     start = time.perf_counter()
     result = infer_cases(net, S.evidence_of(cases), workers=workers, progress=progress, label=world)
     seconds = time.perf_counter() - start
@@ -219,7 +221,7 @@ def validate(
 
 
 def score_interviews(net: Network, world: str, n: int, *, seed: int, missing: float, settings: Settings, workers: int = 1, progress: bool = False) -> dict[str, Any]:
-    """Interview n cases of a world (SPEC §7.11): each starts from the answers it reported
+    """Interview n cases of a world (docs/validation.md): each starts from the answers it reported
     (a `missing` share left empty) and answers every question from its own full row. The
     advice figures of the interview and of one-shot advice on the same cases."""
     full = sample_world(net, world, n, seed=seed, missing=0.0, settings=settings, stream=1)
@@ -396,6 +398,26 @@ def textbook_section(t: dict[str, Any]) -> list[str]:
     return lines
 
 
+def urgency_curves(validations: Sequence[Validation]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """World -> (urgent: the true level is soon or emergency, urgency), over the rows
+    inferred without error."""
+    curves = {}
+    for v in validations:
+        rows = v.result.urgency.index[v.result.ok.to_numpy()]
+        urgent = v.cases.loc[rows, "true_level"].isin(["soon", "emergency"]).to_numpy()
+        curves[v.world] = (urgent, v.result.urgency.loc[rows].to_numpy())
+    return curves
+
+
+def urgency_reliability(validations: Sequence[Validation]):
+    """The report's urgency reliability diagram: one panel per world on shared axes,
+    bins of equal counts (at least `plots.MIN_BIN_CASES` cases each), each bin's exact
+    interval shaded."""
+    from . import plots
+
+    return plots.plot_reliability(urgency_curves(validations), title="urgency = P(soon or emergency)", panels=True)
+
+
 def write_report(folder: str | Path, validations: Sequence[Validation], vignettes: tuple[dict, pd.DataFrame] | None, seconds: float) -> Path:
     """report.md, metrics.json and the figures, in `folder` (created)."""
     from . import plots
@@ -405,13 +427,8 @@ def write_report(folder: str | Path, validations: Sequence[Validation], vignette
     doc = metrics_document(validations, vignettes[0] if vignettes else None, seconds)
     (folder / "metrics.json").write_text(json.dumps(doc, indent=2, default=float) + "\n")
     figures = []
-    curves = {}
-    for v in validations:
-        rows = v.result.urgency.index[v.result.ok.to_numpy()]
-        urgent = v.cases.loc[rows, "true_level"].isin(["soon", "emergency"]).to_numpy()
-        curves[v.world] = (urgent, v.result.urgency.loc[rows].to_numpy())
-    if curves:
-        figures.append(("reliability_urgency.png", "Urgency: reliability in each world", plots.plot_reliability(curves, title="urgency = P(soon or emergency)")))
+    if validations:
+        figures.append(("reliability_urgency.png", "Urgency: reliability in each world", urgency_reliability(validations)))
     first = next((v for v in validations if v.world == "model"), validations[0] if validations else None)
     if first is not None:
         common = [c for c, e in first.metrics["causes"].items() if "ece" in e]
@@ -439,7 +456,8 @@ def write_report(folder: str | Path, validations: Sequence[Validation], vignette
     lines += [
         "top1: the top-ranked cause is one that made the twitch; top3: the primary cause is in the top three "
         "(cases whose twitch came from the leak alone are left out). urgency_ece: expected calibration error of "
-        "P(soon or emergency), 15 equal-width bins. under_triage: advice below the true level.",
+        "P(soon or emergency), 15 equal-width bins. under_triage: advice below the true level. "
+        "cases_per_second: the batch inference alone (the engine's compile or load before it left out).",
         "",
     ]
     if validations:

@@ -1,4 +1,4 @@
-"""Synthetic cases drawn from the network object (SPEC §4, §7.8).
+"""Synthetic cases drawn from the network object (docs/validation.md).
 
 Cases are drawn exactly from P(exposures, causes, findings | twitching somewhere),
 vectorised over cases.
@@ -74,7 +74,7 @@ def _exposures(net, rng, size: int, correlation: float) -> dict[str, np.ndarray]
                 uniforms[b] = norm.cdf(correlation * za + math.sqrt(1 - correlation**2) * zb)
     x = {e: _categorical(rng, net.exposure_prob[e], uniforms[e]) for e in net.exposures}
     for e, through in V.ACTS_THROUGH.items():
-        # SPEC §7.4: with none of the exposures it acts through, this one is inert in
+        # docs/model.md: with none of the exposures it acts through, this one is inert in
         # the network (and `infer()` rejects it said as present); a person taking none
         # of the listed medicines has started none of them, so it is drawn absent there
         none = ~np.any([x[t] > 0 for t in through], axis=0)
@@ -233,7 +233,7 @@ def _draw_findings(net, rng, c: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def true_levels(net, nodes: Mapping[str, np.ndarray], c: np.ndarray) -> np.ndarray:
-    """The true triage level of each case (SPEC §7.6), as an index into LEVELS."""
+    """The true triage level of each case (docs/model.md), as an index into LEVELS."""
     levels = np.array([net.cause_level[cause] for cause in net.causes])
     level = np.where(c, levels[None], 0).max(axis=1)
     for rule in T.triage_of(net).rules:
@@ -309,7 +309,7 @@ def sample_cases(
 ) -> pd.DataFrame:
     """Draw `n` cases from the network, conditioned on twitching somewhere.
 
-    Returns one row a case: the reported evidence (SPEC §2 user keys; a `missing`
+    Returns one row a case: the reported evidence (the user's evidence keys, docs/model.md; a `missing`
     share of answers left empty, by default `missing` of the network's
     priors/validation.toml, `twitchdx validate`'s mix), then the labels: `true_level`,
     `primary` (missing when the leak alone made the twitch), `responsible` and `present`
@@ -342,7 +342,7 @@ def sample_cases(
         raise ValueError(f"n: {n!r} is negative")
     x, c = _draw_causes(net, rng, n, correlation)
     if "alcohol_stopped" in x:
-        # stopping heavy drinking is said only of heavy drinkers (SPEC §7.4); elsewhere the
+        # stopping heavy drinking is said only of heavy drinkers (docs/model.md); elsewhere the
         # exposure changes no cause, so clearing it leaves every other draw as it was
         heavy = net.states["alcohol_intake"].index("heavy")
         x["alcohol_stopped"] = np.where(x["alcohol_intake"] == heavy, x["alcohol_stopped"], 0)

@@ -125,7 +125,7 @@ def load_triage(net) -> Triage:
 
 
 def _questions(raw) -> dict[str, dict]:
-    """Check the [question.<key>] tables (SPEC §7.11): a cost in the loss's unit, words
+    """Check the [question.<key>] tables (docs/validation.md): a cost in the loss's unit, words
     for the question, and a label for each answer it names. Which keys and answers a
     network asks is checked by `model.questions`, which knows the network's items."""
     if not isinstance(raw, dict) or "default" not in raw:

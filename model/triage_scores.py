@@ -1,4 +1,4 @@
-"""How the advice scores against the true level, one-shot and interviewed (SPEC §7.11).
+"""How the advice scores against the true level, one-shot and interviewed (docs/validation.md).
 
 The figures a clinician reads, each a share with its exact (Clopper-Pearson)
 interval (95% unless the report's settings say otherwise). Advice is

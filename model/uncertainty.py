@@ -45,7 +45,7 @@ compiled parameters, with these rows (`parameters` lists them):
 * ``loss:<true level>-><advised level>``: an entry of the loss matrix. Losses do not
   enter posteriors or `urgency` (their swing there is 0); they move `expected_loss`, the
   expected loss of the advised level, min over advice a of sum_t P(t | e) loss[t, a].
-  triage.toml gives no ranges: each entry gets SPEC §7.5's range for an estimate,
+  triage.toml gives no ranges: each entry gets the range docs/sources.md gives an estimate,
   [v/2, 2v].
 
 The state varied in a row is every state above the lowest (the lowest is the "no
@@ -527,7 +527,7 @@ def parameters(net: Network) -> list[Parameter]:
     for t, true in enumerate(T.LEVELS):
         for a, advised in enumerate(T.LEVELS):
             v = float(loss[t, a])
-            if t != a:  # SPEC §7.5's range for an estimate without a sourced range
+            if t != a:  # the range docs/sources.md gives an estimate without a sourced range
                 out.append(Parameter(f"loss:{true}->{advised}", "loss", true, None, a, v, v / 2, 2 * v))
     return [p for p in out if p.high > p.low]
 

@@ -1,4 +1,4 @@
-"""Validation metrics: pure functions on arrays (SPEC §4). Plots live in `model.plots`."""
+"""Validation metrics: pure functions on arrays (docs/validation.md). Plots live in `model.plots`."""
 
 from __future__ import annotations
 
@@ -75,11 +75,11 @@ def brier_interval(y, p, **bootstrap) -> tuple[float, float]:
     return bootstrap_interval(lambda a, b: float(np.mean((np.asarray(b, float) - np.asarray(a, float)) ** 2)), (y, p), **bootstrap)
 
 
-def reliability_intervals(y, p, *, n_bins: int = ECE_BINS, strategy: str = "uniform", level: float = CONFIDENCE):
+def reliability_intervals(y, p, *, n_bins: int = ECE_BINS, strategy: str = "uniform", level: float = CONFIDENCE, min_count: int = 1):
     """Per non-empty bin (as `reliability`): the exact binomial interval of the observed
     frequency, as two arrays (lower, upper). y must be 0/1."""
     y = np.asarray(y, dtype=float)
-    b = _bins(np.asarray(p, dtype=float), n_bins, strategy)
+    b = _bins(np.asarray(p, dtype=float), n_bins, strategy, min_count)
     count = np.bincount(b, minlength=n_bins)
     hits = np.rint(np.bincount(b, weights=y, minlength=n_bins)).astype(int)
     keep = np.flatnonzero(count > 0)
@@ -88,7 +88,7 @@ def reliability_intervals(y, p, *, n_bins: int = ECE_BINS, strategy: str = "unif
 
 
 def topk_accuracy(posteriors: np.ndarray, responsible: np.ndarray, primary: np.ndarray, *, level: float = CONFIDENCE) -> dict[str, Any]:
-    """SPEC §7.8: top-1 hit = the top-ranked cause is responsible; top-3 hit = the primary
+    """docs/validation.md: top-1 hit = the top-ranked cause is responsible; top-3 hit = the primary
     cause is among the three highest. Cases with no primary cause (leak only) are left
     out and counted apart.
 
@@ -111,7 +111,32 @@ def topk_accuracy(posteriors: np.ndarray, responsible: np.ndarray, primary: np.n
     }
 
 
-def _bins(p: np.ndarray, n_bins: int, strategy: str) -> np.ndarray:
+def supported_bins(n: int, n_bins: int = ECE_BINS, min_count: int = 1) -> int:
+    """As many bins as n cases support with at least `min_count` each, up to `n_bins`."""
+    return max(1, min(n_bins, n // max(1, min_count)))
+
+
+def _merge_small(b: np.ndarray, n_bins: int, min_count: int) -> np.ndarray:
+    """Bin indices with neighbouring bins merged, left to right, until each holds at
+    least `min_count` cases (a short last group joins the one before it)."""
+    count = np.bincount(b, minlength=n_bins)
+    group = np.zeros(n_bins, dtype=np.int64)
+    g, held = 0, 0
+    for i in range(n_bins):
+        group[i] = g
+        held += count[i]
+        if held >= min_count and i < n_bins - 1:
+            g, held = g + 1, 0
+    if 0 < held < min_count and g > 0:  # the last group is short: join it to the one before
+        group[group == g] = g - 1
+    elif held == 0 and g > 0:  # the last group is empty
+        group[group == g] = g - 1
+    return group[b]
+
+
+def _bins(p: np.ndarray, n_bins: int, strategy: str, min_count: int = 1) -> np.ndarray:
+    if min_count > 1:
+        return _merge_small(_bins(p, n_bins, strategy), n_bins, min_count)
     if strategy == "uniform":
         edges = np.linspace(0.0, 1.0, n_bins + 1)
     elif strategy == "quantile":
@@ -123,10 +148,11 @@ def _bins(p: np.ndarray, n_bins: int, strategy: str) -> np.ndarray:
     return np.searchsorted(edges[1:-1], p, side="right")
 
 
-def reliability(y: np.ndarray, p: np.ndarray, *, n_bins: int = ECE_BINS, strategy: str = "uniform"):
-    """Per bin: mean predicted probability, observed frequency and count (empty bins dropped)."""
+def reliability(y: np.ndarray, p: np.ndarray, *, n_bins: int = ECE_BINS, strategy: str = "uniform", min_count: int = 1):
+    """Per bin: mean predicted probability, observed frequency and count (empty bins dropped).
+    `min_count` > 1 merges neighbouring bins until each holds at least that many cases."""
     y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
-    b = _bins(p, n_bins, strategy)
+    b = _bins(p, n_bins, strategy, min_count)
     count = np.bincount(b, minlength=n_bins)
     keep = count > 0
     mean_p = np.bincount(b, weights=p, minlength=n_bins)[keep] / count[keep]
@@ -134,9 +160,9 @@ def reliability(y: np.ndarray, p: np.ndarray, *, n_bins: int = ECE_BINS, strateg
     return mean_p, freq, count[keep]
 
 
-def ece(y: np.ndarray, p: np.ndarray, *, n_bins: int = ECE_BINS, strategy: str = "uniform") -> float:
+def ece(y: np.ndarray, p: np.ndarray, *, n_bins: int = ECE_BINS, strategy: str = "uniform", min_count: int = 1) -> float:
     """Expected calibration error: sum over bins of (bin share) * |frequency - mean p|."""
-    mean_p, freq, count = reliability(y, p, n_bins=n_bins, strategy=strategy)
+    mean_p, freq, count = reliability(y, p, n_bins=n_bins, strategy=strategy, min_count=min_count)
     return float(np.sum(count * np.abs(freq - mean_p)) / count.sum())
 
 

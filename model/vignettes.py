@@ -36,7 +36,7 @@ def load_vignettes() -> list[dict]:
 
 def score_vignettes(network=None) -> pd.DataFrame:
     """One row a vignette: the rank of each expected cause, hits, and the advice against
-    the vignette's expected level (its `triage`: the clinical level by SPEC §7.6).
+    the vignette's expected level (its `triage`: the clinical level by the rule table of docs/model.md).
 
     Columns on the advice:
 

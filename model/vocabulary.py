@@ -1,4 +1,4 @@
-"""The public vocabulary of SPEC §2: the names and states users and files speak in.
+"""The public vocabulary (docs/model.md): the names and states users and files speak in.
 
 Only names live here (they are the contract); every number lives in priors/.
 """
@@ -68,7 +68,7 @@ BINARY_FINDINGS = (
     "sudden_one_sided",
     "fever_or_confusion",
 )
-# `weakness_where` (SPEC §2): where the weakness is, any subset of these, one binary
+# `weakness_where` (docs/model.md): where the weakness is, any subset of these, one binary
 # node each. It describes weakness that is there: a named pattern needs `weakness` mild
 # or marked (`PATTERN_OF`), and `weakness` none leaves all three absent.
 WEAKNESS_WHERE = ("one_limb", "shoulders_hips", "hands_feet")
@@ -117,8 +117,8 @@ def node_states(name: str) -> tuple[str, ...]:
         return BINARY_STATES
     raise KeyError(name)
 
-# SPEC §7.4: the exposure -> cause edges. Age and sex may feed any cause whose rates
-# differ by them (evidence.md §1); every other edge must be one of these, and each of
+# docs/model.md: the exposure -> cause edges. Age and sex may feed any cause whose rates
+# differ by them (docs/sources.md, section 1); every other edge must be one of these, and each of
 # these must be in priors/.
 EXPOSURE_EDGES = {
     "caffeine": ("stimulants",),
@@ -142,14 +142,14 @@ EXPOSURE_EDGES = {
     "new_medication": ("medication_side_effect",),
     "alcohol_stopped": ("alcohol",),
 }
-# SPEC §7.4: an exposure that acts only through others. Its relative risks apply only
+# docs/model.md: an exposure that acts only through others. Its relative risks apply only
 # where at least one of these is in a state but its first (a new or changed medicine
 # matters only if it is one of the listed medicines; stopping heavy drinking only with
 # `alcohol_intake` heavy); elsewhere its relative risk is 1.
 ACTS_THROUGH = {"new_medication": MEDICATION_NODES, "alcohol_stopped": ("alcohol_intake",)}
 # What the evidence must hold for a node said present: at least one of these nodes in a
 # state but its first. Said present with all of them in their first state is a
-# `ValueError` (SPEC §2, §7.4): the exposures that act only through others, and the
+# `ValueError` (docs/model.md): the exposures that act only through others, and the
 # pattern nodes of a finding (a weakness pattern with `weakness` none).
 REQUIRES = {
     **ACTS_THROUGH,

@@ -3,6 +3,11 @@
 Forked workers share the parent's objects (the network is not rebuilt or pickled): the
 parent puts them in `_SHARED` before forking, and each chunk's function reads them from
 there. Without fork (or with one worker or one chunk) the chunks run here, in order.
+
+Before forking, the parent loads the engine's compiled kernels (`model.engine.warm`,
+compiling them on the first use after install, with its one notice on stderr): the
+workers inherit them, so they neither compile again nor announce it, and the notice
+comes before the progress bar.
 """
 
 from __future__ import annotations
@@ -19,6 +24,17 @@ def _run(task: tuple[Callable, Any]) -> Any:
     return function(_SHARED, chunk)
 
 
+def _warm_engine(shared: Any) -> None:
+    """Load the kernels here if `shared` is a network or a tuple holding one."""
+    from .engine import warm
+    from .network import Network
+
+    for item in shared if isinstance(shared, tuple) else (shared,):
+        if isinstance(item, Network):
+            warm(item)
+            return
+
+
 def forked_map(function: Callable[[Any, Any], Any], chunks: Sequence, shared: Any, *, workers: int = 1,
                progress: bool = False, desc: str = "", total: int | None = None) -> list:
     """[function(shared, chunk) for chunk in chunks], on `workers` forked processes.
@@ -30,6 +46,8 @@ def forked_map(function: Callable[[Any, Any], Any], chunks: Sequence, shared: An
     from tqdm.auto import tqdm
 
     global _SHARED
+    if workers > 1 and len(chunks) > 1:
+        _warm_engine(shared)
     bar = tqdm(total=len(chunks) if total is None else total, desc=desc, unit="case", disable=not progress, leave=False)
     parts = []
     _SHARED = shared

@@ -235,3 +235,66 @@ def test_importing_the_package_changes_no_global_state():
     proc = subprocess.run([sys.executable, "-c", SNAPSHOT, *MODULES], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {}
+
+
+# -- one compile notice a process tree; throughput without the compile (issue 26 item 3) --
+
+from pathlib import Path  # noqa: E402
+
+from model import engine  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_validate_on_forked_workers_announces_a_compile_once_before_the_bars(tmp_path):
+    """Every first kernel call made to count as a compile (the notice after 0 s): the
+    parent loads both kernels before forking, so its two workers (and the interviews'
+    workers) inherit them and say nothing."""
+    code = (
+        "import model.engine as E\n"
+        "E.COMPILE_NOTICE_AFTER = 0.0\n"
+        "from model.report import run\n"
+        "run(n=200, worlds=['model', 'misreport'], workers=2, interviews=4, vignettes=False, progress=True)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    err = done.stderr
+    assert err.count(engine.COMPILE_NOTICE.strip()) == 1, err
+    assert err.startswith(engine.COMPILE_NOTICE), err[:500]  # before any progress bar
+
+
+def test_cases_per_second_leaves_the_engines_first_load_out(monkeypatch):
+    import time
+
+    from model import report
+
+    calls = []
+
+    def slow_warm(net):  # a compile that takes 2 s
+        calls.append(net)
+        time.sleep(2.0)
+        engine.warm(net)
+
+    monkeypatch.setattr(report, "warm", slow_warm)
+    v = report.validate(network=load_network(), n=100, world="model", seed=2, workers=1, interviews=0)
+    assert calls and v.seconds < 2.0
+    assert v.flat()["cases_per_second"] == pytest.approx(100 / v.seconds)
+
+
+@pytest.mark.slow
+def test_twitchdx_validate_with_an_empty_compile_cache_announces_it_once(tmp_path):
+    """The real first use after install: an empty NUMBA_CACHE_DIR (a minute or more)."""
+    import os
+
+    cache = tmp_path / "numba-cache"
+    cache.mkdir()
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(["twitchdx", "validate", "--cases", "200", "--world", "model", "--world", "misreport",
+                           "--interviews", "5", "--no-vignettes", "--out", str(tmp_path / "report")],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=1800)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stderr.count(engine.COMPILE_NOTICE.strip()) == 1, done.stderr
+    assert done.stderr.startswith(engine.COMPILE_NOTICE)
+    metrics = json.loads((tmp_path / "report" / "metrics.json").read_text())
+    assert metrics

@@ -132,7 +132,7 @@ def _calibration_sets(rng):
 @pytest.mark.parametrize("strategy", ["uniform", "quantile"])
 def test_reliability_points_and_counts_are_the_validation_bins(strategy):
     curves = _calibration_sets(np.random.default_rng(11))
-    fig = plots.plot_reliability(curves, title="urgency", strategy=strategy)
+    fig = plots.plot_reliability(curves, title="urgency", strategy=strategy, panels=False)
     main, hist = fig.axes
     assert main.get_title() == "urgency"
     lines = {line.get_label(): line for line in main.get_lines()}
@@ -148,28 +148,44 @@ def test_reliability_points_and_counts_are_the_validation_bins(strategy):
     ] + ["95% interval of each bin (exact binomial)"]
 
 
-def test_reliability_default_is_fifteen_equal_bins_and_draws_into_a_given_axes():
+def test_reliability_default_is_fifteen_equal_count_bins_and_draws_into_a_given_axes():
     rng = np.random.default_rng(12)
     p = rng.uniform(0, 1, size=2000)
     y = (rng.uniform(size=p.size) < p).astype(float)
     fig, ax = plt.subplots()
     assert plots.plot_reliability({"urgency": (y, p)}, ax=ax) is fig
     (line,) = [line for line in ax.get_lines() if line.get_label().startswith("urgency")]
-    assert len(line.get_xdata()) == 15  # 2000 uniform draws fill every bin
+    assert len(line.get_xdata()) == 15
     # the counts go on a twin axis of the given one, not on a new panel
     (twin,) = [a for a in fig.axes if a is not ax]
     assert twin.get_shared_x_axes().joined(ax, twin)
-    np.testing.assert_array_equal([r.get_height() for r in bars(twin)[0]], validation.reliability(y, p)[2])
+    heights = [r.get_height() for r in bars(twin)[0]]
+    np.testing.assert_array_equal(heights, validation.reliability(y, p, strategy="quantile")[2])
+    assert max(heights) - min(heights) <= 1  # equal counts
     fig.canvas.draw()
     fig2 = plots.plot_reliability({"urgency": (y, p)}, counts=False)
     assert len(fig2.axes) == 1
+
+
+def test_reliability_bins_are_as_many_as_the_cases_support_and_ties_never_leave_a_bin_short():
+    rng = np.random.default_rng(14)
+    p = rng.uniform(0, 1, size=200)
+    y = (rng.uniform(size=p.size) < p).astype(float)
+    fig = plots.plot_reliability({"few": (y, p)}, counts=False)
+    (line,) = [ln for ln in fig.axes[0].get_lines() if ln.get_label().startswith("few")]
+    assert len(line.get_xdata()) == 200 // plots.MIN_BIN_CASES == validation.supported_bins(200, 15, plots.MIN_BIN_CASES)
+    tied = np.r_[np.full(500, 0.01), rng.uniform(0, 1, size=40)]  # one value holds most cases
+    _, _, count = validation.reliability(np.zeros_like(tied), tied, n_bins=15, strategy="quantile", min_count=30)
+    assert count.min() >= 30 and count.sum() == tied.size
+    with pytest.raises(ValueError, match=r"^min_count: 0 is not a positive whole number of cases$"):
+        plots.plot_reliability({"few": (y, p)}, min_count=0)
 
 
 def test_reliability_band_is_each_bins_exact_interval_and_bars_carry_their_counts():
     rng = np.random.default_rng(13)
     p = rng.beta(0.5, 3.0, size=400)  # sparse high bins: a few cases each
     y = (rng.uniform(size=p.size) < p).astype(float)
-    fig = plots.plot_reliability({"urgency": (y, p)})
+    fig = plots.plot_reliability({"urgency": (y, p)}, strategy="uniform", min_count=1)
     main, hist = fig.axes
     (band,) = [c for c in main.collections if c.get_gid() == "band:urgency"]
     mean_p, _, count = validation.reliability(y, p)
@@ -367,9 +383,54 @@ def test_validation_figures_take_validate_output(validated):
     assert top1[0].get_height() == pytest.approx(m["ranking"]["top1"]) and top3[0].get_height() == pytest.approx(m["ranking"]["top3"])
     rows = v.result.urgency.index[v.result.ok]
     urgent = v.cases.loc[rows, "true_level"].isin(["soon", "emergency"]).to_numpy()
-    fig = plots.plot_reliability({"urgency": (urgent, v.result.urgency[rows].to_numpy())})
+    fig = plots.plot_reliability({"urgency": (urgent, v.result.urgency[rows].to_numpy())}, strategy="uniform", min_count=1)
     (line,) = [ln for ln in fig.axes[0].get_lines() if ln.get_label().startswith("urgency")]
     assert line.get_label() == f"urgency (ECE {m['urgency']['ece']:.3f})"
+
+
+@pytest.fixture(scope="module")
+def four_worlds():
+    from model.report import WORLDS, validate
+
+    net = load_network()
+    return [validate(network=net, n=500, world=w, seed=5, workers=1, interviews=0) for w in WORLDS]
+
+
+def test_the_reports_urgency_diagram_has_one_panel_per_world_on_shared_axes_with_full_bins(four_worlds):
+    """issue 26 item 8: on real batch results, a reader can read each world's curve."""
+    from model.report import urgency_curves, urgency_reliability
+
+    fig = urgency_reliability(four_worlds)
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in shown] == [v.world for v in four_worlds]
+    assert fig.get_suptitle() == "urgency = P(soon or emergency)"
+    for ax in shown[1:]:
+        assert ax.get_shared_x_axes().joined(shown[0], ax) and ax.get_shared_y_axes().joined(shown[0], ax)
+    for ax, (world, (urgent, p)) in zip(shown, urgency_curves(four_worlds).items()):
+        (line,) = [ln for ln in ax.get_lines() if ln.get_label().startswith(world)]
+        n_bins = validation.supported_bins(len(p), 15, plots.MIN_BIN_CASES)
+        mean_p, freq, count = validation.reliability(urgent, p, n_bins=n_bins, strategy="quantile", min_count=plots.MIN_BIN_CASES)
+        assert count.min() >= plots.MIN_BIN_CASES and count.sum() == len(p)
+        assert len(line.get_xdata()) == len(count) >= 5  # one line a panel, several bins
+        np.testing.assert_allclose(line.get_xdata(), mean_p, atol=1e-12)
+        np.testing.assert_allclose(line.get_ydata(), freq, atol=1e-12)
+        (band,) = [c for c in ax.collections if c.get_gid() == f"band:{world}"]  # the bands are kept
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert legend[-1].startswith(f"{len(count)} bins of {count.min():,}")
+        assert legend[-2] == "95% interval of each bin (exact binomial)"
+    fig.canvas.draw()
+
+
+def test_write_report_saves_the_panelled_figures(four_worlds, tmp_path):
+    from model.report import write_report
+
+    write_report(tmp_path, four_worlds[:2], None, 1.0)
+    import matplotlib.image as mpimg
+
+    image = mpimg.imread(tmp_path / "reliability_urgency.png")
+    assert image.shape[1] > image.shape[0]  # two panels side by side
+    text = (tmp_path / "report.md").read_text()
+    assert "cases_per_second: the batch inference alone" in text
 
 
 # -- plot_network -----------------------------------------------------------------------

@@ -6,6 +6,14 @@ import pytest
 
 from model import sweep as S
 
+# The sweep extra (Dask distributed and pyarrow): tests that need it skip without it.
+SWEEP_EXTRA = 'pip install -e ".[sweep]"'
+
+
+def needs_pyarrow():
+    pytest.importorskip("pyarrow", reason=SWEEP_EXTRA)
+
+
 GRID = {"world": ["a", "b"], "missing": [0.0, 0.5], "seed": [1, 2, 3]}
 
 
@@ -36,7 +44,7 @@ def _client(n):
 
 @pytest.fixture(scope="module")
 def two_workers():
-    pytest.importorskip("distributed")
+    pytest.importorskip("distributed", reason=SWEEP_EXTRA)
     cluster, client = _client(2)
     yield client
     client.close()
@@ -73,8 +81,8 @@ def test_fixed_arguments_reach_every_cell(two_workers):
 
 
 @pytest.mark.parametrize("mode", ["serial", "dask"])
-def test_a_failing_cell_is_reported_and_the_others_complete(mode, two_workers, serial):
-    kw = {"serial": True} if mode == "serial" else {"client": two_workers}
+def test_a_failing_cell_is_reported_and_the_others_complete(mode, serial, request):
+    kw = {"serial": True} if mode == "serial" else {"client": request.getfixturevalue("two_workers")}
     out = S.run_sweep(GRID, cell=failing_cell, retries=1, **kw)
     failed = out.failures
     assert len(failed) == 2
@@ -87,7 +95,7 @@ def test_a_failing_cell_is_reported_and_the_others_complete(mode, two_workers, s
 
 
 def test_report_files(serial, tmp_path):
-    pytest.importorskip("pyarrow")
+    needs_pyarrow()
     path = S.write_sweep_report(tmp_path, serial)
     back = pd.read_parquet(tmp_path / "sweep.parquet")
     pd.testing.assert_frame_equal(back, serial.table)
@@ -127,6 +135,7 @@ def test_real_validation_cells():
 
 
 def test_cli_sweep(tmp_path):
+    needs_pyarrow()  # the report's sweep.parquet
     import io
 
     from model.cli import main
@@ -146,7 +155,7 @@ def cell_with_a_constant(*, world: str, missing: float, seed: int) -> dict:
 
 
 def test_summary_says_n_1_rather_than_nan_and_leaves_out_what_never_varies(tmp_path):
-    pytest.importorskip("pyarrow")
+    needs_pyarrow()
     one_seed = S.run_sweep({"world": ["a", "b"], "missing": [0.0, 0.5], "seed": [1]}, cell=cell_with_a_constant, serial=True)
     text = S.write_sweep_report(tmp_path, one_seed).read_text()
     assert "nan" not in text
@@ -180,3 +189,32 @@ def test_sweep_figure_is_titled_in_words_with_reference_lines_and_no_flat_panel(
         np.testing.assert_allclose(line.get_ydata(), expected.to_numpy())
     finally:
         plt.close(fig)
+
+
+def test_without_the_extra_the_tests_that_need_it_skip_with_its_install_line(tmp_path):
+    """issue 26 item 7: run this file with dask, distributed and pyarrow hidden."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    hide = tmp_path / "hide"
+    hide.mkdir()
+    (hide / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class _Hide:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('dask', 'distributed', 'pyarrow'):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, _Hide())\n")
+    here = Path(__file__)
+    env = {**__import__("os").environ, "PYTHONPATH": str(hide), "MPLBACKEND": "Agg"}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", str(here),
+                           "-k", "not without_the_extra and not real_validation"],
+                          capture_output=True, text=True, env=env, cwd=here.parent.parent, timeout=600)
+    out = done.stdout
+    assert done.returncode == 0, out[-3000:]
+    skipped = [line for line in out.splitlines() if line.startswith("SKIPPED")]
+    assert skipped and all(SWEEP_EXTRA in line for line in skipped), out[-3000:]
+    assert "failed" not in out.splitlines()[-1]
+    assert len(skipped) >= 4  # the Dask tests, the parquet report, the command line's sweep
+    assert " passed" in out.splitlines()[-1]  # the serial tests still run

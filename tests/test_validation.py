@@ -91,7 +91,7 @@ def test_recalibration_fitted_on_one_set_lowers_ece_on_another():
     u_fit, y_fit = world(1)
     u_test, y_test = world(2)
     before = M.ece(y_test, u_test)
-    assert before >= 0.03, "the test needs a world the model is miscalibrated in (SPEC §7.9)"
+    assert before >= 0.03, "the test needs a world the model is miscalibrated in (docs/validation.md)"
     recal = M.fit_recalibration(u_fit, y_fit)
     after = M.ece(y_test, np.array([recal(u) for u in u_test]))
     assert after < before / 2
