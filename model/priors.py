@@ -417,7 +417,7 @@ def _causes(raw: dict, exposures: dict[str, Exposure]) -> dict[str, Cause]:
             if exposure not in V.FREE_EXPOSURES and name not in V.EXPOSURE_EDGES[exposure]:
                 allowed = ", ".join(V.EXPOSURE_EDGES[exposure])
                 raise rr_where.error(
-                    f"{exposure} -> {name} is not an edge of the model (SPEC §7.4); {exposure} feeds {allowed}"
+                    f"{exposure} -> {name} is not an edge of the model (docs/model.md); {exposure} feeds {allowed}"
                 )
             rr[exposure] = {
                 s: _number(ex_where.at(s), by_state[s], probability=False) for s in by_state
@@ -435,7 +435,7 @@ def _causes(raw: dict, exposures: dict[str, Exposure]) -> dict[str, Cause]:
         for child in children:
             if exposure not in out[child].relative_risk:
                 raise _Where(file, f"{child}.relative_risk").error(
-                    f"missing the edge {exposure} -> {child} (SPEC §7.4)"
+                    f"missing the edge {exposure} -> {child} (docs/model.md)"
                 )
     return out
 

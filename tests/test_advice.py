@@ -14,7 +14,7 @@ from model.evidence import encode
 from model.synthetic import evidence_of, sample_cases
 from model.vignettes import load_vignettes
 
-# SPEC §7.9: exposures that feed both benign and serious causes are observed
+# docs/validation.md: exposures that feed both benign and serious causes are observed
 SHARED = {"age": 45, "sex": "female", "diet": "balanced", "kidney_disease_known": False, "family_history": False}
 
 

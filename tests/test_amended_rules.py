@@ -1,4 +1,4 @@
-"""The amended rule table of SPEC §7.6 and advice a clinician would sign (issue 15):
+"""The amended rule table of docs/model.md and advice a clinician would sign (issue 15):
 each rule fires on a case built for it and not on its near miss; the sanity targets of
 ordinary and serious presentations; one-shot advice on the model's own population."""
 
@@ -47,7 +47,7 @@ RULES = [
     ("tongue", {"location": ["tongue"]}, {"location": ["face"]}),
     ("marked_weakness", {"weakness": "marked"}, {"weakness": "mild"}),
     ("breathing", {"breathing": True}, {"fatigue": True}),
-    # SPEC §7.6 as amended by the second review (issue 23; more in test_new_findings.py)
+    # docs/model.md as amended by the second review (issue 23; more in test_new_findings.py)
     ("bulbar", {"bulbar": True}, {"vision": True}),
     ("tetany", {"hand_spasm": True}, {"cramps": True}),
     ("sudden_one_sided", {"sudden_one_sided": True}, {"numbness": True}),
@@ -91,7 +91,7 @@ def test_with_no_medicine_taken_a_new_medicine_changes_nothing():
     assert infer({**base, "medications": ["stimulant"], "new_medication": True}).triage["self_care"] == 0.0
 
 
-# SPEC §7.6 / issue 15: what a clinician would advise with no red flag answered
+# docs/model.md / issue 15: what a clinician would advise with no red flag answered
 @pytest.mark.parametrize(
     "evidence, allowed",
     [
@@ -101,7 +101,7 @@ def test_with_no_medicine_taken_a_new_medicine_changes_nothing():
         ({"location": "eyelid", "duration": "under_1_week", "sleep": "short", "caffeine": "high", "medications": "none"}, {"self_care"}),
         ({"location": "arm", "weakness": "marked", "wasting": True}, {"soon"}),
         ({"location": "arm", "weakness": "marked", "wasting": True, "breathing": True}, {"emergency"}),
-        # SPEC §7.6 (amended): a speech or swallowing change over days is urgent referral, not A&E
+        # docs/model.md (amended): a speech or swallowing change over days is urgent referral, not A&E
         ({"location": "arm", "weakness": "marked", "wasting": True, "bulbar": True}, {"soon"}),
         ({"location": "arm", "weakness": "marked", "wasting": True, "bulbar": True, "breathing": True}, {"emergency"}),
     ],

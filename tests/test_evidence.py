@@ -1,4 +1,4 @@
-"""Evidence parsing: aliases, bands, lists, and whole error messages (SPEC §3, §7.1-7.3)."""
+"""Evidence parsing: aliases, bands, lists, and whole error messages (docs/model.md-7.3)."""
 
 import math
 import re

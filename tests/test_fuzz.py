@@ -115,7 +115,7 @@ wild_evidence = st.dictionaries(key, value, max_size=5)
 
 
 def valid_value(k: str) -> st.SearchStrategy:
-    """Values a careful user would give for key k (SPEC §2, §7.1-7.2)."""
+    """Values a careful user would give for key k (docs/model.md-7.2)."""
     if k == "location":
         regions = st.lists(st.sampled_from(V.REGIONS + tuple(V.REGION_ALIASES)), min_size=1, max_size=3, unique=True)
         return regions | regions.map(";".join)
@@ -135,7 +135,7 @@ def valid_value(k: str) -> st.SearchStrategy:
 
 
 def coherent(ev: dict) -> dict:
-    """Valid evidence keeps SPEC §2's and §7.4's coherence rules: a weakness pattern only
+    """Valid evidence keeps docs/model.md's and §7.4's coherence rules: a weakness pattern only
     with weakness mild or marked, alcohol_stopped true only with alcohol_intake heavy
     (a careless mix is still fuzzed by wild_evidence and by the replaced item)."""
     weakness = str(ev.get("weakness", "")).lower()
@@ -172,7 +172,7 @@ def _check_error(message: str, keys) -> None:
     assert message and "\n" not in message.strip(), message
     assert len(message) < 2000, f"message of {len(message)} characters"
     named = any(_names(message, k) for k in keys)
-    # SPEC §7.3: evidence in which every region is absent names `location`, whichever key set them
+    # docs/model.md: evidence in which every region is absent names `location`, whichever key set them
     named |= message.startswith("location: every region is absent") and any(str(k).startswith("twitch_") for k in keys)
     # impossible evidence names the conflicting items (node=state), each from a key given
     named |= message.startswith("evidence is impossible under the model")
@@ -318,7 +318,7 @@ def test_cli_exit_codes_as_a_process(argv, code, stderr):
 
 
 def test_pandas_missing_values_in_a_batch_are_unknown():
-    """A CSV read with nullable dtypes gives pd.NA, not NaN: it means unknown too (SPEC §7.2)."""
+    """A CSV read with nullable dtypes gives pd.NA, not NaN: it means unknown too (docs/model.md)."""
     frame = pd.DataFrame({"location": ["arm", "eyelid"], "numbness": pd.array([True, None], dtype="boolean"), "age": pd.array([50, None], dtype="Int64")})
     batch = infer(frame)
     single = infer({"location": "eyelid"})

@@ -1,4 +1,4 @@
-"""The interview (SPEC §7.11) and `twitchdx ask`, its thin shell: questions as a person
+"""The interview (docs/model.md) and `twitchdx ask`, its thin shell: questions as a person
 answers them, the red-flag screen first, stopping when nothing is worth asking."""
 
 import io
@@ -77,7 +77,7 @@ def run(person, evidence=None):
 
 # A short interview: of the 30-odd questions, she is asked 10 (measured with issue 23's
 # model). Before issue 23 it was 8; since then bulbar is no longer answered by the
-# red-flag screen but asked on its own (a soon-level sign, SPEC §7.6), and
+# red-flag screen but asked on its own (a soon-level sign, docs/model.md), and
 # heat_or_weight_loss is a new routine-level sign worth asking: the same 8 plus those two.
 SHORT_INTERVIEW = 10
 
@@ -100,7 +100,7 @@ def test_an_als_like_person_reaches_soon():
 
 
 def test_the_screen_asks_the_emergency_signs_of_the_amended_table():
-    """SPEC §7.11 (amended by issue 23): breathing, seizure_episode, hand_spasm,
+    """docs/model.md (amended by issue 23): breathing, seizure_episode, hand_spasm,
     sudden_one_sided and fever_or_confusion; bulbar is a soon-level sign, asked apart."""
     iv = Interview()
     q = iv.next_question()
@@ -152,7 +152,7 @@ def test_a_red_flag_already_known_skips_the_screen():
 
 
 def test_bulbar_is_an_ordinary_question_and_a_yes_is_soon_not_emergency_by_itself():
-    """SPEC §7.6 amended: a speech or swallowing change is a soon-level sign."""
+    """docs/model.md amended: a speech or swallowing change is a soon-level sign."""
     iv = Interview({"location": "arm"})
     iv.answer("red_flags", "no")
     assert "bulbar" in set(iv.result.next_questions(k=100)["question"])

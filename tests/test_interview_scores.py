@@ -1,4 +1,4 @@
-"""The interview scored on the model's own world (SPEC §7.11, issue 15 item 5): cases
+"""The interview scored on the model's own world (docs/model.md, issue 15 item 5): cases
 answer from their own full rows; the validation reports the advice figures with their
 intervals for one-shot advice and for the interview."""
 

@@ -1,5 +1,5 @@
-"""The per-cause latents of the bundled network (issue 23): site patterns (SPEC §7.5)
-and the weakness latent that `weakness_where` reads (SPEC §2), computed exactly from the
+"""The per-cause latents of the bundled network (issue 23): site patterns (docs/model.md)
+and the weakness latent that `weakness_where` reads (docs/model.md), computed exactly from the
 compiled network, and what the engine and the sampler make of them."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from model import infer, load_network
 from model import vocabulary as V
 from model.synthetic import sample_cases
 
-# SPEC §7.5: each cause's site marginals and P(two or more regions) within this of the targets.
+# docs/model.md: each cause's site marginals and P(two or more regions) within this of the targets.
 SITE_TOLERANCE = 0.05
 
 

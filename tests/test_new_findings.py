@@ -1,7 +1,7 @@
-"""The new items of SPEC §2 (issue 23): weakness_where, perioral_tingling, hand_spasm,
+"""The new items of docs/model.md (issue 23): weakness_where, perioral_tingling, hand_spasm,
 heat_or_weight_loss, sudden_one_sided, fever_or_confusion and the exposure
 alcohol_stopped, end to end: the vocabulary, the evidence a person types (and its
-errors, one case or a batch), the priors that carry them, the amended rules of SPEC §7.6,
+errors, one case or a batch), the priors that carry them, the amended rules of docs/model.md,
 the questions and the command line."""
 
 from __future__ import annotations
@@ -228,7 +228,7 @@ def test_the_withdrawal_picture_of_the_issue_ranks_alcohol_first_and_is_an_emerg
     assert r.triage["emergency"] == pytest.approx(1.0, abs=1e-12) and r.advice == "emergency"
 
 
-# -- the amended rules (SPEC §7.6) ------------------------------------------------------
+# -- the amended rules (docs/model.md) ------------------------------------------------------
 
 CALM = {
     "location": ["arm"],

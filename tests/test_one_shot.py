@@ -1,6 +1,6 @@
 """One-shot advice on the model's own world (issue 23): what `infer()` advises 20,000
 sampled people, each with the default share of answers missing, against their true
-level (SPEC §7.6). Floors, not goals."""
+level (docs/model.md). Floors, not goals."""
 
 from __future__ import annotations
 

@@ -156,7 +156,7 @@ CORPUS = {
         entry_line(*NUMBNESS_STRESS, lambda line: line.rstrip().removesuffix("}").rstrip()),  # an unclosed inline table
         r"findings\.toml: \[numbness\.links\.stress_anxiety\]: not valid TOML: .*\(at line \d+, column \d+\)$",
     ),
-    # SPEC §7.5 (issue 23): site patterns in sites.toml
+    # docs/model.md (issue 23): site patterns in sites.toml
     "focal shares do not sum to 1": (
         entry_line(*STRESS_FOCAL, "eyelid = ", _value_plus(0.1)),
         r"sites\.toml: \[stress_anxiety\.focal\]: shares sum to 1\.(1|09)\d*, not 1$",
@@ -214,7 +214,7 @@ CORPUS = {
         r"triage\.toml: \[loss\]: advising the true level must cost 0 \(the diagonal\)$",
     ),
     "not UTF-8": (write_bytes("exposures.toml", b"\n# caf\xe9\n"), r"exposures\.toml: not UTF-8 text \(byte \d+\)$"),
-    # SPEC §7.5: every source key resolves in bibliography.toml
+    # docs/model.md: every source key resolves in bibliography.toml
     "missing bibliography": (delete("bibliography.toml"), r"bibliography\.toml: missing from priors folder "),
     "source key not in the bibliography": (
         in_entry("causes.toml", "[als_mnd]", "twitch = ", 'source = "', 'source = "S99, '),

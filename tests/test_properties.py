@@ -259,9 +259,9 @@ def test_evidence_of_probability_zero_is_a_clear_error(case, data):
 
 @st.composite
 def bundled_evidence(draw, *, max_size=6):
-    """Valid evidence of SPEC §2, with exposures that feed benign and serious causes, and
+    """Valid evidence of docs/model.md, with exposures that feed benign and serious causes, and
     coherent (a weakness pattern only with some weakness, alcohol_stopped only after heavy
-    drinking: SPEC §2, §7.4)."""
+    drinking: docs/model.md)."""
     keys = draw(st.lists(st.sampled_from(USER_KEYS), max_size=max_size, unique=True))
     ev = coherent({k: draw(valid_value(k)) for k in keys})
     if "location" not in ev and draw(st.booleans()):
@@ -295,7 +295,7 @@ def test_bundled_posteriors_are_probabilities_and_key_order_never_matters(ev, ra
 @settings(PROPS, max_examples=EXAMPLES["bundled_positive_finding"])
 @given(bundled_evidence(max_size=4), st.sampled_from(V.CAUSES), st.sampled_from([0.05, 0.5, 1.0]), st.sampled_from([0.0, 0.01, 0.3]))
 def test_bundled_positive_finding_linked_only_to_c_never_lowers_p_c(ev, cause, link, leak):
-    """`tics` re-linked to one cause only (with age, sex and diet observed, SPEC §7.9)."""
+    """`tics` re-linked to one cause only (with age, sex and diet observed, docs/validation.md)."""
     net = load_network()
     table = np.zeros((len(net.causes), 2))
     table[:, 0] = 1.0

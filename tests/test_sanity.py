@@ -1,4 +1,4 @@
-"""SPEC §2's sanity targets for the bundled priors."""
+"""docs/model.md's sanity targets for the bundled priors."""
 
 import numpy as np
 import pytest

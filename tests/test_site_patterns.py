@@ -1,4 +1,4 @@
-"""Site patterns (SPEC §7.5 amended, issue 23), computed exactly from priors/sites.toml.
+"""Site patterns (docs/model.md amended, issue 23), computed exactly from priors/sites.toml.
 
 Given a cause's switch on, its twitching is focal (probability 1 - w: one region, r with
 share s_r) or spread (probability w: each region r independently with probability q_r).

@@ -1,6 +1,6 @@
 """The textbook set (issue 23, item 4; model/data/textbook.toml): each cause's full and
 partial picture from the sources. The loader's validation, the coverage, each
-presentation's level recomputed from SPEC §7.6 (the amended table) on its evidence, the
+presentation's level recomputed from docs/model.md (the amended table) on its evidence, the
 score table, and the floors of issue 23 (top-3 >= 95%, top-1 >= 85%, exact level >= 85%,
 no under-triage)."""
 
@@ -32,7 +32,7 @@ def scores(net):
 
 
 def amended_level(net, p) -> str:
-    """The clinical level by SPEC §7.6's amended table (tests/test_vignettes.py's
+    """The clinical level by docs/model.md's amended table (tests/test_vignettes.py's
     `spec_level`, written out there independently of priors/triage.toml): the highest of
     the level of the cause the presentation is written for (expected[0]) and every rule
     that holds on the evidence (an item not given holds no rule)."""
@@ -74,7 +74,7 @@ def test_a_mimic_never_raises_the_level(net, textbook):
 
 def test_declared_level_is_spec_7_6_amended_on_the_evidence(net, textbook):
     wrong = [(p["id"], p["triage"], amended_level(net, p)) for p in textbook if p["triage"] != amended_level(net, p)]
-    assert not wrong, "(id, textbook.toml, SPEC §7.6 amended):\n" + "\n".join(map(str, wrong))
+    assert not wrong, "(id, textbook.toml, docs/model.md amended):\n" + "\n".join(map(str, wrong))
 
 
 def test_declared_level_is_what_the_network_rules_give(net, textbook):

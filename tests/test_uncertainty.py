@@ -12,7 +12,7 @@ from model.network import compile_network
 from model.synthetic import marginal_prior, priors_with_values, redraw_priors, redraw_values
 from model import triage as T
 
-# Exposures observed (SPEC §7.9) keep the exposure grid small and the tests fast.
+# Exposures observed (docs/validation.md) keep the exposure grid small and the tests fast.
 CASE = {
     "location": "eyelid", "duration": "under_1_week", "sleep": "short", "caffeine": "high",
     "age": 30, "sex": "female", "diet": "balanced", "stress": "high", "weakness": "none",
@@ -167,7 +167,7 @@ def _same_arrays(a, b, skip=()):
 def test_twitch_parameter_is_p_twitching_given_the_cause_with_its_range(net):
     """Issue #18: P(twitching | cause) is a parameter of its own, `twitch:<cause>`, over
     its range in causes.toml; a region's link is P(site | cause, twitching) over its own
-    range, no longer scaled by the twitch point. Issue 23 (SPEC §7.5): twitching follows a
+    range, no longer scaled by the twitch point. Issue 23 (docs/model.md): twitching follows a
     site pattern, so a region's link is P(site | cause, spread pattern) over its range in
     sites.toml (`spread_sites`), and P(spread pattern | cause, twitching) is a parameter
     `spread:<cause>` over sites.toml's range."""

@@ -1,6 +1,6 @@
-"""The bundled clinical vignettes (SPEC §7.9): expected causes in the top three, at least
+"""The bundled clinical vignettes (docs/validation.md): expected causes in the top three, at least
 90% first; advice acceptable, no under-triage of a soon or emergency vignette; and each
-vignette's expected level is the clinical one, SPEC §7.6 on its evidence and expected
+vignette's expected level is the clinical one, docs/model.md on its evidence and expected
 causes."""
 
 import pytest
@@ -38,7 +38,7 @@ def network_level(net, v) -> str:
 
 
 def spec_level(net, v) -> str:
-    """The same level from SPEC §7.6's table written out here, independently of
+    """The same level from docs/model.md's table written out here, independently of
     priors/triage.toml (the amended table: no rule on taking a medicine or on numbness;
     withdrawal needs tremor and sweating; the two "with weakness" rules need 2 weeks;
     since the second review bulbar is a soon sign, and tetany, sudden one-sided weakness,
@@ -90,7 +90,7 @@ def test_expected_level_is_spec_7_6_on_the_evidence_and_expected_causes(net):
         for v in load_vignettes()
         if not v["triage"] == network_level(net, v) == spec_level(net, v)
     ]
-    assert not wrong, "(id, vignettes.toml, priors/triage.toml's rules, SPEC §7.6 table):\n" + "\n".join(map(str, wrong))
+    assert not wrong, "(id, vignettes.toml, priors/triage.toml's rules, docs/model.md table):\n" + "\n".join(map(str, wrong))
 
 
 def test_every_rule_holds_on_some_vignette(net):

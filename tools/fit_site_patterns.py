@@ -1,4 +1,4 @@
-"""Fit the site patterns of priors/sites.toml to their targets (SPEC §7.5, issue 23).
+"""Fit the site patterns of priors/sites.toml to their targets (docs/model.md, issue 23).
 
 Given that a cause makes the person twitch (its switch is on), its twitching is
 - focal, with probability 1 - w: exactly one region, region r with share s_r (sum 1), or
@@ -23,7 +23,7 @@ Usage:
                                                # targets nearest 1 with which the shares sum
                                                # to at most 1 + 2 x two_or_more and every
                                                # figure comes within 0.02 with P(no region)
-                                               # at most 0.02 (the scale rule of SPEC §7.5;
+                                               # at most 0.02 (the scale rule of docs/model.md;
                                                # 1.0 for targets already scaled)
 The figures printed are those of the rounded parameters the file holds (or would hold).
 """
@@ -44,7 +44,7 @@ REGIONS = ("eyelid", "face", "tongue", "arm", "leg", "trunk")
 FILE = Path(__file__).resolve().parent.parent / "priors" / "sites.toml"
 K_MAX = 60.0
 SPREAD_REGIONS = 3  # the most regions a spread presentation involves on average (the scale rule)
-AIM = 0.02  # the fit's aim; SPEC §7.5 allows 0.05
+AIM = 0.02  # the fit's aim; docs/model.md allows 0.05
 DIGITS = 3
 
 NONE_SOFT = 0.01  # P(no region | switch on) above this is penalised in the fit
