@@ -103,7 +103,7 @@ def test_every_control_has_a_unique_name_and_offers_unknown_or_a_box():
 
 
 def test_widgets_call_update_and_keep_boxes_in_step():
-    pytest.importorskip("ipywidgets")
+    pytest.importorskip("ipywidgets", reason='the notebooks extra: pip install -e ".[notebooks]"')
     ex = Explorer({"location": "arm"})
     panel = ex.widgets()
     panel.controls["weakness"].value = "marked"
@@ -116,7 +116,7 @@ def test_widgets_call_update_and_keep_boxes_in_step():
 
 
 def test_show_degrades_to_a_static_example_without_ipywidgets(monkeypatch, capsys):
-    pytest.importorskip("IPython")
+    pytest.importorskip("IPython", reason='the notebooks extra: pip install -e ".[notebooks]"')
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import ipywidgets -> ImportError
     ex = Explorer({"location": "tongue"})
     ex.show()

@@ -15,8 +15,8 @@ import pytest
 # set before nbclient imports jupyter_core.
 os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
 
-pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
+pytest.importorskip("nbclient", reason='the notebooks extra: pip install -e ".[notebooks]"')
+pytest.importorskip("ipykernel", reason='the notebooks extra: pip install -e ".[notebooks]"')
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 # Issue 5: each notebook runs in under two minutes.
