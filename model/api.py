@@ -14,7 +14,7 @@ from . import questions as Q
 from . import triage as T
 from . import vocabulary as V
 from .analysis import Analysis, analyse, analyse_many, apply_recalibration, node_states
-from .batch import BatchResult, infer_batch
+from .batch import BatchResult, check_errors, infer_batch
 from .evidence import Evidence, encode
 from .network import Network, load_network
 from .uncertainty import intervals as interval_table, plot_intervals, sensitivity
@@ -272,8 +272,14 @@ def infer(
     network : the network to use (default: the bundled priors).
     recalibration : a map of urgency fitted by `model.validation` (SPEC §7.7); applied
         only when given.
-    errors : for a batch, "raise" (default: a ValueError naming the first bad rows) or
-        "collect" (the bad rows are listed in `BatchResult.errors`).
+    errors : "raise" (default) or "collect", the same words for a dict, a list and a
+        DataFrame; anything else is a ValueError. "raise": a bad case is a ValueError (for
+        a batch, one naming the bad rows and columns: "1 bad row: row 3: location: ...").
+        "collect" (a batch only; with a single dict it is a ValueError, pass ``[case]``):
+        every row is kept, a failed row is NaN in causes, triage, urgency and advice,
+        and `BatchResult.errors` says why.
+        An empty batch (``[]``, a DataFrame with no rows) returns an empty `BatchResult`
+        (no rows, every column), as pandas does with an empty frame.
     intervals : a number of draws N (single case only): `Result.intervals` then holds
         the 5%, 50% and 95% points over N networks redrawn from the ranges in priors/,
         each answered exactly. The point answer is unchanged.
@@ -285,8 +291,10 @@ def infer(
     >>> round(float(r.triage.sum()), 9)
     1.0
     """
+    batch = isinstance(evidence, (pd.DataFrame, list, tuple))
+    check_errors(errors, batch=batch)
     net = network if network is not None else load_network()
-    if isinstance(evidence, (pd.DataFrame, list, tuple)):
+    if batch:
         if intervals is not None:
             raise ValueError("intervals: only for a single case (a dict); for a batch, call infer on each case")
         return infer_batch(evidence, network=net, errors=errors, recalibration=recalibration, row_result=infer)

@@ -30,10 +30,11 @@ class BatchResult:
     errors : the rows that could not be taken (columns `row`, `error`).
 
     With ``errors="collect"`` every input row is kept: a row that failed is NaN in
-    `causes`, `triage` and `urgency` and missing in `advice`, and `errors` says why
-    (`ok` marks the rows answered). ``batch[i]`` (position) and ``batch.loc[label]``
-    give that row's `Result`, with `explain()` and `next_questions()`: the same as
-    `infer()` on the row.
+    `causes`, `triage`, `urgency` and `advice`, and `errors` says why (`ok` marks the
+    rows answered). An empty input (an empty DataFrame, ``[]``) gives an empty
+    BatchResult: no rows, every column. `to_frame()` puts it all in one table.
+    ``batch[i]`` (position) and ``batch.loc[label]`` give that row's `Result`, with
+    `explain()` and `next_questions()`: the same as `infer()` on the row.
     """
 
     causes: pd.DataFrame
@@ -71,6 +72,25 @@ class BatchResult:
         if not -n <= position < n:
             raise IndexError(f"row position {position} is outside the batch of {n} rows")
         return self._result(int(position) % n)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One table, one row a case, indexed like the input: a column a cause (its
+        posterior; the names of `causes`), a column a triage level (`triage`), `urgency`,
+        `advice`, and `error` (why the row failed; NaN where it was answered). This is
+        what `twitchdx infer --input` writes."""
+        reasons = np.full(len(self.causes), np.nan, dtype=object)
+        failed = np.flatnonzero(~self.ok.to_numpy())
+        if len(failed) == len(self.errors):  # `errors` lists the failed rows in their order
+            reasons[failed] = self.errors["error"].to_numpy(dtype=object)
+        else:
+            by_label = dict(zip(self.errors["row"], self.errors["error"]))
+            reasons[failed] = [by_label.get(label, "not answered") for label in self.causes.index[failed]]
+        error = pd.Series(reasons, index=self.causes.index, name="error", dtype=object)
+        parts = [self.causes, self.triage, self.urgency, self.advice, error]
+        names = [c for part in parts for c in (part.columns if isinstance(part, pd.DataFrame) else [part.name])]
+        if len(set(names)) < len(names):  # a cause named like a level or a column: say so
+            raise ValueError(f"to_frame: the columns {sorted({n for n in names if names.count(n) > 1})} would repeat")
+        return pd.concat(parts, axis=1)
 
     @property
     def loc(self) -> "_RowsByLabel":
@@ -241,6 +261,11 @@ def _one_item(key: str, value: Any):
     return item_states(key, value).items()
 
 
+def count(n: int, noun: str) -> str:
+    """`n` and the noun, plural when n is not 1: "1 bad row", "2 bad rows", "10,000 rows"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _bad_rows_message(bad: Mapping[int, str], labels: list, columns: Mapping[Any, list[int]]) -> str:
     """One message for ``errors="raise"``: a column that is not an evidence key once (with
     its rows), then the first other bad rows; a list of allowed values is given once."""
@@ -261,7 +286,22 @@ def _bad_rows_message(bad: Mapping[int, str], labels: list, columns: Mapping[Any
         parts.append(f"row {labels[i]}: {msg}")
     left = len(rest) - len(shown_rows)
     more = f" (and {left} more)" if left > 0 else ""
-    return f"{len(bad)} bad rows: {'; '.join(parts)}{more}"
+    return f"{count(len(bad), 'bad row')}: {'; '.join(parts)}{more}"
+
+
+ERRORS = ("raise", "collect")
+
+
+def check_errors(errors: Any, *, batch: bool) -> None:
+    """The one `errors` vocabulary of `infer`: "raise" or "collect" for a batch; a single
+    case (a dict) takes only "raise" (there is no row to keep a failure in)."""
+    if not isinstance(errors, str) or errors not in ERRORS:
+        raise ValueError(f"errors: {errors!r} is not one of raise, collect")
+    if errors == "collect" and not batch:
+        raise ValueError(
+            "errors: 'collect' is for a batch (a list of dicts or a DataFrame); a single case "
+            "raises its ValueError: pass [case] to collect its failure"
+        )
 
 
 def infer_batch(
@@ -272,10 +312,10 @@ def infer_batch(
     The label columns of a sampled case set (`model.synthetic.sample_cases`: true_level,
     primary, responsible, present, present:<cause>) are set aside, not read as evidence
     (`BatchResult.set_aside` names them). With ``errors="collect"`` every row is kept,
-    in the input's order and index; a failed row is NaN, and `errors` says why.
+    in the input's order and index; a failed row is NaN, and `errors` says why. An empty
+    input gives an empty BatchResult (no rows, every column).
     """
-    if errors not in ("raise", "collect"):
-        raise ValueError(f"errors: {errors!r} is not one of raise, collect")
+    check_errors(errors, batch=True)
     net = network
     frame, records, not_dicts = _frame(evidence)
     labels = list(frame.index)
@@ -312,7 +352,7 @@ def infer_batch(
     all_levels = np.full((n_rows, len(T.LEVELS)), np.nan)
     all_causes[good] = causes
     all_levels[good] = levels
-    advice = np.full(n_rows, None, dtype=object)
+    advice = np.full(n_rows, np.nan, dtype=object)  # NaN where the row failed
     if len(good):
         loss = levels @ T.triage_of(net).loss
         advice[good] = np.array(T.LEVELS, dtype=object)[loss.argmin(axis=1)]

@@ -70,6 +70,7 @@ EXAMPLES = """examples:
   twitchdx infer --location widespread --medications none --cramps yes --intervals 200
   twitchdx infer --location leg --weakness mild --weakness-where one_limb --duration 90 --age 62
   twitchdx ask --location arm
+  twitchdx infer --input cases.csv --output results.csv
   twitchdx validate --cases 1000 --out validation-report
   twitchdx export --format bif --output twitchdx.bif
 
@@ -77,6 +78,10 @@ Leave out what is unknown: it is summed out exactly. Yes/no items take yes or no
 """
 # A module a command needs that ships in an extra of the package: module -> extra.
 EXTRAS = {"distributed": "sweep", "dask": "sweep", "pyarrow": "sweep", "ipywidgets": "notebooks", "pyagrum": "bench", "nbclient": "notebooks"}
+
+
+class NeedsExtra(Exception):
+    """An optional dependency is missing; the message says which extra installs it."""
 
 
 def _states_help(key: str) -> str:
@@ -98,10 +103,29 @@ def _states_help(key: str) -> str:
     return f"{meaning} [{states}]" if meaning else states
 
 
+def option(key: str) -> str:
+    """The command-line option of an evidence key: weakness_where -> --weakness-where."""
+    return f"--{key.replace('_', '-')}"
+
+
 def _add_evidence_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("evidence (every key optional; leave out what is unknown)")
     for key in USER_KEYS:
-        group.add_argument(f"--{key.replace('_', '-')}", dest=key, metavar="VALUE", help=_states_help(key))
+        group.add_argument(option(key), dest=key, metavar="VALUE", help=_states_help(key))
+
+
+# the ages the model takes, as --help states them: a number of years (16-119)
+AGE_YEARS = (16, 120)
+
+
+def _number(raw: str) -> float | int | None:
+    """A number typed on the command line, an int when it is whole ("5" -> 5, so that a
+    message shows it as typed), else a float; None when it is not a number."""
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() and "." not in raw and "e" not in raw.lower() else value
 
 
 def _parse_value(key: str, raw: str) -> Any:
@@ -109,19 +133,34 @@ def _parse_value(key: str, raw: str) -> Any:
         word = raw.strip().lower()
         if word in YES or word in NO:
             return word in YES
-        raise ValueError(f"{key}: {raw!r} is not a yes/no answer; allowed: yes, no")
+        raise ValueError(f"{option(key)}: {raw!r} is not a yes/no answer; allowed: yes, no")
     if key in LIST_KEYS:
         return [t.strip() for t in raw.replace(";", ",").split(",") if t.strip()]
     if key in ("duration", "age"):
-        try:
-            return float(raw)
-        except ValueError:
+        value = _number(raw)
+        if value is None:
             return raw
+        if key == "age" and not AGE_YEARS[0] <= value < AGE_YEARS[1]:  # also inf and nan
+            raise ValueError(f"--age: {raw} is not an age the model takes: {_states_help('age').split('[', 1)[1].rstrip(']')}")
+        return value
     return raw
 
 
 def evidence_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    return {k: _parse_value(k, getattr(args, k)) for k in USER_KEYS if getattr(args, k, None) is not None}
+    """The evidence options given, as `infer` takes them; a value `infer` refuses is a
+    ValueError that names the option as typed (`--weakness-where: ...`)."""
+    from .evidence import encode
+
+    evidence = {k: _parse_value(k, getattr(args, k)) for k in USER_KEYS if getattr(args, k, None) is not None}
+    try:
+        encode(evidence)
+    except ValueError as e:
+        message = str(e)
+        key = message.split(":", 1)[0]
+        if key in evidence:  # "age: ..." -> "--age: ..."
+            message = option(key) + message[len(key):]
+        raise ValueError(message) from None
+    return evidence
 
 
 def user_evidence(evidence) -> dict[str, Any]:
@@ -195,11 +234,25 @@ def cmd_infer(args, out: TextIO) -> int:
     from .api import infer
     from .network import load_network
 
+    if args.input is not None:
+        given = [option(k) for k in USER_KEYS if getattr(args, k) is not None]
+        if given:
+            raise ValueError(f"{given[0]}: not with --input (the evidence of a case file is in its columns)")
+        for name, value in (("--intervals", args.intervals), ("--json", args.json or None), ("--seed", args.seed)):
+            if value is not None:
+                raise ValueError(f"{name}: not with --input (a case file's results go to --output, .csv or .parquet)")
+        from .commands import infer_file
+
+        return infer_file(args, out)
+    for name, value in (("--output", args.output), ("--index-col", args.index_col)):
+        if value is not None:
+            raise ValueError(f"{name}: only with --input (a case file)")
     net = load_network(args.priors)
     if args.intervals is not None:
         import numpy as np
 
-        r = infer(evidence_from_args(args), network=net, intervals=args.intervals, rng=np.random.default_rng(args.seed))
+        seed = 0 if args.seed is None else args.seed
+        r = infer(evidence_from_args(args), network=net, intervals=args.intervals, rng=np.random.default_rng(seed))
     else:
         r = infer(evidence_from_args(args), network=net)
     reasons = _reasons(r)
@@ -296,22 +349,87 @@ def cmd_export(args, out: TextIO) -> int:
     return 0
 
 
+class _Store(argparse._StoreAction):
+    """argparse's `store`, remembering every value an option was given (a repeated
+    option with two values is an error: `check_repeats`)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = getattr(namespace, "_given", None)
+        if given is None:
+            given = {}
+            setattr(namespace, "_given", given)
+        given.setdefault(self.dest, []).append((option_string, values))
+        super().__call__(parser, namespace, values, option_string)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose options remember repeats (its subcommands' parsers too)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register("action", None, _Store)
+        self.register("action", "store", _Store)
+
+
+def check_repeats(args: argparse.Namespace) -> None:
+    """An option given twice with two values is a ValueError naming it: which answer is
+    meant cannot be guessed (the same value twice is taken)."""
+    for dest, given in (getattr(args, "_given", None) or {}).items():
+        values = list(dict.fromkeys(str(v) for _, v in given))
+        if len(values) > 1:
+            times = {2: "twice"}.get(len(given), f"{len(given)} times")
+            raise ValueError(f"{given[-1][0]}: given {times} ({', then '.join(values)}); give it once")
+
+
+def whole_number(what: str | None = None, minimum: int | None = None):
+    """An argparse type: a whole number (>= minimum), its message naming what it counts."""
+    bound = f" of {what}" if what else ""
+    bound += f" >= {minimum}" if minimum is not None else ""
+
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            value = None
+        if value is None or (minimum is not None and value < minimum):
+            raise argparse.ArgumentTypeError(f"expected a whole number{bound}, got {raw}")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="twitchdx", description="Why do my muscles twitch? Exact Bayesian-network answers.",
         epilog=EXAMPLES + "One command's options: twitchdx COMMAND --help.", formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser(
-        "infer", help="rank the causes for one case",
-        description="Rank the causes of one case, with the triage distribution, the advice and the top reasons.",
+        "infer", help="rank the causes for one case, or for every case of a file",
+        description="Rank the causes of one case, with the triage distribution, the advice and the top reasons. "
+        "With --input, every case of a CSV or parquet file (one case a row, a column an evidence key as "
+        "infer() takes them; empty cells unknown): the results go to --output, or as CSV to standard output.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_evidence_options(p)
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--intervals", type=int, metavar="N", help="also the 5-95%% interval of each answer over N networks redrawn from the priors' ranges")
-    p.add_argument("--seed", type=int, default=0, help="seed of the --intervals draws (default: 0)")
+    p.add_argument("--intervals", type=whole_number("draws", 1), metavar="N", help="also the 5-95%% interval of each answer over N networks redrawn from the priors' ranges")
+    p.add_argument("--seed", type=whole_number(), help="seed of the --intervals draws (default: 0)")
     p.add_argument("--priors", help="another priors folder")
+    files = p.add_argument_group("case files")
+    files.add_argument(
+        "--input", metavar="FILE",
+        help="a case file, .csv or .parquet (parquet: the sweep extra), - for CSV on standard input; "
+        "the label columns of a sampled case set (true_level, primary, responsible, present, present:<cause>) "
+        "are set aside and copied to the output",
+    )
+    files.add_argument(
+        "--output", metavar="FILE",
+        help="where the results go, .csv or .parquet (default: CSV on standard output): the row number (0 = the "
+        "first case) or the file's index, the label columns, a column a cause (its posterior), a column a triage "
+        "level, urgency, advice, and error (why a row failed; the exit code is then 1)",
+    )
+    files.add_argument("--index-col", metavar="COLUMN", help="a column of the case file that names the cases (default: the row number)")
     p = sub.add_parser("ask", help="ask the next best question, one at a time (answers on standard input)")
     _add_evidence_options(p)
     p.add_argument("--priors", help="another priors folder")
@@ -329,26 +447,86 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _option_strings(parser: argparse.ArgumentParser) -> list[str]:
+    return [s for a in parser._actions for s in a.option_strings if s.startswith("--")]
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _nearest(word: str, choices: Sequence[str]) -> str | None:
+    """The choice closest to `word` (an option typed with _ for -, or misspelt)."""
+    import difflib
+
+    if word.replace("_", "-") in choices:
+        return word.replace("_", "-")
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)  # as the evidence suggestions
+    return close[0] if close else None
+
+
+def _unrecognized(parser: argparse.ArgumentParser, argv: Sequence[str], extras: list[str]) -> str:
+    """The message for arguments no option takes: the first one, with the nearest option
+    of its command (`--caffine`: did you mean --caffeine?)."""
+    commands = _subparsers(parser)
+    command = next((a for a in argv if a in commands), None)
+    where = commands[command] if command else parser
+    word = extras[0]
+    if word.startswith("-"):
+        name = word.split("=", 1)[0]
+        near = _nearest(name, _option_strings(where))
+        hint = f"; did you mean {near}?" if near else ""
+        return f"{name} is not an option of {where.prog}{hint} (see {where.prog} --help)"
+    return f"unexpected argument {word!r}: every option takes one value (a list is comma-separated: --location arm,leg) (see {where.prog} --help)"
+
+
+def _argparse_message(parser: argparse.ArgumentParser, text: str) -> str:
+    """argparse's usage block cut to its message, naming the option as typed
+    ("argument --intervals: ..." -> "--intervals: ...")."""
+    import re
+
+    lines = [line for line in text.splitlines() if line.strip()]
+    last = lines[-1] if lines else "bad arguments"
+    prog, _, message = last.rpartition(": error: ")
+    message = re.sub(r"^argument ([^:]+): ", r"\1: ", message)
+    choice = re.match(r"^(\S+): invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+    if choice:  # the same words on every Python (3.12 changed argparse's quoting)
+        name, word, choices = choice.group(1), choice.group(2), [c.strip(" '") for c in choice.group(3).split(",")]
+        near = _nearest(word, choices)
+        hint = f"; did you mean {near}?" if near else ""
+        if name == "command":
+            message = f"{word!r} is not a command of twitchdx{hint} (commands: {', '.join(choices)})"
+        else:
+            message = f"{name}: {word!r} is not one of {', '.join(choices)}{hint}"
+    return f"{_one_line(message)} (see {prog or 'twitchdx'} --help)"
+
+
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """Run the command line; returns the exit code: 0 success, 2 bad input (a one-line
     message on stderr, never a traceback), 1 a missing optional dependency (with the
-    extra to install)."""
+    extra to install), or rows of a case file that failed (`infer --input`: a summary on
+    stderr, the reasons in the output's error column)."""
     out = stdout or sys.stdout
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     captured = io.StringIO()
     try:
         # argparse reports a bad option as a usage block and exits: keep only its message
         with contextlib.redirect_stderr(captured):
-            args = parser.parse_args(argv)
+            args, extras = parser.parse_known_args(argv)
     except SystemExit as e:
         if e.code in (0, None):  # --help, printed on stdout
             raise
-        lines = [line for line in captured.getvalue().splitlines() if line.strip()]
-        message = lines[-1] if lines else "bad arguments"
-        message = message.split(": error: ", 1)[-1]
-        print(f"twitchdx: error: {_one_line(message)} (see twitchdx --help)", file=sys.stderr)
+        print(f"twitchdx: error: {_argparse_message(parser, captured.getvalue())}", file=sys.stderr)
+        return 2
+    if extras:
+        print(f"twitchdx: error: {_unrecognized(parser, argv, extras)}", file=sys.stderr)
         return 2
     try:
+        check_repeats(args)
         if args.command == "infer":
             return cmd_infer(args, out)
         if args.command == "ask":
@@ -359,6 +537,9 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdo
     except ValueError as e:  # user error: one line, no traceback
         print(f"twitchdx: error: {_one_line(e)}", file=sys.stderr)
         return 2
+    except NeedsExtra as e:  # an optional dependency a file format needs
+        print(f"twitchdx: error: {_one_line(e)}", file=sys.stderr)
+        return 1
     except ModuleNotFoundError as e:  # an optional dependency: say which extra holds it
         root = (e.name or "").split(".")[0]
         if root not in EXTRAS:

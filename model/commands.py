@@ -127,3 +127,140 @@ def cmd_sweep(args, out: TextIO) -> int:
 def add_commands(sub) -> None:
     _add_validate(sub)
     _add_sweep(sub)
+
+
+# -- case files: `twitchdx infer --input cases.csv --output results.csv` -------------------
+
+# file suffix -> format; a compressed CSV (.csv.gz ...) is read and written by pandas
+FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst")
+
+
+def file_format(path: str, option: str) -> str:
+    """"csv" or "parquet", by the file's extension ("-": CSV on standard input/output)."""
+    from pathlib import Path
+
+    if path == "-":
+        return "csv"
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] in COMPRESSED:
+        suffixes = suffixes[:-1]
+    kind = FORMATS.get(suffixes[-1] if suffixes else "")
+    if kind is None:
+        raise ValueError(f"{option}: {path}: give a .csv or .parquet file")
+    return kind
+
+
+def _need_pyarrow(path: str) -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ModuleNotFoundError:
+        from .cli import NeedsExtra
+
+        raise NeedsExtra(
+            f"{path}: a parquet file needs pyarrow, from the sweep extra: pip install 'twitchdx[sweep]' (or use a .csv file)"
+        ) from None
+
+
+def read_cases(path: str, *, index_col: str | None = None, stdin=None):
+    """A case file as the DataFrame `infer` takes: CSV (empty cells unknown; a first
+    column without a header, as pandas writes an index, is the index) or parquet."""
+    import sys
+
+    import pandas as pd
+
+    name = "standard input" if path == "-" else path
+    if file_format(path, "--input") == "parquet":
+        _need_pyarrow(path)
+        try:
+            frame = pd.read_parquet(path)
+        except ValueError as e:  # pyarrow's ArrowInvalid: not a parquet file
+            raise ValueError(f"{name}: not a parquet file pyarrow can read ({e})") from None
+    else:
+        try:
+            frame = pd.read_csv((stdin or sys.stdin) if path == "-" else path)
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"{name}: the file is empty (not even a header line)") from None
+        except (pd.errors.ParserError, UnicodeDecodeError) as e:
+            raise ValueError(f"{name}: not a CSV file pandas can read ({e})") from None
+        first = frame.columns[0] if len(frame.columns) else None
+        if isinstance(first, str) and first.startswith("Unnamed: 0"):  # an index written by to_csv
+            frame = frame.set_index(first)
+            frame.index.name = None
+    if index_col is not None:
+        if index_col not in frame.columns:
+            raise ValueError(f"--index-col: {index_col!r} is not a column of {name}; its columns: {', '.join(map(str, frame.columns))}")
+        frame = frame.set_index(index_col)
+    return frame
+
+
+def _check_columns(frame, name: str) -> None:
+    """A column that is neither an evidence key nor a label (and holds a value) is an
+    error for the whole file: its answers would be lost from every row."""
+    import difflib
+
+    from .evidence import ALL_KEYS, SUGGESTION_CUTOFF, is_label_column
+
+    unknown = [
+        c for c in frame.columns
+        if not is_label_column(c) and not (isinstance(c, str) and c in ALL_KEYS) and frame[c].notna().any()
+    ]
+    if not unknown:
+        return
+
+    def near(column) -> str | None:
+        close = difflib.get_close_matches(str(column).strip().lower(), ALL_KEYS, n=1, cutoff=SUGGESTION_CUTOFF)
+        return close[0] if close else None
+
+    if len(unknown) == 1:
+        hint = f"; did you mean {near(unknown[0])!r}?" if near(unknown[0]) else ""
+        which = f"column {str(unknown[0])!r} is not an evidence key{hint}"
+    else:
+        which = f"{len(unknown)} columns are not evidence keys: " + ", ".join(
+            f"{str(c)!r}" + (f" (did you mean {near(c)!r}?)" if near(c) else "") for c in unknown
+        )
+    raise ValueError(
+        f"{name}: {which} (the keys are the options of twitchdx infer --help, with _ for -; "
+        "a column naming the cases goes in --index-col COLUMN)"
+    )
+
+
+def infer_file(args, out: TextIO, stdin=None) -> int:
+    """`twitchdx infer --input FILE [--output FILE]`: every case of the file, its label
+    columns copied through, the failed rows' reasons in an `error` column; exit code 1
+    and a summary on stderr when a row failed."""
+    import sys
+
+    from .api import infer
+    from .batch import count
+    from .network import load_network
+
+    kind = file_format(args.output, "--output") if args.output is not None else "csv"
+    if kind == "parquet":
+        _need_pyarrow(args.output)
+    name = "standard input" if args.input == "-" else args.input
+    frame = read_cases(args.input, index_col=args.index_col, stdin=stdin)
+    _check_columns(frame, name)
+    net = load_network(args.priors)
+    batch = infer(frame, network=net, errors="collect")
+    table = batch.to_frame()
+    for i, column in enumerate(batch.set_aside):  # the labels, first, as they were read
+        table.insert(i, column, frame[column].to_numpy())
+    table.index.name = frame.index.name if frame.index.name is not None else "row"
+    where = args.output if args.output is not None else "the output"
+    if args.output is None:
+        table.to_csv(out)
+    elif kind == "csv":
+        table.to_csv(args.output)
+    else:
+        table.reset_index().to_parquet(args.output, index=False)
+    n, failed = len(table), int((~batch.ok).sum())
+    if args.output is not None:
+        print(f"wrote {args.output}: {count(n, 'case')}", file=out)
+    if n == 0:
+        print(f"twitchdx: warning: {name} holds no cases; {where} has the columns and no rows", file=sys.stderr)
+    if failed:
+        theirs = "its reason is" if failed == 1 else "their reasons are"
+        print(f"twitchdx: {failed:,} of {count(n, 'row')} failed; {theirs} in the error column of {where}", file=sys.stderr)
+        return 1
+    return 0
