@@ -241,7 +241,7 @@ def test_infer_batch_returns_good_rows_and_names_the_bad_ones(rows):
     assert np.isfinite(batch.causes[batch.ok].to_numpy()).all()
     assert np.allclose(batch.triage[batch.ok].sum(axis=1), 1, atol=1e-9, rtol=0)
     if bad:
-        with pytest.raises(ValueError, match=rf"^{len(bad)} bad rows: row {bad[0]}: "):
+        with pytest.raises(ValueError, match=rf"^{len(bad)} bad rows?: row {bad[0]}: "):
             infer(rows)
     else:
         assert len(infer(rows)) == len(rows)
@@ -297,9 +297,9 @@ def test_cli_exits_0_or_2_with_one_line_on_stderr(pairs):
 
 PROCESS_CASES = [
     (["infer", "--location", "arm", "--duration", "120"], 0, None),
-    (["infer", "--caffiene", "high"], 2, "twitchdx: error: unrecognized arguments: --caffiene high (see twitchdx --help)\n"),
-    (["infer", "--location", "arm", "--duration", "-5"], 2, "twitchdx: error: duration: -5.0 days is negative\n"),
-    (["infer", "--location", "arm", "--age", "1e999"], 2, "twitchdx: error: age: inf is not a finite number of years\n"),
+    (["infer", "--caffiene", "high"], 2, "twitchdx: error: --caffiene is not an option of twitchdx infer; did you mean --caffeine? (see twitchdx infer --help)\n"),
+    (["infer", "--location", "arm", "--duration", "-5"], 2, "twitchdx: error: --duration: -5 days is negative\n"),
+    (["infer", "--location", "arm", "--age", "1e999"], 2, "twitchdx: error: --age: 1e999 is not an age the model takes: a number of years (16-119), or one of under_40, 40_to_60, over_60\n"),
     (["infer", "--location", "arm", "--priors", "/nonexistent/priors"], 2, "twitchdx: error: priors folder /nonexistent/priors does not exist\n"),
     (["export", "--output", "/nonexistent/dir/net.bif"], 2, "twitchdx: error: /nonexistent/dir/net.bif: No such file or directory\n"),
     ([], 2, "twitchdx: error: the following arguments are required: command (see twitchdx --help)\n"),

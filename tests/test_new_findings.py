@@ -405,7 +405,7 @@ def test_the_command_line_explains_its_new_options(capsys):
 def test_the_command_line_says_why_a_weakness_pattern_is_refused(capsys):
     code = main(["infer", "--location", "arm", "--weakness", "none", "--weakness-where", "one_limb"], stdout=io.StringIO())
     assert code == 2
-    assert capsys.readouterr().err.startswith("twitchdx: error: weakness_where: names 'one_limb', but weakness is none")
+    assert capsys.readouterr().err.startswith("twitchdx: error: --weakness-where: names 'one_limb', but weakness is none")
 
 
 # -- the loader checks the new flags -----------------------------------------------------

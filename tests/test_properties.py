@@ -354,7 +354,7 @@ def test_impossible_rows_of_a_batch_are_named_and_the_others_returned(impossible
         np.testing.assert_allclose(batch.causes.loc[i, single.causes.index].to_numpy(float), single.causes.to_numpy(), atol=TOL, rtol=0)
     if bad:
         shown = "; ".join(f"row {i}: {message}" for i in bad[:3])
-        with pytest.raises(ValueError, match="^" + __import__("re").escape(f"{len(bad)} bad rows: {shown}")):
+        with pytest.raises(ValueError, match="^" + __import__("re").escape(f"{len(bad)} bad row{'s' if len(bad) != 1 else ''}: {shown}")):
             infer(rows, network=never)
         with pytest.raises(ValueError, match="^" + __import__("re").escape(message) + "$"):
             infer(rows[bad[0]], network=never)
