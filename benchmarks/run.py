@@ -15,7 +15,7 @@ Two case sets go to the reference engines: `twitchdx validate`'s default case mi
 cases with only 5-7 items known (location and duration, then 3-5 more answers drawn at
 random; everything else unknown: what a person typing a few answers gives).
 
-The reference engines observe the premise `_any_twitch=present` (SPEC §7.3). Each runs in
+The reference engines observe the premise `_any_twitch=present` (docs/model.md). Each runs in
 its own process under a memory cap and a per-case timeout: a case that runs out of
 either is recorded as such, not a crash. A latency is the time of the query alone
 (evidence set, inference, posteriors read), not the engine's set-up. Ratios against (a)
@@ -27,7 +27,7 @@ read as 0.9999935626983643), which alone moves posteriors by 1e-8. The BIF is lo
 the structure and the states, and every table is then refilled in double precision from
 the same exported network (`to_pgmpy()`), so the comparison is of engines, not parsers.
 
-Then: single-case latencies under SPEC §6's conditions, `next_questions()`,
+Then: single-case latencies under README.md's conditions, `next_questions()`,
 `infer(..., intervals=1000)`, the numpy reference engine (tests/reference_batched.py)
 beside the compiled one on the same queries (the queries `infer()` sends: each case's own
 query and its triage boxes), batch throughput (each size in a fresh process, on `twitchdx
@@ -35,7 +35,7 @@ validate`'s default share of missing answers) with peak memory and the urgency's
 calibration, the whole `twitchdx infer ...` process warm and with an empty compile cache
 (NUMBA_CACHE_DIR set to a fresh temporary folder: the package's own cache is untouched),
 `import model`, batch against single results, and the per-case time against the number
-of positive findings (1..10). It ends with one table: every SPEC §6 figure, its target,
+of positive findings (1..10). It ends with one table: every README.md figure, its target,
 the measured value and whether it is met.
 """
 
@@ -798,7 +798,7 @@ ENGINE_HEADER = ("| engine | cases answered | timeout / out of memory | median m
 
 @dataclass
 class Figure:
-    """One row of the SPEC §6 table; `met` None: not measured or not decidable."""
+    """One row of the README.md table; `met` None: not measured or not decidable."""
 
     what: str
     target: str
@@ -811,8 +811,8 @@ class Figure:
 
 
 def spec_table(figures: list[Figure]) -> str:
-    """The SPEC §6 figures as one markdown table."""
-    lines = ["| SPEC §6 figure | target | measured | met? |", "|---|---|---|---|"]
+    """The README.md figures as one markdown table."""
+    lines = ["| README.md figure | target | measured | met? |", "|---|---|---|---|"]
     return "\n".join(lines + [f.row() for f in figures])
 
 
@@ -954,7 +954,7 @@ def main(argv: list[str] | None = None) -> int:
         return status
 
     # ----------------------------------------------------------------- single cases
-    say("single cases, SPEC §6 conditions ...")
+    say("single cases, README.md conditions ...")
     full = cases(net, args.single_cases, args.seed + 1, missing=0.0)
     unknown = [{k: v for k, v in e.items() if k not in net.exposures} for e in full]
     t_full, _ = run_infer(net, full, repeat=args.repeat)
@@ -1094,7 +1094,7 @@ def main(argv: list[str] | None = None) -> int:
         print("| median ms | " + " | ".join(medians) + " |")
         print("| paths | " + " | ".join(paths) + " |")
 
-    # ----------------------------------------------------------------- SPEC §6
+    # ----------------------------------------------------------------- README.md
     figures = []
 
     def add(what, target, measured_met):
@@ -1135,9 +1135,9 @@ def main(argv: list[str] | None = None) -> int:
     add("in-model calibration: ECE of urgency, 100,000 sampled cases", "< 0.01",
         (f"{rates[max(big)]['ece']:.4f} ({max(big):,} cases)", rates[max(big)]["ece"] < 0.01) if big else ("not run", None))
     imp_text = f"{statistics.median(imp):.2f} s in-process" if imp else "not run"
-    print("\n## Against SPEC §6\n")
+    print("\n## Against README.md\n")
     print(spec_table(figures))
-    print(f"\n(Not a SPEC §6 figure: `import model` {imp_text}.) Total wall time of this run: "
+    print(f"\n(Not a README.md figure: `import model` {imp_text}.) Total wall time of this run: "
           f"{time.perf_counter() - started:.0f} s.")
     return status
 

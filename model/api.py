@@ -1,4 +1,4 @@
-"""`infer()`: the public entry point (SPEC §3)."""
+"""`infer()`: the public entry point (docs/model.md)."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def _logit(p: np.ndarray | float) -> np.ndarray:
 
 @dataclass(frozen=True, repr=False)
 class Result:
-    """The answer for one case (SPEC §3).
+    """The answer for one case (docs/model.md).
 
     causes : P(cause present | evidence), sorted descending, for every cause.
     triage : P(true triage level | evidence) for self_care, routine, soon, emergency.
@@ -118,7 +118,7 @@ class Result:
         return table.loc[order].reset_index(drop=True)
 
     def next_questions(self, k: int = 5) -> pd.DataFrame:
-        """The open questions (SPEC §7.11: the person's items, `location` and
+        """The open questions (docs/model.md: the person's items, `location` and
         `medications` one question each) ranked by the expected value of their answer.
 
         value: expected reduction of the advice's expected loss (priors/triage.toml
@@ -150,7 +150,7 @@ def _entropy(p: np.ndarray) -> float:
 
 
 def open_questions(net: Network, evidence: Mapping[str, str]) -> list[Q.Question]:
-    """The questions still open (SPEC §7.11: the person's items, one question each)."""
+    """The questions still open (docs/model.md: the person's items, one question each)."""
     return [q for key, q in T.triage_of(net).questions.items() if Q.is_open(q, evidence)]
 
 
@@ -267,10 +267,10 @@ def infer(
 
     Parameters
     ----------
-    evidence : a dict of SPEC §2 keys (one case), or a list of dicts or a DataFrame
+    evidence : a dict of docs/model.md keys (one case), or a list of dicts or a DataFrame
         (one case a row, empty values unknown).
     network : the network to use (default: the bundled priors).
-    recalibration : a map of urgency fitted by `model.validation` (SPEC §7.7); applied
+    recalibration : a map of urgency fitted by `model.validation` (docs/model.md); applied
         only when given.
     errors : "raise" (default) or "collect", the same words for a dict, a list and a
         DataFrame; anything else is a ValueError. "raise": a bad case is a ValueError (for

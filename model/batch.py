@@ -1,4 +1,4 @@
-"""Batches: one case a row (SPEC §7.10), answered by the vectorised engine.
+"""Batches: one case a row (docs/model.md), answered by the vectorised engine.
 
 A batch is encoded column by column (each distinct value of a column once) into node
 state rows and answered by `model.analysis.analyse_many`, the path a single case takes
@@ -22,7 +22,7 @@ from .evidence import ALL_KEYS, item_states, encode, is_label_column, is_missing
 
 @dataclass(frozen=True, repr=False)
 class BatchResult:
-    """Results for many cases, one row a case, indexed like the input (SPEC §7.10).
+    """Results for many cases, one row a case, indexed like the input (docs/model.md).
 
     causes : P(cause present | row's evidence), one column a cause (network order).
     triage : P(level | row's evidence), columns self_care ... emergency.
@@ -307,7 +307,7 @@ def check_errors(errors: Any, *, batch: bool) -> None:
 def infer_batch(
     evidence: Sequence[Mapping[str, Any]] | pd.DataFrame, *, network, errors: str = "raise", recalibration=None, row_result=None
 ) -> BatchResult:
-    """Infer every row (SPEC §7.10): exact, vectorised, equal to `infer` row by row.
+    """Infer every row (docs/model.md): exact, vectorised, equal to `infer` row by row.
 
     The label columns of a sampled case set (`model.synthetic.sample_cases`: true_level,
     primary, responsible, present, present:<cause>) are set aside, not read as evidence

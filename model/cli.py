@@ -1,4 +1,4 @@
-"""The `twitchdx` command line (SPEC §5)."""
+"""The `twitchdx` command line (README.md)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from typing import Any, Sequence, TextIO
 from . import vocabulary as V
 from .evidence import LIST_KEYS, USER_KEYS
 
-# SPEC §7.6 (amended): sudden one-sided weakness or numbness is now an item with an
+# docs/model.md (amended): sudden one-sided weakness or numbness is now an item with an
 # emergency rule (`sudden_one_sided`); the other stroke-like presentations stay outside
 STROKE_WARNING = (
     "Sudden slurred speech or trouble swallowing, sudden one-sided weakness or numbness, or "
     "the worst headache of your life: call emergency services now."
 )
 YES, NO = ("yes", "y", "true"), ("no", "n", "false")
-# One line of meaning for each evidence key (SPEC §2's tables), shown in --help.
+# One line of meaning for each evidence key (docs/model.md's tables), shown in --help.
 MEANINGS = {
     "location": "where twitches are felt (arm: hands, thumbs, forearms, biceps; leg: feet, calves, thighs; trunk: back, chest, abdomen; widespread: arm, leg and trunk)",
     "duration": "how long it has gone on",

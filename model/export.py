@@ -1,17 +1,34 @@
 """The network as a pgmpy `DiscreteBayesianNetwork` (and BIF / XMLBIF files for other tools).
 
 Every table is the exact expansion of the noisy-OR / noisy-MAX links (pgmpy's own
-`NoisyORCPD` has no leak). Each cause has an auxiliary switch node
-`_twitching_<cause>`, "the cause is making the person twitch": its one parent is the
-cause, P(present | cause present) = P(twitching | cause) (`net.twitch`) and
-P(present | cause absent) = 0. The twitch regions (`net.regions`) take the switches as
-parents, with P(site | cause, twitching) as the link; every other finding takes the
-causes. Every cause gets its switch, also one with P(twitching | cause) = 1 (the switch
-is then a copy of the cause): the regions' parents are always switches. A finding with
-many parents is split into a chain of auxiliary nodes `_<finding>_1`, `_<finding>_2`,
-...: each is the largest contribution of its chunk of parents and of the previous node,
-so summing them out gives back the finding's table exactly while no table passes
-`MAX_TABLE` entries. The chunks are the same blocks of causes for every split finding.
+`NoisyORCPD` has no leak). The causes' latents are auxiliary nodes:
+
+* the switch `_twitching_<cause>`, "the cause is making the person twitch": its one
+  parent is the cause, P(present | cause present) = P(twitching | cause) (`net.twitch`)
+  and P(present | cause absent) = 0. Every cause gets its switch, also one with
+  P(twitching | cause) = 1 (the switch is then a copy of the cause).
+* the site pattern `_sites_<cause>` of a cause with one (`net.spread`; every bundled
+  cause): where its twitching is, given the switch. States `none` (the switch off),
+  `spread` (P = `net.spread[c]` given the switch on: each region by its link, now
+  P(region | cause, spread pattern)) and `only_<region>` (the focal pattern, P = (1 -
+  spread) x the region's share `net.focal[c]`: that region alone). Its one parent is the
+  switch. The twitch regions (`net.regions`) read the site patterns (a cause without
+  one: its switch, with P(site | cause, twitching) as the link).
+* the weakness latent `_weak_<cause>` ("the cause's weakness contribution is not
+  none", P = 1 - P(weakness none | cause); parent: the cause) of each cause that can
+  weaken, and the leak's `_weak_leak` (no parent). `weakness` (`net.weak_finding`)
+  reads them, given the latent on contributing mild or marked in the link's proportions;
+  the patterns `weak_one_limb`, `weak_shoulders_hips`, `weak_hands_feet`
+  (`net.weak_patterns`) read them too, with P(pattern | cause weak) and P(pattern | leak
+  weak), so no pattern without weakness.
+
+Every other finding reads the causes. A finding with many parents is split into a chain
+of auxiliary nodes `_<finding>_1`, `_<finding>_2`, ...: each is the largest
+contribution of its chunk of parents and of the previous node, so summing them out
+gives back the finding's table exactly while no table passes `MAX_TABLE` entries. The
+chunks are the same blocks of causes for every split finding whose parents are binary;
+a finding reading site patterns (more than two states) takes one cause a node, which
+keeps pgmpy's default elimination order cheap (see `to_pgmpy`).
 """
 
 from __future__ import annotations
@@ -36,15 +53,21 @@ NETWORK_NAME = "twitchdx"
 # XML comment in XMLBIF) and in the README.
 NOTES = (
     "twitchdx: why do a person's muscles twitch? exposures -> causes -> findings (noisy-OR / noisy-MAX),",
-    "the twitch regions through a switch per cause (is the cause making the person twitch?).",
+    "the twitch regions through a switch and a site pattern per cause, weakness through a latent per cause.",
     f"The premise node {PREMISE_NODE} is present exactly when some region twitches (twitch_eyelid ... twitch_trunk).",
     f"twitchdx's infer() answers P(cause | evidence, twitching somewhere): observe {PREMISE_NODE} = present",
     "with your evidence to get the same posteriors (without it you ask about people who may not twitch at all).",
     "Binary nodes have the states absent, present. location is six nodes twitch_<region> (regions not named",
-    f"are absent); medications is six nodes med_<class>. Node {SWITCH_PREFIX}<cause> (auxiliary) is the cause's",
-    "switch, present when the cause is present and making the person twitch (P(twitching | cause)); the",
-    "twitch_<region> nodes depend on the switches, every other finding on the causes. Nodes _<finding>_<k>",
-    "are auxiliary (a large noisy-MAX table split into a chain). Leave the auxiliary nodes unobserved.",
+    "are absent); medications is six nodes med_<class>; weakness_where is three nodes weak_one_limb,",
+    "weak_shoulders_hips, weak_hands_feet. Auxiliary nodes (names starting with _), the causes' latents:",
+    f"{SWITCH_PREFIX}<cause> is the cause's switch, present when the cause is present and making the person",
+    f"twitch (P(twitching | cause)); {SITES_PREFIX}<cause> (states none, spread, only_<region>; parent: the switch)",
+    "is where its twitching is: none when the switch is off, else spread (each region by its link) or one",
+    f"region alone (focal); the twitch_<region> nodes read the {SITES_PREFIX}<cause> nodes. {WEAK_PREFIX}<cause>",
+    f"(parent: the cause) and {WEAK_PREFIX}leak are the weakness latents (the cause's, the leak's weakness is",
+    "not none): weakness and the weak_* patterns read them (no pattern without weakness); every other",
+    "finding reads the causes. Nodes _<finding>_<k> split a large noisy-MAX table into a chain.",
+    "Leave the auxiliary nodes unobserved.",
     "Example (pgmpy): VariableElimination(BIFReader(path).get_model()).query(['als_mnd'],",
     f"    evidence={{'{PREMISE_NODE}': 'present', 'twitch_eyelid': 'present', 'sleep': 'short'}})",
     "equals twitchdx's infer({'twitch_eyelid': True, 'sleep': 'short'}).causes['als_mnd'].",
@@ -112,9 +135,12 @@ def site_states(net) -> tuple[str, ...]:
 def to_pgmpy(net):
     """Build the pgmpy network. Binary nodes have states `absent`, `present`.
 
-    It also holds a switch `_twitching_<cause>` per cause (the regions' parents) and
-    `_any_twitch`, present exactly when some region twitches: observe it `present` to
-    ask pgmpy the question `infer()` answers (the premise: docs/model.md).
+    It also holds the causes' latents (the module docstring): a switch
+    `_twitching_<cause>` per cause, a site pattern `_sites_<cause>` under it (the
+    regions' parents), the weakness latents `_weak_<cause>` and `_weak_leak` (read by
+    `weakness` and its patterns); and `_any_twitch`, present exactly when some region
+    twitches: observe it `present` to ask pgmpy the question `infer()` answers (the
+    premise: docs/model.md).
     """
     from pgmpy.factors.discrete import TabularCPD
     from pgmpy.models import DiscreteBayesianNetwork
@@ -165,7 +191,7 @@ def to_pgmpy(net):
                 else:
                     cpd(weak_node(c), ("absent", "present"), [[1.0, 1.0 - on], [0.0, on]], [c])
     blocks = _chunks(list(range(len(net.causes))), CHUNK_CAUSES)
-    halves = [h for b in blocks for h in _chunks(b, (len(b) + 1) // 2)]
+    singles = [[i] for i in range(len(net.causes))]
     for f in net.findings:
         link, leak, states = net.link[f], net.leak[f], net.states[f]
         k = len(states)
@@ -213,9 +239,11 @@ def to_pgmpy(net):
         previous = None
         # every split finding is split at the same causes (the blocks of all causes, each
         # finding's linked ones in them): pgmpy's elimination heuristics then find a cheap
-        # order, where chains split at different causes per finding made queries ~10x slower
-        # (halved where a parent has more than two states: a site pattern has 2 + regions)
-        use = blocks if max(len(d) for d in dists) == 2 else halves
+        # order, where chains split at different causes per finding made queries ~10x slower.
+        # Where a parent has more than two states (a site pattern: 2 + regions) one cause a
+        # node: with half blocks (3-4 site patterns a node) pgmpy's default (greedy) order
+        # for the README's query built a 24 GiB factor; with one it takes a fraction of a second
+        use = blocks if max(len(d) for d in dists) == 2 else singles
         chunks = [[j for j, pos in enumerate(owner) if pos in block or (pos == -1 and block is use[0])]
                   for block in use]
         chunks = [chunk for chunk in chunks if chunk]

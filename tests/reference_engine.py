@@ -13,7 +13,7 @@ Two exact ways to sum the positive observations out:
 
 1. Quickscore (Heckerman 1989): write each positive observation as a difference of two
    products (all <= hi minus all < lo) and expand: 2^m signed terms, each a product
-   over causes. Fast and vectorised, but the signed sum can cancel (ENGINE-NOTES.md):
+   over causes. Fast and vectorised, but the signed sum can cancel (docs/engine.md):
    we measure kappa = sum |terms| / |result| and trust the result only while
    kappa * eps stays far below the 1e-9 the product promises.
 2. A coverage recursion with no subtraction at all: walk the causes one by one keeping,
@@ -27,13 +27,14 @@ Unobserved exposures are summed out exactly: an exposure with one child folds in
 cause's probability; exposures shared by several causes are enumerated over their
 allowed states (a batch dimension of both methods).
 
-The premise of the product, "twitching in at least one region" (SPEC §7.3), is one more
+The premise of the product, "twitching in at least one region" (docs/model.md), is one more
 positive observation: the OR of the regions that are not observed.
 
-This reference predates the causes' twitch switches (issue #18): it models networks in
-which every P(twitching | cause) is 1 (`switch_free`), and refuses others. The compiled
-engine is checked against it on such networks, and against brute force and pgmpy with
-switches.
+This reference predates the causes' twitch switches (issue #18) and latents (issue 23:
+site patterns, the weakness latent): it models networks in which every P(twitching |
+cause) is 1 and no cause has a site pattern or a weakness latent (`switch_free`), and
+refuses others. The compiled engine is checked against it on such networks, and against
+brute force and pgmpy with switches and latents.
 """
 
 from __future__ import annotations
@@ -53,18 +54,22 @@ _MEMO: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 def memo(net) -> dict:
     got = _MEMO.get(net)
     if got is None:
-        if any(float(t) != 1.0 for t in net.twitch.values()):
-            raise ValueError("the numpy references model networks without switches: pass switch_free(net)")
+        if any(float(t) != 1.0 for t in net.twitch.values()) or net.spread or net.focal or net.weak_finding is not None:
+            raise ValueError("the numpy references model networks without switches or latents: pass switch_free(net)")
         got = _MEMO[net] = {}
     return got
 
 
 def switch_free(net):
-    """`net` with every cause twitching whenever present (P(twitching | cause) = 1): the
-    twitch regions read the causes themselves, the model these references compute."""
+    """`net` with every cause twitching whenever present (P(twitching | cause) = 1) and
+    without the latents (no site pattern: each region by its link alone; no weakness
+    latent: the weakness patterns read the causes, with their links and leaks, as any
+    finding): the twitch regions read the causes themselves, the model these references
+    compute."""
     import dataclasses
 
-    return dataclasses.replace(net, twitch={c: 1.0 for c in net.causes})
+    return dataclasses.replace(net, twitch={c: 1.0 for c in net.causes}, spread={}, focal={},
+                               weak_finding=None, weak_patterns=())
 
 
 # Quickscore's relative error is about kappa * (n_causes + m) * eps ~ kappa * 1e-14.

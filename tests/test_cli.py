@@ -1,4 +1,4 @@
-"""The command line: output, JSON, help, exit codes, export (SPEC §5)."""
+"""The command line: output, JSON, help, exit codes, export (README.md)."""
 
 import io
 import json

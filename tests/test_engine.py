@@ -1,6 +1,7 @@
 """The compiled engine, every entry point, against brute-force enumeration (with the
-causes' twitch switches) and the numpy reference engine (tests/reference_batched.py,
-on the bundled network without switches: the model it computes)."""
+causes' twitch switches and latents) and the numpy reference engine
+(tests/reference_batched.py, on the bundled network without switches and latents:
+`switch_free`, the model it computes)."""
 
 from __future__ import annotations
 
@@ -111,8 +112,8 @@ def _bundled_queries(missing, net=None):
 @pytest.mark.parametrize("missing", [0.0, None], ids=["full evidence", "default mix"])
 def test_compiled_engine_equals_numpy_reference_on_bundled_cases(missing):
     """1,000 sampled cases, their own queries and their triage boxes: totals to 1e-12
-    relative, posteriors to 1e-12 (the bundled network without switches: the reference's
-    model; brute force checks the switches)."""
+    relative, posteriors to 1e-12 (the bundled network without switches and latents: the
+    reference's model; brute force checks the switches and latents)."""
     net, own, both = _bundled_queries(missing, switch_free(load_network()))
     mask = np.arange(len(both)) < len(own)
     total, joint, path = E.evaluate_many(net, both, joint=mask)
@@ -165,23 +166,45 @@ def test_a_draw_outside_the_tables_is_a_clear_error():
         E.evaluate_many(net, E.Queries(q.lo, q.hi, q.exposure, q.absent, np.array([3])))
 
 
+def arm_and_leg_alone(net, cause) -> tuple[float, float]:
+    """P(arm and leg twitch | `cause` present, every other cause absent), exactly from
+    the cause's switch (tau), its site pattern (spread with P = sp: each region by its
+    link; focal: one region by its share) and the regions' leaks; and the same figure
+    were the regions independent given the switch (the model before the patterns)."""
+    i = net.causes.index(cause)
+    arm, leg = net.regions.index("twitch_arm"), net.regions.index("twitch_leg")
+    tau, sp = float(net.twitch[cause]), float(net.spread[cause])
+    f_arm, f_leg = float(net.focal[cause][arm]), float(net.focal[cause][leg])
+    s_arm, s_leg = float(net.link["twitch_arm"][i, 1]), float(net.link["twitch_leg"][i, 1])
+    l_arm, l_leg = float(net.leak["twitch_arm"][1]), float(net.leak["twitch_leg"][1])
+    both_spread = (1 - (1 - s_arm) * (1 - l_arm)) * (1 - (1 - s_leg) * (1 - l_leg))
+    # focal: the one region twitches, the other only from its leak
+    both_focal = f_arm * l_leg + f_leg * l_arm + (1 - f_arm - f_leg) * l_arm * l_leg
+    off = l_arm * l_leg
+    want = tau * (sp * both_spread + (1 - sp) * both_focal) + (1 - tau) * off
+    return want, tau * both_spread + (1 - tau) * off
+
+
 @pytest.mark.parametrize("cause", ["exercise_fatigue", "alcohol"])
 def test_a_cause_alone_twitches_arm_and_leg_together(cause):
-    """Issue 18: for a cause with P(twitching) 0.3, P(arm and leg | the cause alone) =
-    0.3 x P(arm | twitching) x P(leg | twitching) plus the leak's part, exactly, in the
-    engine (the cause certain, every other cause absent: arm and leg imply the premise)."""
+    """Issues 18 and 23: P(arm and leg | the cause alone) follows the cause's switch and
+    site pattern exactly in the engine (the cause certain, every other cause absent: arm
+    and leg imply the premise): spread, both by their links; focal, one region and the
+    other's leak; switch off, the leaks. Not the regions independent given the switch."""
     base = load_network()
-    i = base.causes.index(cause)
-    tau = float(base.twitch[cause])
-    assert tau == 0.3
+    tau, sp = float(base.twitch[cause]), float(base.spread[cause])
+    assert 0 < tau < 1 and 0 < sp < 1  # both branches of the switch and of the pattern count
+    for region in ("twitch_arm", "twitch_leg"):
+        assert base.focal[cause][base.regions.index(region)] > 0
     alone = dataclasses.replace(base, cause_table={c: np.full(np.shape(t), float(c == cause)) for c, t in base.cause_table.items()})
-    s_arm, s_leg = float(base.link["twitch_arm"][i, 1]), float(base.link["twitch_leg"][i, 1])
-    l_arm, l_leg = float(base.leak["twitch_arm"][1]), float(base.leak["twitch_leg"][1])
-    # the switch on: each site from its link or the leak; off: from the leak alone
-    on = (1 - (1 - s_arm) * (1 - l_arm)) * (1 - (1 - s_leg) * (1 - l_leg))
-    off = l_arm * l_leg
-    want = tau * on + (1 - tau) * off
-    assert want - tau * s_arm * s_leg < l_arm + l_leg  # the leak's part is small
+    want, independent = arm_and_leg_alone(base, cause)
     got = E.evaluate(alone, E.Query(findings={"twitch_arm": (1, 1), "twitch_leg": (1, 1)}))
     assert got.total == pytest.approx(want, rel=1e-12)
-    assert abs(got.total - tau**2 * s_arm * s_leg) > 0.01  # not two independent sites
+    assert abs(got.total - independent) > 1e-6  # the pattern, not independent regions
+    # and on the switch-free model (no pattern, always twitching): both by their links
+    free = switch_free(alone)
+    got = E.evaluate(free, E.Query(findings={"twitch_arm": (1, 1), "twitch_leg": (1, 1)}))
+    i = base.causes.index(cause)
+    s_arm, s_leg = float(base.link["twitch_arm"][i, 1]), float(base.link["twitch_leg"][i, 1])
+    l_arm, l_leg = float(base.leak["twitch_arm"][1]), float(base.leak["twitch_leg"][1])
+    assert got.total == pytest.approx((1 - (1 - s_arm) * (1 - l_arm)) * (1 - (1 - s_leg) * (1 - l_leg)), rel=1e-12)

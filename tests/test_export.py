@@ -4,11 +4,13 @@ import io
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from model import infer, load_network
 from model.cli import main
-from model.export import MAX_TABLE, NETWORK_NAME, NOTES, PREMISE_NODE, SWITCH_PREFIX, switch_node, to_pgmpy
+from model.export import (MAX_TABLE, NETWORK_NAME, NOTES, PREMISE_NODE, SITES_PREFIX, SWITCH_PREFIX, WEAK_PREFIX, site_states,
+                          sites_node, switch_node, to_pgmpy, weak_node)
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -69,12 +71,19 @@ def _chain(model, finding):
     return [finding] + [n for n in model.nodes() if re.fullmatch(rf"_{re.escape(finding)}_\d+", n)]
 
 
-def test_each_cause_has_an_auxiliary_switch_read_by_the_regions_only():
+def test_each_cause_has_a_switch_and_a_site_pattern_read_by_the_regions_and_a_weakness_latent():
+    """The latents as auxiliary nodes: each cause's switch `_twitching_<c>` (P(twitching |
+    c)), read by its site pattern `_sites_<c>` (none; spread; only_<region>), read by the
+    regions; each weak cause's `_weak_<c>` and the leak's `_weak_leak`, read by `weakness`
+    (given the latent) and its patterns; every other finding reads the causes."""
     net = load_network()
     model = to_pgmpy(net)
     assert model.check_model()
-    switches = {switch_node(c): c for c in net.causes}
-    for node, cause in switches.items():
+    assert set(net.spread) == set(net.causes)  # every bundled cause has a site pattern
+    regions = {n for r in net.regions for n in _chain(model, r)}
+    weak_readers = [net.weak_finding, *net.weak_patterns]
+    for cause in net.causes:
+        node = switch_node(cause)
         assert node == f"_twitching_{cause}" and node.startswith("_")
         cpd = model.get_cpds(node)
         assert model.get_parents(node) == [cause]
@@ -82,46 +91,116 @@ def test_each_cause_has_an_auxiliary_switch_read_by_the_regions_only():
         tau = float(net.twitch[cause])
         # columns: the cause absent, present; rows: the switch absent, present
         assert cpd.get_values().tolist() == [[1.0, 1.0 - tau], [0.0, tau]]
-        assert {child for child in model.get_children(node)} <= {n for r in net.regions for n in _chain(model, r)}
+        sites = sites_node(cause)
+        assert sites == f"_sites_{cause}" and set(model.get_children(node)) == {sites}
+        assert model.get_parents(sites) == [node]
+        cpd = model.get_cpds(sites)
+        states = ["none", "spread"] + [f"only_{r}" for r in net.regions]
+        assert list(site_states(net)) == states and cpd.state_names == {sites: states, node: ["absent", "present"]}
+        sp, focal = float(net.spread[cause]), np.asarray(net.focal[cause], dtype=float)
+        # the switch off: no twitching; on: spread with sp, else focal on one region by its share
+        np.testing.assert_allclose(cpd.get_values(), np.column_stack([np.eye(len(states))[0], [0.0, sp, *((1 - sp) * focal)]]),
+                                   rtol=0, atol=1e-15)
+        assert set(model.get_children(sites)) <= regions and model.get_children(sites)
+    weak_on = 1.0 - net.link[net.weak_finding][:, 0]
+    for i, cause in enumerate(net.causes):
+        node = weak_node(cause)
+        if weak_on[i] == 0:  # no weakness from this cause: no latent
+            assert node not in model.nodes()
+            continue
+        assert model.get_parents(node) == [cause]
+        np.testing.assert_allclose(model.get_cpds(node).get_values(), [[1.0, 1.0 - weak_on[i]], [0.0, weak_on[i]]], rtol=0, atol=1e-15)
+    leak_on = 1.0 - float(net.leak[net.weak_finding][0])
+    assert 0 < leak_on < 1 and model.get_parents(weak_node(None)) == []
+    np.testing.assert_allclose(model.get_cpds(weak_node(None)).get_values().ravel(), [1.0 - leak_on, leak_on], rtol=0, atol=1e-15)
     for f in net.findings:
         chain = _chain(model, f)
         parents = {p for n in chain for p in model.get_parents(n)} - set(chain)
         linked = {c for i, c in enumerate(net.causes) if net.link[f][i, 0] < 1.0}
-        # a region reads the switches of its linked causes, every other finding the causes
-        assert parents == ({switch_node(c) for c in linked} if f in net.regions else linked), f
+        if f in net.regions:  # the site patterns of the causes whose spread or focal pattern reaches it
+            r = net.regions.index(f)
+            reach = linked | {c for c in net.causes if float(net.spread[c]) < 1 and net.focal[c][r] > 0}
+            assert parents == {sites_node(c) for c in reach}, f
+        elif f in weak_readers:  # the weakness latents of its linked weak causes, and the leak's
+            weak = {c for c in linked if weak_on[net.causes.index(c)] > 0}
+            leak = {weak_node(None)} if net.leak[f][0] < 1.0 else set()
+            assert parents == {weak_node(c) for c in weak} | leak and weak, f
+        else:
+            assert parents == linked, f
     assert max(cpd.values.size for cpd in model.get_cpds()) <= MAX_TABLE
 
 
-def test_the_notes_and_the_files_name_the_switches(tmp_path):
-    assert any(SWITCH_PREFIX + "<cause>" in line for line in NOTES)
-    text = _export("bif", tmp_path / "twitchdx.bif")
-    assert "variable _twitching_als_mnd {" in text
-    assert "probability ( _twitching_als_mnd | als_mnd ) {" in text
-
-
-@pytest.mark.parametrize("cause", ["alcohol", "exercise_fatigue"])
-def test_a_causes_regions_twitch_together_through_its_switch(cause):
-    """P(arm and leg twitch | the cause alone) in the exported model, exactly: the switch
-    (P = tau) carries both sites, so the sites' part is tau * s_arm * s_leg, not
-    (tau * s_arm) * (tau * s_leg); the leaks add the rest."""
+def test_the_weakness_finding_given_its_latent():
+    """`weakness` given the latents: none when no latent is on; a latent on contributes
+    its cause's weakness beyond none (the link's mild and marked over P(not none)).
+    Summed over the latents it is the finding's noisy-MAX, exactly (pgmpy)."""
     from pgmpy.inference import VariableElimination
 
     net = load_network()
+    model = to_pgmpy(net)
+    ve = VariableElimination(model)
+    f = net.weak_finding
+    i = next(i for i, c in enumerate(net.causes) if 0 < net.link[f][i, 0] < 1)
+    cause = net.causes[i]
+    alone = {c: "present" if c == cause else "absent" for c in net.causes}
+    got = ve.query([f], evidence=alone, show_progress=False).values
+    link, leak = net.link[f][i], net.leak[f]
+    want = np.diff(np.cumsum(link) * np.cumsum(leak), prepend=0.0)  # the max of the two contributions
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    # the latent on: weakness is not none whatever else
+    on = ve.query([f], evidence={**alone, weak_node(cause): "present"}, show_progress=False).values
+    assert on[0] == 0.0 and on.sum() == pytest.approx(1.0)
+    # a pattern without weakness has probability 0
+    for p in net.weak_patterns:
+        q = ve.query([f, p], evidence=alone, show_progress=False)
+        assert q.get_value(**{f: net.states[f][0], p: "present"}) == 0.0, p
+
+
+def test_the_notes_and_the_files_name_the_switches_and_the_latents(tmp_path):
+    assert any(SWITCH_PREFIX + "<cause>" in line for line in NOTES)
+    assert any(SITES_PREFIX + "<cause>" in line for line in NOTES)
+    assert any(WEAK_PREFIX + "<cause>" in line for line in NOTES) and any(weak_node(None) in line for line in NOTES)
+    text = _export("bif", tmp_path / "twitchdx.bif")
+    assert "variable _twitching_als_mnd {" in text
+    assert "probability ( _twitching_als_mnd | als_mnd ) {" in text
+    assert "variable _sites_als_mnd {" in text
+    assert "probability ( _sites_als_mnd | _twitching_als_mnd ) {" in text
+    assert "probability ( _weak_als_mnd | als_mnd ) {" in text and "probability ( _weak_leak ) {" in text
+    readme = README.read_text()
+    paragraph = readme[readme.index("**The exported network**"):readme.index("## How it works")]
+    for name in ("_twitching_<cause>", "_sites_<cause>", "_weak_<cause>", "_weak_leak", PREMISE_NODE):
+        assert name in paragraph, name
+
+
+def arm_and_leg_alone(net, cause) -> tuple[float, float]:
+    """P(arm and leg twitch | `cause` present, every other cause absent), exactly from
+    its switch (tau), its site pattern (spread with P = sp: each region by its link;
+    focal: one region by its share) and the regions' leaks; and the same figure were the
+    regions independent given the switch (the model before the site patterns)."""
     i = net.causes.index(cause)
-    tau = float(net.twitch[cause])
-    assert 0 < tau < 1  # 0.3 in the bundled priors
+    arm, leg = net.regions.index("twitch_arm"), net.regions.index("twitch_leg")
+    tau, sp = float(net.twitch[cause]), float(net.spread[cause])
+    f_arm, f_leg = float(net.focal[cause][arm]), float(net.focal[cause][leg])
     s_arm, s_leg = float(net.link["twitch_arm"][i, 1]), float(net.link["twitch_leg"][i, 1])
     l_arm, l_leg = float(net.leak["twitch_arm"][1]), float(net.leak["twitch_leg"][1])
-    # a region is absent iff neither the switch's link nor the leak fires
-    no_arm = tau * (1 - s_arm) * (1 - l_arm) + (1 - tau) * (1 - l_arm)
-    no_leg = tau * (1 - s_leg) * (1 - l_leg) + (1 - tau) * (1 - l_leg)
-    neither = tau * (1 - s_arm) * (1 - l_arm) * (1 - s_leg) * (1 - l_leg) + (1 - tau) * (1 - l_arm) * (1 - l_leg)
-    both = 1 - no_arm - no_leg + neither
-    leaks = both - tau * s_arm * s_leg
-    assert 0 < leaks < l_arm + l_leg
+    both_spread = (1 - (1 - s_arm) * (1 - l_arm)) * (1 - (1 - s_leg) * (1 - l_leg))
+    both_focal = f_arm * l_leg + f_leg * l_arm + (1 - f_arm - f_leg) * l_arm * l_leg  # one region and the other's leak
+    off = l_arm * l_leg
+    return tau * (sp * both_spread + (1 - sp) * both_focal) + (1 - tau) * off, tau * both_spread + (1 - tau) * off
 
+
+@pytest.mark.parametrize("cause", ["alcohol", "exercise_fatigue"])
+def test_a_causes_regions_twitch_by_its_switch_and_site_pattern(cause):
+    """P(arm and leg twitch | the cause alone) in the exported model, exactly: the switch
+    (P = tau), then the pattern: spread (both by their links), or focal (one region, the
+    other from its leak); off, the leaks. Not the regions independent given the switch."""
+    from pgmpy.inference import VariableElimination
+
+    net = load_network()
+    assert 0 < float(net.twitch[cause]) < 1 and 0 < float(net.spread[cause]) < 1
+    want, independent = arm_and_leg_alone(net, cause)
     evidence = {c: "present" if c == cause else "absent" for c in net.causes}
     q = VariableElimination(to_pgmpy(net)).query(["twitch_arm", "twitch_leg"], evidence=evidence, show_progress=False)
     got = float(q.get_value(twitch_arm="present", twitch_leg="present"))
-    assert abs(got - (tau * s_arm * s_leg + leaks)) <= 1e-12
-    assert abs(got - tau**2 * s_arm * s_leg) > 0.01  # not two independent sites
+    assert abs(got - want) <= 1e-12
+    assert abs(got - independent) > 1e-6  # the pattern, not independent regions

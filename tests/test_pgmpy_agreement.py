@@ -1,8 +1,8 @@
-"""The engine against pgmpy's exact VariableElimination on `to_pgmpy()` (SPEC §3, §7.13),
+"""The engine against pgmpy's exact VariableElimination on `to_pgmpy()` (docs/model.md),
 and the export against brute-force enumeration (tests/reference.py) on small random
 networks, without the engine.
 
-pgmpy takes seconds a case on this network (ENGINE-NOTES.md), so the default suite runs
+pgmpy takes seconds a case on this network (docs/engine.md), so the default suite runs
 30 seeded cases on two processes; `pytest --runslow` runs the 300-case sweep.
 """
 
@@ -78,11 +78,17 @@ def test_to_pgmpy_is_a_valid_network_with_small_tables():
     model = load_network().to_pgmpy()
     assert model.check_model()
     assert max(cpd.values.size for cpd in model.get_cpds()) <= 1 << 16
-    for node in ("twitch_eyelid", "med_diuretic", "als_mnd", "numbness", "_twitching_als_mnd"):
+    for node in ("twitch_eyelid", "med_diuretic", "als_mnd", "numbness", "_twitching_als_mnd", "_weak_als_mnd",
+                 "_weak_leak", "weak_one_limb"):
         assert model.get_cpds(node).state_names[node] == ["absent", "present"]
-    assert "_twitching_als_mnd" in model.get_parents("twitch_eyelid") or any(
-        "_twitching_als_mnd" in model.get_parents(n) for n in model.nodes() if n.startswith("_twitch_eyelid_")
-    )
+    # the regions read the site patterns (under the switches), weakness the weakness latents
+    assert model.get_parents("_sites_als_mnd") == ["_twitching_als_mnd"]
+
+    def reads(finding, node):
+        return any(node in model.get_parents(n) for n in model.nodes() if n == finding or n.startswith(f"_{finding}_"))
+
+    assert reads("twitch_eyelid", "_sites_als_mnd") and not reads("twitch_eyelid", "_twitching_als_mnd")
+    assert reads("weakness", "_weak_als_mnd") and reads("weak_one_limb", "_weak_als_mnd") and not reads("weakness", "als_mnd")
 
 
 def test_engine_equals_pgmpy_on_30_cases():
@@ -126,8 +132,9 @@ def _pgmpy_answer(net, ve, ev) -> tuple[float, list[float] | None]:
 
 def test_brute_force_equals_pgmpy_on_the_export_of_random_networks():
     """40 small random networks (a quarter extreme: priors near 0 and 1, links and
-    P(twitching | cause) of 0 and 1, no leaks), 3 queries each, some causes forced
-    absent: brute-force enumeration of the switches and pgmpy on `to_pgmpy` agree on
+    P(twitching | cause) of 0 and 1, no leaks; those of at most 3 causes often with site
+    patterns and a weakness latent), 3 queries each, some causes forced absent:
+    brute-force enumeration of the switches and latents and pgmpy on `to_pgmpy` agree on
     P(evidence, twitching somewhere) and on the causes' posteriors."""
     from pgmpy.inference import VariableElimination
 

@@ -13,9 +13,9 @@ TOL = 1e-9
 
 
 def random_network(rng, **shape):
-    """A random network of tests/reference.py without switches (the references' model),
-    drawn as before switches existed."""
-    return reference.random_network(rng, switches=False, **shape)
+    """A random network of tests/reference.py without switches or latents (the
+    references' model), drawn as before switches existed."""
+    return reference.random_network(rng, switches=False, latents=False, **shape)
 
 
 def as_queries(net, queries) -> batched.Queries:
