@@ -13,7 +13,10 @@ Every table is the exact expansion of the noisy-OR / noisy-MAX links (pgmpy's ow
   P(region | cause, spread pattern)) and `only_<region>` (the focal pattern, P = (1 -
   spread) x the region's share `net.focal[c]`: that region alone). Its one parent is the
   switch. The twitch regions (`net.regions`) read the site patterns (a cause without
-  one: its switch, with P(site | cause, twitching) as the link).
+  one: its switch, with P(site | cause, twitching) as the link) through one chain
+  `_regions_1` ... `_regions_<n>` of the sets of regions twitching so far (states
+  b<one digit a region>, 64 for six regions), each node reading the previous one and
+  one cause's site pattern; a region is its digit of the last node (`_region_chain`).
 * the weakness latent `_weak_<cause>` ("the cause's weakness contribution is not
   none", P = 1 - P(weakness none | cause); parent: the cause) of each cause that can
   weaken, and the leak's `_weak_leak` (no parent). `weakness` (`net.weak_finding`)
@@ -26,9 +29,8 @@ Every other finding reads the causes. A finding with many parents is split into 
 of auxiliary nodes `_<finding>_1`, `_<finding>_2`, ...: each is the largest
 contribution of its chunk of parents and of the previous node, so summing them out
 gives back the finding's table exactly while no table passes `MAX_TABLE` entries. The
-chunks are the same blocks of causes for every split finding whose parents are binary;
-a finding reading site patterns (more than two states) takes one cause a node, which
-keeps pgmpy's default elimination order cheap (see `to_pgmpy`).
+chunks are the same blocks of causes for every split finding whose parents are binary
+(a finding reading site patterns outside the region chain: one cause a node).
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ SWITCH_PREFIX = "_twitching_"
 SITES_PREFIX = "_sites_"
 # A cause's weakness latent (its weakness contribution is not none): `_weak_<cause>`; the leak's `_weak_leak`.
 WEAK_PREFIX = "_weak_"
+# The chain of the sets of regions twitching, the regions' parent: `_regions_<k>`.
+REGIONS_PREFIX = "_regions_"
 NETWORK_NAME = "twitchdx"
 # What a user of the exported file must know, written at its top (BIF `//` comments, an
 # XML comment in XMLBIF) and in the README.
@@ -63,7 +67,9 @@ NOTES = (
     f"{SWITCH_PREFIX}<cause> is the cause's switch, present when the cause is present and making the person",
     f"twitch (P(twitching | cause)); {SITES_PREFIX}<cause> (states none, spread, only_<region>; parent: the switch)",
     "is where its twitching is: none when the switch is off, else spread (each region by its link) or one",
-    f"region alone (focal); the twitch_<region> nodes read the {SITES_PREFIX}<cause> nodes. {WEAK_PREFIX}<cause>",
+    f"region alone (focal). The twitch_<region> nodes read the {SITES_PREFIX}<cause> nodes through one chain",
+    f"{REGIONS_PREFIX}1 ... {REGIONS_PREFIX}<n> of the sets of regions twitching so far (states b<one digit a region>:",
+    f"b000110 is arm and leg); a region is its digit of the last node. {WEAK_PREFIX}<cause>",
     f"(parent: the cause) and {WEAK_PREFIX}leak are the weakness latents (the cause's, the leak's weakness is",
     "not none): weakness and the weak_* patterns read them (no pattern without weakness); every other",
     "finding reads the causes. Nodes _<finding>_<k> split a large noisy-MAX table into a chain.",
@@ -132,6 +138,67 @@ def site_states(net) -> tuple[str, ...]:
     return ("none", "spread") + tuple(f"only_{r}" for r in net.regions)
 
 
+def region_set_states(net) -> tuple[str, ...]:
+    """The states of a `_regions_<k>` node: the set of regions twitching so far, as
+    `b` and one digit a region in `net.regions` order (b000000: none; b000110: arm, leg)."""
+    n = len(net.regions)
+    return tuple("b" + "".join(str((s >> r) & 1) for r in range(n)) for s in range(2**n))
+
+
+def _region_chain(net, cpd) -> bool:
+    """The twitch regions through one chain `_regions_1` ... `_regions_<n>`: node k holds
+    the set of regions twitching from the leak and the first k causes that reach a
+    region (each node's parents: the previous node and the cause's site pattern, or its
+    switch if it has none), and `twitch_<region>` is its region's digit in the last
+    node. Summing the chain out gives each region's noisy-OR exactly. One chain over all
+    regions (2^regions states) instead of a chain a region: every region reads every
+    site pattern, and six chains over the same 8-state nodes left pgmpy's and pyAgrum's
+    elimination heuristics orders with factors of many GiB. Returns False (nothing
+    written) where a table would pass MAX_TABLE or a region is not binary: then each
+    region is a finding of its own."""
+    regions = list(net.regions)
+    n_r = len(regions)
+    if not n_r or any(len(net.states[r]) != 2 for r in regions):
+        return False
+    size = 2**n_r
+    bits = (np.arange(size)[:, None] >> np.arange(n_r)[None]) & 1  # (sets, regions)
+    sources = []  # (parent, P(region fires | parent state), shape (states, regions))
+    for i, c in enumerate(net.causes):
+        link = np.array([float(net.link[r][i, 1]) for r in regions])
+        if c in net.spread:
+            sp, focal = float(net.spread[c]), np.asarray(net.focal[c], dtype=float)
+            p = np.vstack([np.zeros(n_r), link, np.eye(n_r)])
+            weight = np.concatenate([[0.0, sp], (1.0 - sp) * focal])  # a state never reached adds nothing
+            if (p[weight > 0] > 0).any():
+                sources.append((sites_node(c), p))
+        elif (link > 0).any():
+            sources.append((switch_node(c), np.vstack([np.zeros(n_r), link])))
+    if not sources or max(size * size * len(p) for _, p in sources) > MAX_TABLE:
+        return False
+
+    def fired(p):  # P(exactly this set fires | parent state), (sets, states)
+        return np.prod(np.where(bits[:, None, :] == 1, p[None], 1.0 - p[None]), axis=2)
+
+    new = np.arange(size)[:, None] | np.arange(size)[None]  # new[old, fired] = old | fired
+    leak = fired(np.array([[float(net.leak[r][1]) for r in regions]]))[:, 0]
+    states = region_set_states(net)
+    previous = None
+    for k, (parent, p) in enumerate(sources):
+        f = fired(p)
+        table = np.zeros((size, size, len(p)))  # (new, old, parent state)
+        for old in range(size):
+            np.add.at(table, (new[old], old), f)
+        node = f"{REGIONS_PREFIX}{k + 1}"
+        if previous is None:  # the leak is the state before the first cause
+            cpd(node, states, np.einsum("nov,o->nv", table, leak), [parent])
+        else:
+            cpd(node, states, table, [previous, parent])
+        previous = node
+    for r, region in enumerate(regions):
+        cpd(region, net.states[region], np.vstack([1 - bits[:, r], bits[:, r]]).astype(float), [previous])
+    return True
+
+
 def to_pgmpy(net):
     """Build the pgmpy network. Binary nodes have states `absent`, `present`.
 
@@ -190,9 +257,12 @@ def to_pgmpy(net):
                     cpd(weak_node(None), ("absent", "present"), [[1.0 - on], [on]], [])
                 else:
                     cpd(weak_node(c), ("absent", "present"), [[1.0, 1.0 - on], [0.0, on]], [c])
+    joint_regions = _region_chain(net, cpd)
     blocks = _chunks(list(range(len(net.causes))), CHUNK_CAUSES)
     singles = [[i] for i in range(len(net.causes))]
     for f in net.findings:
+        if joint_regions and f in net.regions:
+            continue  # written by _region_chain
         link, leak, states = net.link[f], net.leak[f], net.states[f]
         k = len(states)
         none = np.eye(k)[0]
@@ -240,9 +310,8 @@ def to_pgmpy(net):
         # every split finding is split at the same causes (the blocks of all causes, each
         # finding's linked ones in them): pgmpy's elimination heuristics then find a cheap
         # order, where chains split at different causes per finding made queries ~10x slower.
-        # Where a parent has more than two states (a site pattern: 2 + regions) one cause a
-        # node: with half blocks (3-4 site patterns a node) pgmpy's default (greedy) order
-        # for the README's query built a 24 GiB factor; with one it takes a fraction of a second
+        # Where a parent has more than two states (a site pattern, when the regions are not
+        # one chain: see _region_chain) one cause a node: small tables
         use = blocks if max(len(d) for d in dists) == 2 else singles
         chunks = [[j for j, pos in enumerate(owner) if pos in block or (pos == -1 and block is use[0])]
                   for block in use]

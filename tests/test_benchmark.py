@@ -69,7 +69,6 @@ def test_pgmpy_agrees_with_infer(net, small):
     assert bench.agreement(run, posteriors) <= TOL
 
 
-@pytest.mark.slow  # pyAgrum's LazyPropagation runs out of its 6 GB on the site-pattern nodes (issue 23): --runslow
 def test_pyagrum_agrees_with_infer(net, small, tmp_path):
     pytest.importorskip("pyagrum")
     evidence, posteriors = small

@@ -67,8 +67,11 @@ def test_export_rejects_an_unknown_format(tmp_path):
 
 
 def _chain(model, finding):
-    """The finding and the auxiliary nodes `_<finding>_<k>` of its split table."""
-    return [finding] + [n for n in model.nodes() if re.fullmatch(rf"_{re.escape(finding)}_\d+", n)]
+    """The finding and the auxiliary nodes `_<finding>_<k>` of its split table; for a
+    twitch region, the chain `_regions_<k>` of the sets of regions twitching."""
+    own = [n for n in model.nodes() if re.fullmatch(rf"_{re.escape(finding)}_\d+", n)]
+    shared = [n for n in model.nodes() if re.fullmatch(r"_regions_\d+", n)] if finding.startswith("twitch_") else []
+    return [finding] + own + shared
 
 
 def test_each_cause_has_a_switch_and_a_site_pattern_read_by_the_regions_and_a_weakness_latent():
@@ -117,10 +120,11 @@ def test_each_cause_has_a_switch_and_a_site_pattern_read_by_the_regions_and_a_we
         chain = _chain(model, f)
         parents = {p for n in chain for p in model.get_parents(n)} - set(chain)
         linked = {c for i, c in enumerate(net.causes) if net.link[f][i, 0] < 1.0}
-        if f in net.regions:  # the site patterns of the causes whose spread or focal pattern reaches it
-            r = net.regions.index(f)
-            reach = linked | {c for c in net.causes if float(net.spread[c]) < 1 and net.focal[c][r] > 0}
-            assert parents == {sites_node(c) for c in reach}, f
+        if f in net.regions:  # through the chain of region sets: the site patterns of the causes that reach a region
+            reach = {c for i, c in enumerate(net.causes) for r, region in enumerate(net.regions)
+                     if (net.link[region][i, 0] < 1 and net.spread[c] > 0) or (net.spread[c] < 1 and net.focal[c][r] > 0)}
+            assert parents == {sites_node(c) for c in reach} and reach >= linked, f
+            assert model.get_parents(f) == [f"_regions_{len(reach)}"]  # its digit of the last set
         elif f in weak_readers:  # the weakness latents of its linked weak causes, and the leak's
             weak = {c for c in linked if weak_on[net.causes.index(c)] > 0}
             leak = {weak_node(None)} if net.leak[f][0] < 1.0 else set()
@@ -128,6 +132,30 @@ def test_each_cause_has_a_switch_and_a_site_pattern_read_by_the_regions_and_a_we
         else:
             assert parents == linked, f
     assert max(cpd.values.size for cpd in model.get_cpds()) <= MAX_TABLE
+
+
+def test_the_regions_read_one_chain_of_region_sets():
+    """`_regions_<k>`: the set of regions twitching from the leak and the first k causes
+    (states b<one digit a region>); each region is its digit of the last node, and the
+    chain's first node given no cause twitching is the leaks' noisy-OR."""
+    from model.export import region_set_states
+
+    net = load_network()
+    model = to_pgmpy(net)
+    chain = sorted((n for n in model.nodes() if n.startswith("_regions_")), key=lambda n: int(n.rsplit("_", 1)[1]))
+    states = list(region_set_states(net))
+    assert len(states) == 2 ** len(net.regions) and states[0] == "b" + "0" * len(net.regions)
+    first = model.get_cpds(chain[0])
+    assert model.get_parents(chain[0]) == [sites_node(net.causes[0])]
+    leak = np.array([net.leak[r][1] for r in net.regions])
+    bits = (np.arange(len(states))[:, None] >> np.arange(len(net.regions))[None]) & 1
+    want = np.prod(np.where(bits == 1, leak, 1 - leak), axis=1)
+    np.testing.assert_allclose(first.get_values()[:, 0], want, rtol=0, atol=1e-15)  # the first cause's pattern none
+    for k, node in enumerate(chain[1:], start=1):
+        assert model.get_parents(node)[0] == chain[k - 1] and model.get_cpds(node).state_names[node] == states
+    for r, region in enumerate(net.regions):
+        values = model.get_cpds(region).get_values()
+        assert values[1].tolist() == bits[:, r].tolist()
 
 
 def test_the_weakness_finding_given_its_latent():
@@ -168,7 +196,8 @@ def test_the_notes_and_the_files_name_the_switches_and_the_latents(tmp_path):
     assert "probability ( _weak_als_mnd | als_mnd ) {" in text and "probability ( _weak_leak ) {" in text
     readme = README.read_text()
     paragraph = readme[readme.index("**The exported network**"):readme.index("## How it works")]
-    for name in ("_twitching_<cause>", "_sites_<cause>", "_weak_<cause>", "_weak_leak", PREMISE_NODE):
+    assert any("_regions_<n>" in line for line in NOTES)
+    for name in ("_twitching_<cause>", "_sites_<cause>", "_regions_<k>", "_weak_<cause>", "_weak_leak", PREMISE_NODE):
         assert name in paragraph, name
 
 

@@ -84,10 +84,12 @@ def test_to_pgmpy_is_a_valid_network_with_small_tables():
     # the regions read the site patterns (under the switches), weakness the weakness latents
     assert model.get_parents("_sites_als_mnd") == ["_twitching_als_mnd"]
 
-    def reads(finding, node):
-        return any(node in model.get_parents(n) for n in model.nodes() if n == finding or n.startswith(f"_{finding}_"))
+    def reads(finding, node, prefix=None):
+        prefix = prefix or f"_{finding}_"
+        return any(node in model.get_parents(n) for n in model.nodes() if n == finding or n.startswith(prefix))
 
-    assert reads("twitch_eyelid", "_sites_als_mnd") and not reads("twitch_eyelid", "_twitching_als_mnd")
+    assert model.get_parents("twitch_eyelid")[0].startswith("_regions_")  # through the chain of region sets
+    assert reads("twitch_eyelid", "_sites_als_mnd", "_regions_") and not reads("twitch_eyelid", "_twitching_als_mnd", "_regions_")
     assert reads("weakness", "_weak_als_mnd") and reads("weak_one_limb", "_weak_als_mnd") and not reads("weakness", "als_mnd")
 
 
