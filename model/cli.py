@@ -10,7 +10,8 @@ import sys
 from typing import Any, Sequence, TextIO
 
 from . import vocabulary as V
-from .evidence import LIST_KEYS, USER_KEYS
+from .commands import NeedsExtra
+from .evidence import LIST_KEYS, SUGGESTION_CUTOFF, USER_KEYS
 
 # docs/model.md (amended): sudden one-sided weakness or numbness is now an item with an
 # emergency rule (`sudden_one_sided`); the other stroke-like presentations stay outside
@@ -78,10 +79,6 @@ Leave out what is unknown: it is summed out exactly. Yes/no items take yes or no
 """
 # A module a command needs that ships in an extra of the package: module -> extra.
 EXTRAS = {"distributed": "sweep", "dask": "sweep", "pyarrow": "sweep", "ipywidgets": "notebooks", "pyagrum": "bench", "nbclient": "notebooks"}
-
-
-class NeedsExtra(Exception):
-    """An optional dependency is missing; the message says which extra installs it."""
 
 
 def _states_help(key: str) -> str:
@@ -464,7 +461,7 @@ def _nearest(word: str, choices: Sequence[str]) -> str | None:
 
     if word.replace("_", "-") in choices:
         return word.replace("_", "-")
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)  # as the evidence suggestions
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=SUGGESTION_CUTOFF)  # as the evidence suggestions
     return close[0] if close else None
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import TextIO
 
 
+class NeedsExtra(Exception):
+    """An optional dependency is missing; the message says which extra installs it."""
+
+
 def _add_validate(sub) -> None:
     from .report import WORLDS
 
@@ -155,8 +159,6 @@ def _need_pyarrow(path: str) -> None:
     try:
         import pyarrow  # noqa: F401
     except ModuleNotFoundError:
-        from .cli import NeedsExtra
-
         raise NeedsExtra(
             f"{path}: a parquet file needs pyarrow, from the sweep extra: pip install 'twitchdx[sweep]' (or use a .csv file)"
         ) from None
