@@ -208,37 +208,30 @@ def _location(value: Any) -> dict[str, str]:
     return {f"twitch_{r}": ("present" if r in present else "absent") for r in V.REGIONS}
 
 
-def _medications(value: Any) -> dict[str, str]:
-    tokens = _tokens("medications", value)
+def _subset(key: str, value: Any, options: tuple[str, ...], what: str, only: str) -> list[str]:
+    """The options a set item names: `none` alone (or an empty list) names none of them;
+    `none` with others is an error (`only`: what to give instead)."""
+    tokens = _tokens(key, value)
     if tokens == ["none"]:
-        tokens = []
-    elif "none" in tokens:
+        return []
+    if "none" in tokens:
         others = [t for t in tokens if t != "none"]
-        raise ValueError(
-            f"medications: 'none' cannot be given with {', '.join(map(repr, others))}; "
-            "give none alone, or only the medicines taken"
-        )
+        raise ValueError(f"{key}: 'none' cannot be given with {', '.join(map(repr, others))}; give none alone, or {only}")
     for token in tokens:
-        if token not in V.MEDICATIONS:
-            raise _bad("medications", token, "a medication", V.MEDICATIONS + ("none",))
+        if token not in options:
+            raise _bad(key, token, what, options + ("none",))
+    return tokens
+
+
+def _medications(value: Any) -> dict[str, str]:
+    tokens = _subset("medications", value, V.MEDICATIONS, "a medication", "only the medicines taken")
     return {f"med_{m}": ("present" if m in tokens else "absent") for m in V.MEDICATIONS}
 
 
 def _weakness_where(value: Any) -> dict[str, str]:
     """docs/model.md: the weakness patterns named are present, the others absent; `none` alone
     (or an empty list) names none of them (weakness elsewhere or all over)."""
-    tokens = _tokens("weakness_where", value)
-    if tokens == ["none"]:
-        tokens = []
-    elif "none" in tokens:
-        others = [t for t in tokens if t != "none"]
-        raise ValueError(
-            f"weakness_where: 'none' cannot be given with {', '.join(map(repr, others))}; "
-            "give none alone, or only the places that are weak"
-        )
-    for token in tokens:
-        if token not in V.WEAKNESS_WHERE:
-            raise _bad("weakness_where", token, "a weakness pattern", V.WEAKNESS_WHERE + ("none",))
+    tokens = _subset("weakness_where", value, V.WEAKNESS_WHERE, "a weakness pattern", "only the places that are weak")
     return {f"weak_{w}": ("present" if w in tokens else "absent") for w in V.WEAKNESS_WHERE}
 
 

@@ -332,3 +332,22 @@ def brute_force_triage(net: Network, query: Query) -> np.ndarray:
                 level = max([base] + [LEVELS.index(r["level"]) for r in rules if _holds(net, r, full)])
                 probs[level] += w * lik
     return probs / probs.sum()
+
+
+def arm_and_leg_alone(net, cause) -> tuple[float, float]:
+    """P(arm and leg twitch | `cause` present, every other cause absent), exactly from
+    the cause's switch (tau), its site pattern (spread with P = sp: each region by its
+    link; focal: one region by its share) and the regions' leaks; and the same figure
+    were the regions independent given the switch (the model before the patterns)."""
+    i = net.causes.index(cause)
+    arm, leg = net.regions.index("twitch_arm"), net.regions.index("twitch_leg")
+    tau, sp = float(net.twitch[cause]), float(net.spread[cause])
+    f_arm, f_leg = float(net.focal[cause][arm]), float(net.focal[cause][leg])
+    s_arm, s_leg = float(net.link["twitch_arm"][i, 1]), float(net.link["twitch_leg"][i, 1])
+    l_arm, l_leg = float(net.leak["twitch_arm"][1]), float(net.leak["twitch_leg"][1])
+    both_spread = (1 - (1 - s_arm) * (1 - l_arm)) * (1 - (1 - s_leg) * (1 - l_leg))
+    # focal: the one region twitches, the other only from its leak
+    both_focal = f_arm * l_leg + f_leg * l_arm + (1 - f_arm - f_leg) * l_arm * l_leg
+    off = l_arm * l_leg
+    want = tau * (sp * both_spread + (1 - sp) * both_focal) + (1 - tau) * off
+    return want, tau * both_spread + (1 - tau) * off

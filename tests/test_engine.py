@@ -11,7 +11,7 @@ import numba
 import numpy as np
 import pytest
 import reference_batched
-from reference import brute_force, random_network, random_query
+from reference import arm_and_leg_alone, brute_force, random_network, random_query
 from reference_engine import switch_free
 
 from model import engine as E
@@ -164,25 +164,6 @@ def test_a_draw_outside_the_tables_is_a_clear_error():
     q = E.from_states(net, np.full((1, len(net.exposures) + len(net.findings)), -1))
     with pytest.raises(ValueError, match="draw: rows read draws up to 3, but the tables hold 1"):
         E.evaluate_many(net, E.Queries(q.lo, q.hi, q.exposure, q.absent, np.array([3])))
-
-
-def arm_and_leg_alone(net, cause) -> tuple[float, float]:
-    """P(arm and leg twitch | `cause` present, every other cause absent), exactly from
-    the cause's switch (tau), its site pattern (spread with P = sp: each region by its
-    link; focal: one region by its share) and the regions' leaks; and the same figure
-    were the regions independent given the switch (the model before the patterns)."""
-    i = net.causes.index(cause)
-    arm, leg = net.regions.index("twitch_arm"), net.regions.index("twitch_leg")
-    tau, sp = float(net.twitch[cause]), float(net.spread[cause])
-    f_arm, f_leg = float(net.focal[cause][arm]), float(net.focal[cause][leg])
-    s_arm, s_leg = float(net.link["twitch_arm"][i, 1]), float(net.link["twitch_leg"][i, 1])
-    l_arm, l_leg = float(net.leak["twitch_arm"][1]), float(net.leak["twitch_leg"][1])
-    both_spread = (1 - (1 - s_arm) * (1 - l_arm)) * (1 - (1 - s_leg) * (1 - l_leg))
-    # focal: the one region twitches, the other only from its leak
-    both_focal = f_arm * l_leg + f_leg * l_arm + (1 - f_arm - f_leg) * l_arm * l_leg
-    off = l_arm * l_leg
-    want = tau * (sp * both_spread + (1 - sp) * both_focal) + (1 - tau) * off
-    return want, tau * both_spread + (1 - tau) * off
 
 
 @pytest.mark.parametrize("cause", ["exercise_fatigue", "alcohol"])

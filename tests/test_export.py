@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from reference import arm_and_leg_alone
+
 from model import infer, load_network
 from model.cli import main
 from model.export import (MAX_TABLE, NETWORK_NAME, NOTES, PREMISE_NODE, SITES_PREFIX, SWITCH_PREFIX, WEAK_PREFIX, site_states,
@@ -199,23 +201,6 @@ def test_the_notes_and_the_files_name_the_switches_and_the_latents(tmp_path):
     assert any("_regions_<n>" in line for line in NOTES)
     for name in ("_twitching_<cause>", "_sites_<cause>", "_regions_<k>", "_weak_<cause>", "_weak_leak", PREMISE_NODE):
         assert name in paragraph, name
-
-
-def arm_and_leg_alone(net, cause) -> tuple[float, float]:
-    """P(arm and leg twitch | `cause` present, every other cause absent), exactly from
-    its switch (tau), its site pattern (spread with P = sp: each region by its link;
-    focal: one region by its share) and the regions' leaks; and the same figure were the
-    regions independent given the switch (the model before the site patterns)."""
-    i = net.causes.index(cause)
-    arm, leg = net.regions.index("twitch_arm"), net.regions.index("twitch_leg")
-    tau, sp = float(net.twitch[cause]), float(net.spread[cause])
-    f_arm, f_leg = float(net.focal[cause][arm]), float(net.focal[cause][leg])
-    s_arm, s_leg = float(net.link["twitch_arm"][i, 1]), float(net.link["twitch_leg"][i, 1])
-    l_arm, l_leg = float(net.leak["twitch_arm"][1]), float(net.leak["twitch_leg"][1])
-    both_spread = (1 - (1 - s_arm) * (1 - l_arm)) * (1 - (1 - s_leg) * (1 - l_leg))
-    both_focal = f_arm * l_leg + f_leg * l_arm + (1 - f_arm - f_leg) * l_arm * l_leg  # one region and the other's leak
-    off = l_arm * l_leg
-    return tau * (sp * both_spread + (1 - sp) * both_focal) + (1 - tau) * off, tau * both_spread + (1 - tau) * off
 
 
 @pytest.mark.parametrize("cause", ["alcohol", "exercise_fatigue"])
