@@ -110,11 +110,9 @@ def _site_patterns(net) -> tuple[np.ndarray, np.ndarray]:
     return w, focal.reshape(n, n_r)
 
 
-def _source_chance(net) -> np.ndarray:
+def _source_chance(tau: np.ndarray, site: np.ndarray, w: np.ndarray) -> np.ndarray:
     """t_i: P(cause i present makes some region twitch) = tau_i (1 - P(no region | on)),
     where only the spread pattern can fire none: P(no region | on) = w_i prod_r (1 - s_ir)."""
-    tau, site, _ = _twitch_links(net)
-    w, _ = _site_patterns(net)
     return tau * (1.0 - w * np.prod(1.0 - site, axis=1))
 
 
@@ -136,8 +134,8 @@ def _fire_at_least_one(rng, pi: np.ndarray) -> np.ndarray:
 
 
 def _draw_causes(net, rng, size: int, correlation: float):
-    _, _, leak = _twitch_links(net)
-    t = _source_chance(net)  # t_i
+    tau, site, leak = _twitch_links(net)
+    t = _source_chance(tau, site, _site_patterns(net)[0])  # t_i
     big_l = 1.0 - np.prod(1.0 - leak)  # L
     p_max = np.array([net.cause_table[c].max() for c in net.causes])
     m_max = big_l + t @ p_max
@@ -176,7 +174,7 @@ def _draw_twitches(net, rng, c: np.ndarray):
     """
     tau, site, leak = _twitch_links(net)
     w, focal = _site_patterns(net)
-    t = _source_chance(net)
+    t = _source_chance(tau, site, w)
     size, n = c.shape
     # the sources in firing order: each cause (t_i where present), then each leak link
     pi = np.concatenate([np.where(c, t[None], 0.0), np.broadcast_to(leak, (size, len(leak)))], axis=1)
