@@ -14,12 +14,12 @@ from types import MappingProxyType
 
 import numpy as np
 import pytest
-from reference import random_network, random_query
 
 from model import infer, load_network
 from model.engine import evaluate
 from model.network import Network
 from model.priors import default_priors_dir
+from model.reference.enumeration import random_network, random_query
 
 THREADS = 8
 CASES = [

@@ -10,14 +10,14 @@ import dataclasses
 import numba
 import numpy as np
 import pytest
-import reference_batched
-from reference import arm_and_leg_alone, brute_force, random_network, random_query
-from reference_engine import switch_free
 
 from model import engine as E
 from model import load_network
 from model.analysis import level_boxes
 from model.batch import encode_frame
+from model.reference import batched as reference_batched
+from model.reference.engine import switch_free
+from model.reference.enumeration import arm_and_leg_alone, brute_force, random_network, random_query
 from model.synthetic import evidence_of, sample_cases
 from model.uncertainty import stack_networks
 

@@ -7,12 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reference import arm_and_leg_alone
-
 from model import infer, load_network
 from model.cli import main
 from model.export import (MAX_TABLE, NETWORK_NAME, NOTES, PREMISE_NODE, SITES_PREFIX, SWITCH_PREFIX, WEAK_PREFIX, site_states,
                           sites_node, switch_node, to_pgmpy, weak_node)
+from model.reference.enumeration import arm_and_leg_alone
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -16,8 +16,8 @@ from model.analysis import analyse, analyse_many, node_states
 from model.engine import Query, evaluate, query_from_evidence
 from model.evidence import encode
 from model.export import PREMISE_NODE, switch_node, to_pgmpy
+from model.reference.enumeration import brute_force, random_network, random_query
 from model.synthetic import evidence_of, sample_cases
-from reference import brute_force, random_network, random_query
 
 TOL = 1e-9
 POSITIVE_FINDINGS = ["numbness", "cramps", "stiffness", "pain", "fatigue", "sweating", "tremor", "vision", "tics", "wasting"]

@@ -18,7 +18,6 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference import brute_force, brute_force_triage, random_network, random_query, with_random_triage
 from test_fuzz import coherent, valid_value
 
 from model import infer, load_network
@@ -27,6 +26,7 @@ from model import vocabulary as V
 from model.analysis import analyse
 from model.engine import CANCELLATION_BOUND, Query, evaluate
 from model.evidence import ALL_KEYS, USER_KEYS
+from model.reference.enumeration import brute_force, brute_force_triage, random_network, random_query, with_random_triage
 
 TOL = 1e-9
 PROPS = settings(derandomize=True, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

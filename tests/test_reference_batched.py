@@ -3,11 +3,11 @@ enumeration on small random networks, on each of its paths and both exposure lay
 
 import numpy as np
 import pytest
-import reference
-from reference import brute_force, random_query
 
-import reference_batched as batched
-from reference_engine import CANCELLATION_BOUND, evaluate, switch_free
+from model.reference import batched
+from model.reference import enumeration as reference
+from model.reference.engine import CANCELLATION_BOUND, evaluate, switch_free
+from model.reference.enumeration import brute_force, random_query
 
 TOL = 1e-9
 

@@ -4,10 +4,10 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-import reference
-from reference import brute_force, random_query
 
-from reference_engine import CANCELLATION_BOUND, Query, evaluate
+from model.reference import enumeration as reference
+from model.reference.engine import CANCELLATION_BOUND, Query, evaluate
+from model.reference.enumeration import brute_force, random_query
 
 TOL = 1e-9
 

@@ -1,9 +1,9 @@
 """Triage from the joint posterior, against enumeration of every cause and finding."""
 
 import numpy as np
-from reference import brute_force_triage, random_network, random_query, with_random_triage
 
 from model.analysis import analyse
+from model.reference.enumeration import brute_force_triage, random_network, random_query, with_random_triage
 
 TOL = 1e-9
 

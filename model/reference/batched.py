@@ -31,9 +31,9 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from reference_engine import CANCELLATION_BOUND, CHUNK_ELEMENTS, memo as _memo
 
-from model.engine import factor_layout
+from ..engine import factor_layout
+from .engine import CANCELLATION_BOUND, CHUNK_ELEMENTS, memo as _memo
 
 
 # Groups whose unknown shared exposures have at most this many configurations enumerate

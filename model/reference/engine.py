@@ -45,7 +45,7 @@ import weakref
 
 import numpy as np
 
-from model.engine import Query  # the query as the product describes it; the sums below are this reference's own
+from ..engine import Query  # the query as the product describes it; the sums below are this reference's own
 
 # Values this reference derives from a network, per network object.
 _MEMO: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

@@ -1,4 +1,4 @@
-"""Reference computations for the tests: small random networks and brute-force enumeration."""
+"""Reference computations: small random networks and brute-force enumeration of the joint."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from types import MappingProxyType
 
 import numpy as np
 
-from model.engine import Query
-from model.network import Network
+from ..engine import Query
+from ..network import Network
 
 
 def random_network(
