@@ -1,0 +1,206 @@
+"""Learning the numbers from case data (model.fit, docs/fitting.md)."""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import load_network
+from model import fit as F
+from model.engine import Query, evaluate_many, from_states, query_rows
+from model.network import compile_network
+from model.priors import PriorsError
+from model.synthetic import priors_with_values, sample_cases
+
+
+@pytest.fixture(scope="module")
+def net():
+    return load_network()
+
+
+@pytest.fixture(scope="module")
+def cases(net):
+    return sample_cases(net, 300, rng=np.random.default_rng(11))
+
+
+@pytest.fixture(scope="module")
+def fitted(net, cases):
+    return F.fit(cases, network=net, max_iter=3, tol=0.0, progress=False, name="test cases")
+
+
+def _log_likelihood(net, states):
+    total, _, _ = evaluate_many(net, from_states(net, states.astype(np.int64)), joint=False)
+    p_t, _, _ = evaluate_many(net, query_rows(net, Query()), joint=False)
+    return float(np.log(total).sum() - len(states) * np.log(p_t.sum()))
+
+
+def test_expected_counts_are_the_log_likelihoods_gradient(net, cases):
+    """EM's E-step is exact when its counts give the gradient of the observed
+    log-likelihood (Fisher's identity): checked against central differences of
+    sum log P(case | twitching), each computed by the engine, for a number of each kind."""
+    states, labels = F._encode(net, cases, None)
+    data = F.estep_chunk(net, states, labels, [])
+    null = F.estep_chunk(net, np.full((1, states.shape[1]), -1, dtype=np.int8), np.array([-1]), [])
+    total, norm = F._complete(net, data, null)
+    assert data["ll"] - norm == pytest.approx(_log_likelihood(net, states), rel=1e-12)
+    values = F._values_of(net.priors)
+
+    def numeric(key, move=None, eps=1e-6):
+        def at(sign):
+            v = dict(values)
+            if move is None:
+                v[key] = v[key] + sign * eps
+            else:
+                a = np.array(v[key], dtype=float)
+                a[move[0]] += sign * eps
+                a[move[1]] -= sign * eps
+                v[key] = a
+            return _log_likelihood(compile_network(priors_with_values(net.priors, v)), states)
+
+        return (at(1) - at(-1)) / (2 * eps)
+
+    causes = net.causes
+    c = causes.index("benign_fasciculation_syndrome")
+    j = net.findings.index("cramps")
+    p = net.link["cramps"][c, 1]
+    hits, trials = total["link"][j, c, 1], total["link"][j, c].sum()
+    assert numeric(("link", "cramps", causes[c]), (1, 0)) == pytest.approx(hits / p - (trials - hits) / (1 - p), rel=1e-5)
+    s = causes.index("stress_anxiety")
+    j = net.findings.index("duration")
+    pmf, cnt = net.link["duration"][s], total["link"][j, s]
+    assert numeric(("link", "duration", "stress_anxiety"), (2, 0)) == pytest.approx(cnt[2] / pmf[2] - cnt[0] / pmf[0], rel=1e-5)
+    tau, on, present = float(net.twitch["stress_anxiety"]), total["on"][s], total["present"][s]
+    assert numeric(("twitch", "stress_anxiety")) == pytest.approx(on / tau - (present - on) / (1 - tau), rel=1e-5)
+    w, spread = float(net.spread["stress_anxiety"]), total["spread"][s]
+    assert numeric(("spread", "stress_anxiety")) == pytest.approx(spread / w - (on - spread) / (1 - w), rel=1e-5)
+    q, fired = net.link["twitch_arm"][s, 1], total["fired"][s, 3]
+    assert numeric(("spread_site", "stress_anxiety", "arm")) == pytest.approx(fired / q - (spread - fired) / (1 - q), rel=1e-5)
+    shares, focal = np.asarray(net.focal["stress_anxiety"]), total["focal"][s]
+    assert numeric(("focal", "stress_anxiety"), (0, 4)) == pytest.approx(focal[0] / shares[0] - focal[4] / shares[4], rel=1e-5)
+    for cause, exposure, state in [("stimulants", "caffeine", "high"), ("stress_anxiety", "age", "over_60")]:
+        n1, nt = total[f"n1:{cause}"], total[f"nt:{cause}"]
+        rr = net.priors.causes[cause].relative_risk[exposure][state].value
+
+        def expected(x):
+            v = dict(values)
+            v[("relative_risk", cause, exposure, state)] = x
+            table = np.asarray(compile_network(priors_with_values(net.priors, v)).cause_table[cause])
+            return float((n1 * np.log(table)).sum() + ((nt - n1) * np.log(1 - table)).sum())
+
+        want = (expected(rr + 1e-5) - expected(rr - 1e-5)) / 2e-5
+        assert numeric(("relative_risk", cause, exposure, state), eps=1e-5) == pytest.approx(want, rel=1e-4)
+
+
+def test_a_label_conditions_the_case_on_its_cause(net, cases):
+    states, _ = F._encode(net, cases.head(5), None)
+    c = net.causes.index("stress_anxiety")
+    labelled = F.estep_chunk(net, states, np.full(5, c), [c])
+    _, joint, _ = evaluate_many(net, from_states(net, states.astype(np.int64)), joint=True)
+    assert labelled["ll"] == pytest.approx(float(np.log(joint[:, c]).sum()), rel=1e-10)
+    assert labelled["present"][c] == pytest.approx(5.0, rel=1e-12)
+
+
+def test_log_posterior_never_falls(fitted):
+    lp = np.array(fitted.log_posterior)
+    assert len(lp) == 4
+    assert (np.diff(lp) >= -1e-8 * abs(lp[0])).all()
+
+
+def test_maximum_likelihood_log_likelihood_never_falls(net, cases):
+    f = F.fit(cases, network=net, strength=0.0, max_iter=3, tol=0.0, progress=False)
+    ll = np.array(f.log_likelihood)
+    assert (np.diff(ll) >= -1e-8 * abs(ll[0])).all()
+    assert ll[-1] > ll[0]
+
+
+def test_a_fit_on_the_networks_own_cases_keeps_its_numbers(net, fitted):
+    p = fitted.parameters[fitted.parameters.fitted]
+    # within their ranges, and the network's own numbers within the fitted intervals
+    assert ((p.fitted_value >= p.low - 1e-12) & (p.fitted_value <= p.high + 1e-12)).mean() >= 0.99
+    inside = (p.prior >= p.interval_low - 1e-12) & (p.prior <= p.interval_high + 1e-12)
+    assert inside.mean() >= 0.95
+    assert set(p.columns) >= {"prior", "low", "high", "fitted_value", "interval_low", "interval_high", "change", "informed_share", "informed"}
+
+
+def test_parameters_name_what_is_not_fitted(fitted):
+    p = fitted.parameters
+    assert not p.loc["weakness.links.als_mnd[mild]", "fitted"]
+    assert p.loc["cramps.links.benign_fasciculation_syndrome", "fitted"]
+    assert not p[~p.fitted].informed.any()
+
+
+def test_the_same_input_gives_the_same_fit(net, cases, fitted):
+    before = cases.copy()
+    again = F.fit(cases, network=net, max_iter=3, tol=0.0, progress=False, name="test cases")
+    pd.testing.assert_frame_equal(cases, before)
+    assert again.log_likelihood == fitted.log_likelihood
+    pd.testing.assert_frame_equal(again.parameters, fitted.parameters)
+
+
+def test_write_priors_round_trips(fitted, tmp_path):
+    folder = F.write_priors(fitted.network, tmp_path / "fitted")
+    back = load_network(folder)
+    a = fitted.network
+    for field in ("cause_table", "link", "leak", "twitch", "spread", "focal", "exposure_prob"):
+        for k, x in getattr(a, field).items():
+            np.testing.assert_allclose(np.asarray(getattr(back, field)[k]), np.asarray(x), rtol=0, atol=1e-12)
+    key = next(k for k, s in back.priors.bibliography.items() if "test cases" in s.title)
+    assert "300 cases" in back.priors.bibliography[key].title
+    assert key in back.priors.causes["stress_anxiety"].prior.source.split(", ")
+    assert "strength" in back.priors.bibliography[key].supports
+    # a number the fit does not move keeps its source
+    assert back.priors.findings["weakness"].links["als_mnd"].source == load_network().priors.findings["weakness"].links["als_mnd"].source
+
+
+def test_write_priors_refuses_a_folder_in_use(fitted, tmp_path):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "keep.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not an empty folder"):
+        F.write_priors(fitted.network, tmp_path / "x")
+    assert [p.name for p in (tmp_path / "x").iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.parametrize("make, labels, message", [
+    (lambda c: c.head(0), None, "empty"),
+    (lambda c: pd.DataFrame({"colour": ["red", "blue"]}), None, "no column is an evidence key"),
+    (lambda c: c.head(3), ["stress_anxiety", "not_a_cause", None], "'not_a_cause' is not a cause"),
+    (lambda c: c.head(3), "no_such_column", "not a column"),
+    (lambda c: c.head(3), ["stress_anxiety"], "1 labels for 3 cases"),
+])
+def test_bad_input_is_a_clear_error(net, cases, make, labels, message):
+    with pytest.raises(ValueError, match=message):
+        F.fit(make(cases), network=net, labels=labels, max_iter=1, progress=False)
+
+
+def test_bad_settings_name_the_key(net, cases):
+    with pytest.raises(ValueError, match="strength"):
+        F.fit(cases.head(3), network=net, strength=-1.0, progress=False)
+    with pytest.raises(ValueError, match="max_iter"):
+        F.fit(cases.head(3), network=net, max_iter=1.5, progress=False)
+
+
+def test_fit_toml_is_checked(tmp_path):
+    folder = tmp_path / "p"
+    shutil.copytree(load_network().priors.folder, folder)
+    text = (folder / "fit.toml").read_text().replace("strength = 1.0", "strength = -2.0")
+    (folder / "fit.toml").write_text(text)
+    with pytest.raises(PriorsError, match=r"fit.toml: \[fit.strength\]"):
+        F.load_fit_settings(folder)
+
+
+def test_labels_from_a_column(net, cases):
+    frame = cases.head(40).copy()
+    frame["confirmed"] = np.where(frame["present:stress_anxiety"], "stress_anxiety", None)
+    f = F.fit(frame, network=net, labels="confirmed", max_iter=1, progress=False)
+    assert np.isfinite(f.log_likelihood).all()
+
+
+def test_range_count():
+    # a range of +-2 sd of 0.05 around 0.5 is worth 0.25 / 0.0025 - 1 = 99 cases
+    assert F.range_count(0.4, 0.6, 1.0) == pytest.approx(99.0)
+    assert F.range_count(0.4, 0.6, 2.0) == pytest.approx(198.0)
+    assert math.isinf(F.range_count(0.3, 0.3, 1.0))
