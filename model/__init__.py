@@ -10,6 +10,7 @@ from .api import Result, infer
 from .interview import Interview
 from .batch import BatchResult
 from .network import Network, load_network
+from .fit import Fit, fit, write_priors
 
-__all__ = ["infer", "load_network", "Network", "Result", "BatchResult", "Interview"]
+__all__ = ["infer", "load_network", "Network", "Result", "BatchResult", "Interview", "fit", "Fit", "write_priors"]
 __version__ = "0.1.0"

@@ -437,6 +437,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .commands import add_commands
 
     add_commands(sub)
+    from .fit_cli import add_fit_command
+
+    add_fit_command(sub)
     return parser
 
 

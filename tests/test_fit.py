@@ -204,3 +204,26 @@ def test_range_count():
     assert F.range_count(0.4, 0.6, 1.0) == pytest.approx(99.0)
     assert F.range_count(0.4, 0.6, 2.0) == pytest.approx(198.0)
     assert math.isinf(F.range_count(0.3, 0.3, 1.0))
+
+
+def test_the_fit_command(net, tmp_path, capsys):
+    from model.cli import main
+
+    cases = sample_cases(net, 60, rng=np.random.default_rng(5))
+    path = tmp_path / "clinic.csv"
+    cases.to_csv(path, index=False)
+    out = tmp_path / "fitted"
+    assert main(["fit", str(path), "--out", str(out), "--max-iter", "1", "--top", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "moved most" in text and "log-likelihood per iteration" in text and f"wrote {out}" in text
+    back = load_network(out)
+    entry = next(s for s in back.priors.bibliography.values() if "clinic.csv" in s.title)
+    assert "60 cases" in entry.title
+    # bad input: a clear error, exit 2, nothing written
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"colour": ["red"]}).to_csv(bad, index=False)
+    assert main(["fit", str(bad), "--out", str(tmp_path / "never")]) == 2
+    assert "no column is an evidence key" in capsys.readouterr().err
+    assert not (tmp_path / "never").exists()
+    assert main(["fit", str(path), "--out", str(out)]) == 2
+    assert "not an empty folder" in capsys.readouterr().err
