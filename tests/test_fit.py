@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 import shutil
 
@@ -10,11 +11,12 @@ import pandas as pd
 import pytest
 
 from model import load_network
-from model import fit as F
 from model.engine import Query, evaluate_many, from_states, query_rows
 from model.network import compile_network
 from model.priors import PriorsError
 from model.synthetic import priors_with_values, sample_cases
+
+F = importlib.import_module("model.fit")  # the module (model.fit is also the function)
 
 
 @pytest.fixture(scope="module")
@@ -227,3 +229,14 @@ def test_the_fit_command(net, tmp_path, capsys):
     assert not (tmp_path / "never").exists()
     assert main(["fit", str(path), "--out", str(out)]) == 2
     assert "not an empty folder" in capsys.readouterr().err
+
+
+def test_a_dask_cluster_gives_the_local_fit(net, cases):
+    distributed = pytest.importorskip("distributed", reason="the sweep extra: pip install -e '.[sweep]'")
+    local = F.fit(cases.head(120), network=net, max_iter=2, tol=0.0, chunk=40, progress=False)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = F.fit(cases.head(120), network=net, max_iter=2, tol=0.0, chunk=40, progress=False, client=client)
+    np.testing.assert_allclose(remote.log_likelihood, local.log_likelihood, rtol=0, atol=1e-9)
+    a, b = remote.parameters.fitted_value.to_numpy(), local.parameters.fitted_value.to_numpy()
+    np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
