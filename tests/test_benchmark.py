@@ -1,15 +1,14 @@
-"""The benchmark's engines agree, batch equals single, and its helpers work (issue #6).
-Nothing is timed: figures belong to `benchmarks/run.py`, not to assertions.
+"""The benchmark runs end to end and its parts do what the tables say (issues 24, 27).
 
-`benchmarks/run.py` answers the same evidence sets with `infer()`, pgmpy's
-VariableElimination on `to_pgmpy()` and (when installed, the `[bench]` extra) pyAgrum's
-LazyPropagation on the BIF export; it also puts the numpy reference engine
-(tests/reference_batched.py) beside the compiled one on the queries `infer()` sends.
-Here its own functions run on a few small seeded cases that the reference engines answer
-quickly (all exposures and the location observed).
+Nothing here is timed: figures belong to `python benchmarks/run.py`, not to assertions.
+The end-to-end run uses the command's small mode on tiny sizes; the reference engines
+answer a few cases that they answer quickly (every exposure and the location observed).
 """
 
-import os
+from __future__ import annotations
+
+import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -17,14 +16,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks import cases as C
+from benchmarks import cli, engines, report, single
+from benchmarks.batches import measure, write_frames
+from benchmarks.questions import interview, reply
+from benchmarks.targets import TARGETS, Bound, Target
+from model import Interview, infer, load_network
+from model.evidence import encode
 
-from benchmarks import run as bench  # noqa: E402
-from model import infer, load_network  # noqa: E402
-from model.analysis import analyse_many  # noqa: E402
-from model.evidence import encode  # noqa: E402
-
+ROOT = Path(__file__).resolve().parents[1]
 TOL = 1e-9
+# Every family at its smallest; the reference engines, the cold compile and pyAgrum left out.
+SMALL = ["--small", "--single-cases", "3", "--question-cases", "1", "--interviews", "1", "--growth-cases", "1",
+         "--reference-rows", "12", "--batch", "300", "--runs", "1", "--cold-runs", "0", "--skip", "engines"]
 
 
 @pytest.fixture(scope="module")
@@ -33,153 +37,156 @@ def net():
 
 
 @pytest.fixture(scope="module")
-def small(net):
-    evidence = bench.quick_cases(net, 3, seed=11)
-    _, posteriors = bench.run_infer(net, evidence, repeat=1)
-    return evidence, posteriors
+def small_run(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bench") / "run.json"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), *SMALL, "--json", str(path)],
+                          capture_output=True, text=True, cwd=ROOT)
+    return done, path
 
 
-def test_cases_are_seeded_and_valid(net):
-    a, b = bench.cases(net, 5, seed=3), bench.cases(net, 5, seed=3)
-    assert a == b and a != bench.cases(net, 5, seed=4)
+def test_small_run_prints_the_table_and_saves_every_target(small_run):
+    done, path = small_run
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(path.read_text())
+    assert [t["what"] for t in results["targets"]] == [t.what for t in TARGETS]
+    assert {t["figure"] for t in results["targets"]} == {t.figure for t in TARGETS}
+    this = results["sides"]["this"]
+    assert not this["errors"], this["errors"]
+    figures = this["figures"]
+    for row in single.ROWS:  # every single-case row with its tails
+        assert {f"single.{row}.infer.{k}" for k in ("p50", "p90", "p99", "max")} <= set(figures)
+        worst = this["details"]["single"][row]["worst"]
+        infer(worst["evidence"])  # the slowest case is printed as evidence that runs again
+    for key in ("questions.multi.p99", "interview.next.max", "batch.300.rate", "batch.300.rate_2", "batch.300.peak",
+                "process.cli.warm.p50", "numpy_reference.mix.max_diff", "intervals.20.p50"):
+        assert key in figures, key
+    assert figures["single.batch_vs_single.max_diff"] <= TOL and figures["numpy_reference.full.max_diff"] <= TOL
+    # the printed table: one row a target, as saved; the report saved beside the JSON
+    lines = done.stdout.splitlines()
+    for t in TARGETS:
+        assert sum(line.startswith(f"| {t.what} | {t.bound.text} |") for line in lines) == 1, t.what
+    assert path.with_suffix(".md").read_text().strip() == done.stdout.strip()
+
+
+def test_compare_prints_two_saved_runs_side_by_side(small_run, capsys):
+    _, path = small_run
+    assert cli.main(["--compare", str(path), str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "| figure | target | after | met? | before | met? | gain |" in out
+    row = next(line for line in out.splitlines() if line.startswith(f"| {TARGETS[1].what} |"))
+    assert row.endswith("| 1x |")  # the same run on both sides
+    assert "|  | gain |" in out
+
+
+def test_against_runs_each_checkout_in_its_own_process(tmp_path):
+    path = tmp_path / "two.json"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), *SMALL, "--only", "single",
+                           "--against", str(ROOT), "--json", str(path)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    sides = json.loads(path.read_text())["sides"]
+    assert list(sides) == ["this", "against"]
+    assert all(Path(s["model"]) == ROOT / "model" for s in sides.values())
+    a, b = (s["details"]["single"]["few"]["posteriors"] for s in sides.values())
+    assert np.array_equal(a, b)  # the same cases on both sides
+    assert "| figure | target | this | met? | against | met? | gain |" in done.stdout
+    bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--against", str(tmp_path)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode != 0 and f"--against: {tmp_path} is not a checkout" in bad.stderr
+
+
+def test_bounds_print_and_check_from_one_value():
+    assert Bound("<", 0.3, "ms").text == "< 0.3 ms" and Bound(">=", 500, "x").text == ">= 500x"
+    assert Bound("<", 0.3, "ms").met(0.29e-3) and not Bound("<", 0.3, "ms").met(0.3e-3)
+    assert Bound(">=", 100_000, "cases/s").show(12_345.6) == "12,346 cases/s"
+    with pytest.raises(ValueError, match="unit: 'us' is not one of"):
+        Bound("<", 1, "us")
+    t = Target("ratio", "r", Bound(">=", 500, "x"), "r_bound")
+    assert t.check({"r": 600.0}) == ("600x", True) and t.check({"r": 400.0}) == ("400x", False)
+    assert t.check({"r": 400.0, "r_bound": 1.0}) == (">= 400x", None)  # a short lower bound decides nothing
+    assert t.check({}) == ("not run", None) and t.check({"r": math.nan}) == ("not run", None)
+    assert len({t.figure for t in TARGETS}) == len(TARGETS)
+
+
+def test_gain_says_which_side_is_better():
+    assert report.gain(1e-3, 2e-3, report.TIME) == "2x"      # this one takes half the time
+    assert report.gain(2e4, 1e4, report.RATE) == "2x"        # this one answers twice the cases
+    assert report.gain(None, 1.0, report.TIME) == "-" and report.gain(1.0, 1.0, report.BYTES) == ""
+
+
+def test_case_sets_are_seeded_and_what_they_say(net):
+    assert C.mix(net, 5, seed=3) == C.mix(net, 5, seed=3) != C.mix(net, 5, seed=4)
     for k in (1, 4, 10):
-        for ev in bench.positive_cases(net, k, 3, seed=3):
+        for ev in C.positives(net, k, 3, seed=3):
             assert sum(s == "present" for f, s in ev.items() if f in net.findings) == k
-            infer(ev, network=net)  # possible evidence
-
-
-def test_few_items_cases_know_five_to_seven_items(net):
-    users = bench.few_items(net, 30, seed=3)
-    assert users == bench.few_items(net, 30, seed=3) and users != bench.few_items(net, 30, seed=4)
-    low, high = bench.FEW_ITEMS
+    users = C.few_items(net, 30, seed=3)
+    assert users == C.few_items(net, 30, seed=3) != C.few_items(net, 30, seed=4)
+    low, high = C.FEW_ITEMS
     assert {len(u) for u in users} <= set(range(low, high + 1)) and len({len(u) for u in users}) > 1
-    for user, nodes in zip(users, bench.few_cases(net, 30, seed=3)):
-        assert set(bench.FEW_ALWAYS) <= set(user)
-        assert nodes == dict(encode(user))
-        # most findings and exposures stay unknown
-        # (location and weakness_where are one item each but fix all their nodes; medications 5 more)
-        assert len(nodes) <= len(net.regions) + len(net.weak_patterns) + high + 5 < (len(net.findings) + len(net.exposures)) // 2
-        infer(nodes, network=net)
+    assert all(set(C.FEW_ALWAYS) <= set(u) for u in users)
+    assert C.unknown(net, C.full(net, 3, seed=3)) == [{k: v for k, v in e.items() if k not in net.exposures}
+                                                      for e in C.full(net, 3, seed=3)]
 
 
-def test_pgmpy_agrees_with_infer(net, small):
-    evidence, posteriors = small
-    run = bench.run_reference("pgmpy", evidence, timeout=120, memory_gb=6)
-    assert [o.status for o in run.outcomes] == ["ok"] * len(evidence), [o.detail for o in run.outcomes]
-    assert bench.agreement(run, posteriors) <= TOL
+def test_several_regions_set_types_regions_and_a_few_positives(net):
+    people = C.multi(net, 30, seed=5)
+    assert people == C.multi(net, 30, seed=5) != C.multi(net, 30, seed=6)
+    counts = [len(C.regions_of(p["location"])) for p in people]
+    assert sorted(counts) == sorted(C.MULTI_REGIONS * 10) and counts[:3] == list(C.MULTI_REGIONS)
+    for p in people:
+        positives = [k for k, v in p.items() if C.is_positive(net, k, v)]
+        assert set(p) == {"location", "duration", *positives}
+        assert C.MULTI_POSITIVES[0] <= len(positives) <= C.MULTI_POSITIVES[1]
+        encode(p)
 
 
-def test_pyagrum_agrees_with_infer(net, small, tmp_path):
-    pytest.importorskip("pyagrum")
-    evidence, posteriors = small
-    bif = bench.write_bif(net, tmp_path)
-    run = bench.run_reference("pyagrum", evidence, timeout=120, memory_gb=6, bif_path=bif)
-    assert [o.status for o in run.outcomes] == ["ok"] * len(evidence), [o.detail for o in run.outcomes]
-    assert bench.agreement(run, posteriors) <= TOL
+def test_interview_answers_from_the_row(net):
+    [person] = C.interviews(net, 1, seed=7)
+    assert set(person["start"]) < set(person["answers"])
+    run = interview(net, person["start"], person["answers"])
+    assert len(run["seconds"]) == len(run["asked"]) + 1 and run["ranked"][-1]
+    assert run["asked"][0] == "red_flags" and not run["ranked"][0]
+    iv = Interview({"location": "eyelid"}, network=net)
+    screen = iv.next_question()
+    no_flags = {f: False for f in screen.nodes}
+    assert reply(screen, no_flags) == "no" and reply(screen, dict(list(no_flags.items())[:2])) is None
+    assert reply(screen, {**no_flags, "breathing": True}) == "yes"
+    assert reply(iv.question("red_flag_which"), {**no_flags, "breathing": True}) == ["breathing"]
+
+
+def test_reference_engines_agree_with_infer(net, tmp_path):
+    evidence = C.quick(net, 3, seed=11)
+    timed = single.time_infer(net, evidence, 1, list(net.causes))
+    post = np.array(timed["posteriors"])
+    names = ["pgmpy"] + (["pyagrum"] if engines.installed("pyagrum") else [])
+    bif = engines.write_bif(net, tmp_path)
+    for name in names:
+        run = engines.run_reference(name, evidence, timeout=120, memory_gb=6, bif_path=bif)
+        assert [o.status for o in run.outcomes] == ["ok"] * len(evidence), [o.detail for o in run.outcomes]
+        assert engines.agreement(run, post) <= TOL
+        again = engines.from_json(json.loads(json.dumps(engines.as_json(run))))
+        figures = engines.figures({f"{name}.mix": engines.as_json(again)},
+                                  {"mix": {"seconds": timed["seconds"], "posteriors": timed["posteriors"]}}, 120)
+        assert figures["engines.max_diff"] <= TOL and figures[f"engines.{name}.mix.ratio"] > 0
 
 
 def test_reference_engine_timeout_is_recorded_not_raised(net):
-    # a full-evidence case does not finish in pgmpy within a tiny bound
-    evidence = bench.cases(net, 1, seed=5, missing=0.0)
-    run = bench.run_reference("pgmpy", evidence, timeout=0.01, memory_gb=6)
+    run = engines.run_reference("pgmpy", C.full(net, 1, seed=5), timeout=0.01, memory_gb=6)
     assert [o.status for o in run.outcomes] == ["timeout"]
-    assert np.isnan(bench.agreement(run, np.zeros((1, len(net.causes)))))
-
-
-def test_batch_equals_single(net):
-    evidence = bench.cases(net, 6, seed=7) + bench.positive_cases(net, 8, 2, seed=7) + bench.few_cases(net, 4, seed=7)
-    batch = infer(evidence, network=net)
-    for i, ev in enumerate(evidence):
-        one = infer(ev, network=net)
-        assert np.max(np.abs(batch.causes.iloc[i].to_numpy() - one.analysis.causes)) <= TOL
-        assert np.max(np.abs(batch.triage.iloc[i].to_numpy() - one.triage.to_numpy())) <= TOL
-        assert batch.advice.iloc[i] == one.advice
-    assert np.max(np.abs(bench.run_batch(net, evidence) - bench.run_infer(net, evidence, repeat=1)[1])) <= TOL
-
-
-def test_infer_queries_are_the_queries_infer_sends(net):
-    from model import engine as E
-
-    evidence = bench.cases(net, 8, seed=9) + bench.few_cases(net, 4, seed=9)
-    states = bench.states_of(net, evidence)
-    q, mask, rows = bench.infer_queries(net, states)
-    assert len(q) > len(states) and mask.sum() == len(states) and mask[: len(states)].all()
-    assert len(rows) == len(q) - len(states) and set(rows) <= set(range(len(states)))
-    total, joint, _ = E.evaluate_many(net, q, joint=mask)
-    _, causes, _, _ = analyse_many(net, states)
-    assert np.max(np.abs(joint[: len(states)] / total[: len(states), None] - causes)) <= TOL
-
-
-def test_numpy_reference_agrees_with_compiled(net):
-    evidence = bench.cases(net, 20, seed=13) + bench.cases(net, 6, seed=13, missing=0.0) + bench.few_cases(net, 6, seed=13)
-    out = bench.compare_reference(net, bench.states_of(net, evidence), single=3, repeat=1)
-    assert out["rows"] == len(evidence) and out["queries"] > out["rows"]
-    assert out["same_possible"]
-    assert out["posterior_diff"] <= TOL and out["box_diff"] <= TOL and out["total_rel_diff"] <= TOL
-    assert sum(out["paths"].values()) == len(evidence)
-    assert len(out["reference_case"]) == len(out["compiled_case"]) == 3
-    assert out["reference_seconds"] > 0 and out["compiled_seconds"] > 0 and out["compiled_threads_seconds"] > 0
-    assert not hasattr(net, "_cache") or "batched" not in getattr(net, "_cache")  # the reference's memo stays its own
+    assert np.isnan(engines.agreement(run, np.zeros((1, len(net.causes)))))
 
 
 def test_ratio_counts_timeouts_as_lower_bounds():
-    ok = lambda s: bench.Outcome("ok", s)  # noqa: E731
+    ok = lambda s: engines.Outcome("ok", s)  # noqa: E731
     infer_seconds = np.array([1e-3, 1e-3, 1e-3])
-    run = bench.EngineRun("pgmpy", [ok(1.0), ok(2.0), ok(3.0)])
-    assert bench.ratio(run, infer_seconds, 10.0) == (2000.0, False)
-    assert bench.ratio_figure(run, infer_seconds, 10.0, 500)[1] is True
-    assert bench.ratio_figure(run, infer_seconds, 10.0, 3000)[1] is False
-    bound = bench.EngineRun("pyagrum", [ok(1.0), bench.Outcome("timeout", 10.0), bench.Outcome("memory", 1.0)])
-    value, is_bound = bench.ratio(bound, infer_seconds, 10.0)
+    assert engines.ratio(engines.EngineRun("pgmpy", [ok(1.0), ok(2.0), ok(3.0)]), infer_seconds, 10.0) == (2000.0, False)
+    bound = engines.EngineRun("pyagrum", [ok(1.0), engines.Outcome("timeout", 10.0), engines.Outcome("memory", 1.0)])
+    value, is_bound = engines.ratio(bound, infer_seconds, 10.0)
     assert is_bound and value == pytest.approx(5500.0)
-    assert bench.ratio_figure(bound, infer_seconds, 10.0, 100)[1] is True
-    assert bench.ratio_figure(bound, infer_seconds, 10.0, 10_000)[1] is None  # a short lower bound decides nothing
-    assert bench.ratio_figure(None, infer_seconds, 10.0, 100) == ("not run", None)
-    nothing = bench.EngineRun("pyagrum", [bench.Outcome("memory", 1.0)])
-    assert bench.ratio_figure(nothing, infer_seconds, 10.0, 100)[1] is None
 
 
-def test_spec_table_is_one_markdown_table():
-    figures = [
-        bench.Figure("a", "< 1 ms", *bench.at_most(0.5e-3, 1e-3)),
-        bench.Figure("b", "< 1 ms", *bench.at_most(2e-3, 1e-3)),
-        bench.Figure("c", "< 2 s", *bench.at_most(float("nan"), 2.0, unit="s")),
-        bench.Figure("d", "< 2 s", *bench.at_most(1.25, 2.0, unit="s")),
-    ]
-    lines = bench.spec_table(figures).splitlines()
-    assert lines[0] == "| README.md figure | target | measured | met? |" and lines[1] == "|---|---|---|---|"
-    assert lines[2:] == ["| a | < 1 ms | 0.5 ms | yes |", "| b | < 1 ms | 2 ms | **NO** |",
-                         "| c | < 2 s | not measured | n/a |", "| d | < 2 s | 1.25 s | yes |"]
-
-
-def test_cold_cache_is_a_fresh_folder(tmp_path):
-    env = bench.cold_env(tmp_path)
-    assert env["NUMBA_CACHE_DIR"] == str(tmp_path) and os.environ.get("NUMBA_CACHE_DIR") != str(tmp_path)
-    seen = subprocess.run([sys.executable, "-c", "from numba.core import config; print(config.CACHE_DIR)"],
-                          capture_output=True, text=True, check=True, env=env).stdout.strip()
-    assert seen == str(tmp_path)
-
-
-def test_process_helpers(tmp_path):
-    assert len(bench.process_seconds([sys.executable, "-c", "pass"], 2)) == 2
-    assert len(bench.process_seconds([sys.executable, "-c", "pass"], 1, warmup=False)) == 1
-    [seconds] = bench.import_seconds(1)
-    assert seconds > 0
-    command = bench.cli_command()
-    assert tuple(command[-len(bench.CLI_EXAMPLE):]) == bench.CLI_EXAMPLE
-    done = subprocess.run(command, capture_output=True, text=True)
-    assert done.returncode == 0 and "eyelid_myokymia" in done.stdout, done.stderr
-
-
-def test_single_case_helpers(net):
-    evidence = bench.few_cases(net, 2, seed=17)
-    assert len(bench.causes_only_seconds(net, evidence, repeat=1)) == 2
-    assert len(bench.next_questions_seconds(net, evidence, repeat=1)) == 2
-    assert len(bench.intervals_seconds(net, evidence[:1], 20, seed=17)) == 1
-
-
-def test_batch_throughput_in_a_fresh_process():
-    out = bench.batch_throughput(400, seed=19, timeout=300, workers=False)
+def test_batch_in_a_fresh_process(net, tmp_path):
+    write_frames(net, [400], 19, tmp_path)
+    out = measure(tmp_path / "batch-400.pkl", 300, workers=True)
     assert out["status"] == "ok", out
-    assert out["n"] == 400 and out["rate"] > 0 and out["errors"] == 0 and out["peak"] > 0
+    assert out["n"] == 400 and out["errors"] == 0 and out["peak"] > 0 and out["rate"] > 0 and out["rate_2"] > 0
     assert 0 <= out["ece"] <= 1 and 0 < out["urgent"] < 1
