@@ -164,11 +164,16 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", nargs="+", type=int, help="case counts (default: 1,000 and 10,000)")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--max-iter", type=int, default=None)
+    parser.add_argument("--save", metavar="CSV", help="also write the table (one row a case count) and, beside it, the per-number errors")
     args = parser.parse_args(argv)
     sizes = args.sizes or (FULL_SIZES if args.full else SIZES)
     r = recovery(sizes, seed=args.seed, max_iter=args.max_iter, progress=True)
     with pd.option_context("display.width", 250, "display.max_columns", 40):
         print(r.table.T.to_string(float_format=lambda x: f"{x:.4g}"))
+    if args.save:
+        r.table.to_csv(args.save)
+        numbers = pd.concat({n: e for n, e in r.numbers.items()}, names=["cases", "name"])
+        numbers.to_csv(args.save.removesuffix(".csv") + "-numbers.csv")
     return 0
 
 
