@@ -176,6 +176,26 @@ def _at_least(safe: np.ndarray, holds: np.ndarray, total: np.ndarray) -> np.ndar
     return np.clip(np.minimum.accumulate(out, axis=1), 0.0, 1.0)
 
 
+def _raw_many(net, part: np.ndarray, triage: bool):
+    """One engine call for state rows: P(row) (rows,), P(row, cause) (rows, n), the path
+    code of each row, and P(row, no rule of level >= k holds, causes of level >= k absent)
+    (rows, 3): 0 where a rule of level >= k already holds on the row."""
+    n_part = len(part)
+    q = from_states(net, part)
+    if triage:
+        boxes, rows, level, holds = level_boxes(net, q, part)
+        both = q.concat(boxes)
+    else:
+        both = q
+    mask = np.zeros(len(both), dtype=bool)
+    mask[:n_part] = True
+    total_all, joint, path = evaluate_many(net, both, joint=mask)
+    safe = np.zeros((n_part, len(T.LEVELS) - 1))
+    if triage:
+        np.add.at(safe, (rows, level), total_all[n_part:])
+    return total_all[:n_part], joint[:n_part], path[:n_part], safe
+
+
 def analyse_many(net, states: np.ndarray, *, triage: bool = True):
     """Exact posteriors (rows, n) and triage distribution (rows, 4) of node-state rows;
     also P(evidence) per row (0: impossible evidence) and the engine path of each row's
@@ -191,31 +211,73 @@ def analyse_many(net, states: np.ndarray, *, triage: bool = True):
     for start in range(0, len(states), ROWS_PER_CALL):
         part = states[start : start + ROWS_PER_CALL]
         n_part = len(part)
-        q = from_states(net, part)
-        if triage:
-            boxes, rows, level, holds = level_boxes(net, q, part)
-            both = q.concat(boxes)
-        else:
-            both = q
-        mask = np.zeros(len(both), dtype=bool)
-        mask[:n_part] = True
-        total_all, joint, path = evaluate_many(net, both, joint=mask)
-        total = total_all[:n_part]
-        paths[start : start + n_part] = path[:n_part]
+        total, joint, path, safe = _raw_many(net, part, triage)
+        paths[start : start + n_part] = path
         with np.errstate(divide="ignore", invalid="ignore"):
-            causes[start : start + n_part] = np.clip(joint[:n_part] / total[:, None], 0.0, 1.0)
+            causes[start : start + n_part] = np.clip(joint / total[:, None], 0.0, 1.0)
         totals[start : start + n_part] = total
         if triage:
-            safe = np.zeros(holds.shape)
-            np.add.at(safe, (rows, level), total_all[n_part:])
             ok = total > 0
-            ge = _at_least(safe[ok], holds[ok], total[ok])
+            ge = _at_least(safe[ok], safe[ok] == 0.0, total[ok])
             levels[start + np.flatnonzero(ok)] = _distribution(ge)
         if bar is not None:
             bar.update(n_part)
     if bar is not None:
         bar.close()
     return totals, causes, levels, paths
+
+
+# A combination of signed terms (inclusion-exclusion over "at least one of these signs")
+# whose size is at most this share of the sum of the terms' sizes is rounding, not
+# probability: it is 0 (a yes to the red-flag screen leaves exactly no mass below
+# emergency, not 1e-17 of it).
+CANCELLED = 1e-12
+
+
+def analyse_evidence(net, evidences: Sequence[Mapping[str, str]], *, triage: bool = True):
+    """`analyse_many` for evidence that may hold groups of which at least one sign is
+    present (`Evidence.any_of`): each such row is P(e) minus P(e, the group all absent),
+    and for several groups the inclusion-exclusion over their subsets, with the joints
+    and the triage boxes combined likewise. Every row of every evidence is answered in
+    ONE engine call (a chunk of `ROWS_PER_CALL` rows). Returns totals, causes, levels
+    as `analyse_many` (paths omitted)."""
+    rows, owner, sign = [], [], []
+    for i, e in enumerate(evidences):
+        base = e.nodes() if hasattr(e, "nodes") else dict(e)
+        groups = getattr(e, "any_of", ())
+        for r in range(len(groups) + 1):
+            for chosen in itertools.combinations(groups, r):
+                row = dict(base)
+                for g in chosen:
+                    row.update({n: "absent" for n in g})
+                rows.append(row)
+                owner.append(i)
+                sign.append(-1.0 if r % 2 else 1.0)
+    states = node_states(net, rows)
+    owner_a, sign_a = np.array(owner, dtype=np.int64), np.array(sign)
+    n = len(evidences)
+    total = np.zeros(n)
+    joint = np.zeros((n, len(net.causes)))
+    safe = np.zeros((n, len(T.LEVELS) - 1))
+    size_t, size_s = np.zeros(n), np.zeros((n, len(T.LEVELS) - 1))
+    for start in range(0, len(states), ROWS_PER_CALL):
+        part = slice(start, start + ROWS_PER_CALL)
+        t, j, _, sf = _raw_many(net, states[part], triage)
+        o, sg = owner_a[part], sign_a[part]
+        np.add.at(total, o, sg * t)
+        np.add.at(joint, o, sg[:, None] * j)
+        np.add.at(safe, o, sg[:, None] * sf)
+        np.add.at(size_t, o, t)
+        np.add.at(size_s, o, sf)
+    total = np.where(total <= CANCELLED * size_t, 0.0, total)
+    safe = np.where(np.abs(safe) <= CANCELLED * size_s, 0.0, np.maximum(safe, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        causes = np.clip(joint / total[:, None], 0.0, 1.0)
+    levels = np.full((n, len(T.LEVELS)), np.nan)
+    if triage:
+        ok = total > 0
+        levels[ok] = _distribution(_at_least(safe[ok], safe[ok] == 0.0, total[ok]))
+    return total, np.where(total[:, None] > 0, causes, 0.0), levels
 
 
 def _distribution(at_least: np.ndarray) -> np.ndarray:
@@ -240,7 +302,14 @@ def analyse(net: Network, evidence: Mapping[str, str], *, triage: bool = True) -
     """Exact cause posteriors and triage distribution for node-level evidence.
 
     The case's own query and its triage boxes go to the vectorised engine in one call
-    (`analyse_many` on one row), the same path a batch takes."""
+    (`analyse_many` on one row), the same path a batch takes. Evidence with groups of
+    which at least one sign is present (`Evidence.any_of`) is answered exactly by
+    `analyse_evidence`."""
+    if getattr(evidence, "any_of", ()):
+        total, causes, levels = analyse_evidence(net, [evidence], triage=triage)
+        if not total[0] > 0.0:
+            raise impossible_error(net, evidence.nodes())
+        return Analysis(float(total[0]), causes[0], levels[0], "inclusion-exclusion")
     totals, causes, levels, paths = analyse_many(net, node_states(net, [evidence]), triage=triage)
     if not totals[0] > 0.0:
         raise impossible_error(net, evidence)

@@ -13,9 +13,9 @@ import pandas as pd
 from . import questions as Q
 from . import triage as T
 from . import vocabulary as V
-from .analysis import Analysis, analyse, analyse_many, apply_recalibration, node_states
+from .analysis import Analysis, analyse, analyse_evidence, apply_recalibration
 from .batch import BatchResult, check_errors, infer_batch
-from .evidence import Evidence, encode
+from .evidence import Evidence, encode, with_any_of
 from .network import Network, load_network
 from .uncertainty import intervals as interval_table, plot_intervals, sensitivity
 
@@ -41,6 +41,8 @@ def _items(evidence: Evidence) -> dict[str, dict[str, str]]:
 
 
 def _describe(item: str, nodes: Mapping[str, str]) -> str:
+    if item.startswith("any of "):
+        return item
     if item == "location":
         return "location=" + "+".join(n.removeprefix("twitch_") for n, s in nodes.items() if s == "present")
     if item == "medications":
@@ -100,10 +102,18 @@ class Result:
         idx = [net.causes.index(c) for c in targets]
         now = np.concatenate([self.analysis.causes[idx], [self.urgency]])
         rows = []
-        for item, nodes in _items(self.evidence).items():
-            rest = {k: v for k, v in self.evidence.items() if k not in nodes}
-            other = analyse(net, rest)
-            without = np.concatenate([other.causes[idx], [other.triage[2:].sum()]])
+        groups = getattr(self.evidence, "any_of", ())
+        items = dict(_items(self.evidence))
+        rests = []
+        for item, nodes in items.items():
+            rests.append(Evidence({k: v for k, v in self.evidence.items() if k not in nodes}, groups))
+        for g in groups:  # a yes to a group ("at least one of these signs") is an item too
+            items["any of " + "+".join(g)] = {}
+            rests.append(Evidence(dict(self.evidence), [h for h in groups if h != g]))
+        # every evidence without one item, answered in one engine call
+        _, causes_without, levels_without = analyse_evidence(net, rests)
+        for (item, nodes), post, probs in zip(items.items(), causes_without, levels_without):
+            without = np.concatenate([post[idx], [probs[2:].sum()]])
             change = _logit(now) - _logit(without)
             for target, c, p0, p1 in zip(targets + ["urgency"], change, without, now):
                 rows.append({
@@ -117,16 +127,19 @@ class Result:
         order = table["log_odds_change"].abs().sort_values(ascending=False, kind="stable").index
         return table.loc[order].reset_index(drop=True)
 
-    def next_questions(self, k: int = 5) -> pd.DataFrame:
+    def next_questions(self, k: int = 5, *, goal: str = "triage") -> pd.DataFrame:
         """The open questions (docs/model.md: the person's items, `location` and
-        `medications` one question each) ranked by the expected value of their answer.
+        `medications` one question each, the review-of-systems groups one question each)
+        ranked by the expected value of their answer.
 
         value: expected reduction of the advice's expected loss (priors/triage.toml
-        units), every answer enumerated exactly; net_value = value - cost; ties by the
-        expected drop in the sum of the causes' binary entropies. `text` is the
-        question's words; `changes_advice` lists the answers that would change the advice.
+        units), every answer enumerated exactly; with goal="causes" `diagnostic` adds the
+        expected drop of the diagnostic loss (priors/triage.toml [interview]); net_value =
+        value + diagnostic - cost; ties by the expected drop in the sum of the causes'
+        binary entropies. `text` is the question's words; `changes_advice` lists the
+        answers that would change the advice.
         """
-        return next_questions(self.network, self.evidence, self.analysis, k=k)
+        return next_questions(self.network, self.evidence, self.analysis, k=k, goal=goal)
 
     def sensitivity(self, target: str, k: int = 10) -> pd.DataFrame:
         """The `k` parameters whose ranges move `target` (a cause, "urgency" or
@@ -154,57 +167,155 @@ def open_questions(net: Network, evidence: Mapping[str, str]) -> list[Q.Question
     return [q for key, q in T.triage_of(net).questions.items() if Q.is_open(q, evidence)]
 
 
-def rank_questions(net: Network, evidence: Evidence, now: Analysis, keys=None) -> pd.DataFrame:
+def askable(net: Network) -> list[Q.Question]:
+    """The questions an interview asks after the screen: every item but the red-flag
+    screen, its follow-up and the findings asked inside a group question."""
+    qs = T.triage_of(net).questions
+    grouped = {n for q in qs.values() if q.group for n in q.nodes}
+    return [q for k, q in qs.items() if k not in ("default", Q.SCREEN, Q.WHICH)
+            and not (not q.group and len(q.nodes) == 1 and q.nodes[0] in grouped)]
+
+
+def price_of(net: Network, goal: str) -> float:
+    """The diagnostic loss's price per bit under `goal` (0 for "triage")."""
+    return Q.settings(net).diagnostic_price if Q.check_goal(goal) == "causes" else 0.0
+
+
+def after_answer(evidence: Evidence | Mapping[str, str], nodes: Mapping[str, str]) -> Evidence | None:
+    """The evidence after an answer that sets `nodes`, or None when the answer cannot be
+    (it says absent every sign of a group known to hold one)."""
+    groups = getattr(evidence, "any_of", ())
+    try:
+        return with_any_of({**dict(evidence), **nodes}, [("", g) for g in groups])
+    except ValueError:
+        return None
+
+
+def outcome_rows(net: Network, evidence, questions) -> list[tuple[Q.Question, str, Evidence]]:
+    """Every possible answer of every question, as (question, label, evidence after it)."""
+    out = []
+    for q in questions:
+        for label, nodes in Q.outcomes(net, q, evidence):
+            after = after_answer(evidence, nodes)
+            if after is not None:
+                out.append((q, label, after))
+    return out
+
+
+def score(net: Network, price: float, now_total: float, now_triage: np.ndarray, now_causes: np.ndarray, answers) -> tuple[float, float, list[str], dict]:
+    """The value of a question from its answers (label, P(evidence, answer), causes,
+    levels): the expected drop of the advice's loss (exactly 0 when no answer changes the
+    advice), the expected drop of the diagnostic loss (`price` a bit of the causes' summed
+    binary entropy), the answers that change the advice, and each answer's probability."""
+    loss_now = T.expected_loss(net, now_triage)
+    advice_now = int(np.argmin(loss_now))
+    after_loss, after_h, changes, probs_of = 0.0, 0.0, [], {}
+    h_now = _entropy(now_causes)
+    for label, total, post, probs in answers:
+        p = total / now_total
+        probs_of[label] = p
+        if p <= 0.0:
+            continue
+        loss = T.expected_loss(net, probs)
+        after_loss += p * loss.min()
+        after_h += p * _entropy(post)
+        if int(np.argmin(loss)) != advice_now:
+            changes.append(f"{label} -> {T.LEVELS[int(np.argmin(loss))]}")
+    # >= 0: the loss is concave in the beliefs. When no answer changes the advice it
+    # is exactly 0 (the answers' beliefs average to today's, and the advice's loss is
+    # linear in them): say so, rather than rank questions by rounding noise.
+    value = max(float(loss_now.min()) - after_loss, 0.0) if changes else 0.0
+    drop = h_now - after_h
+    return value, max(price * drop, 0.0), changes, probs_of | {"__drop__": drop}
+
+
+def rank_questions(net: Network, evidence: Evidence, now: Analysis, keys=None, *, goal: str = "triage") -> pd.DataFrame:
     """Every open question (or those of `keys`) with the expected value of its answer.
 
     value: expected reduction of the advice's expected loss (priors/triage.toml units),
-    every answer enumerated exactly (a set question: every subset); net_value = value -
-    cost; ties by the expected drop in the sum of the causes' binary entropies.
+    every answer enumerated exactly (a set or group question: every subset);
+    diagnostic: with goal="causes", the expected drop of the diagnostic loss (the
+    causes' summed binary entropy at the price of priors/triage.toml [interview]), else 0;
+    net_value = value + diagnostic - cost; ties by the expected drop in the sum of the
+    causes' binary entropies. Every answer of every question is answered in ONE call of
+    the vectorised engine.
     """
-    loss_now = T.expected_loss(net, now.triage)
-    advice_now = int(np.argmin(loss_now))
-    h_now = _entropy(now.causes)
-    # the red-flag screen is the interview's first question; here its three flags are
-    # ranked one by one
-    asked = [q for q in open_questions(net, evidence) if (q.key != Q.SCREEN if keys is None else q.key in keys)]
-    # every answer to every question, answered in one call of the vectorised engine
-    trials = [(q, label, nodes) for q in asked for label, nodes in Q.outcomes(net, q, evidence)]
-    totals, causes, levels, _ = analyse_many(net, node_states(net, [{**evidence, **nodes} for _, _, nodes in trials]))
+    price = price_of(net, goal)
+    pool = askable(net) if keys is None else [q for k, q in T.triage_of(net).questions.items() if k in keys]
+    asked = [q for q in pool if Q.is_open(q, evidence)]
+    trials = outcome_rows(net, evidence, asked)
+    totals, causes, levels = analyse_evidence(net, [e for _, _, e in trials])
     answered: dict[str, list] = {}
     for (q, label, _), total, post, probs in zip(trials, totals, causes, levels):
-        answered.setdefault(q.key, []).append((label, total / now.total, post, probs))
+        answered.setdefault(q.key, []).append((label, total, post, probs))
     rows = []
     for q in asked:
-        after_loss, after_h, changes = 0.0, 0.0, []
-        for label, p, post, probs in answered.get(q.key, []):
-            if p <= 0.0:
-                continue
-            loss = T.expected_loss(net, probs)
-            after_loss += p * loss.min()
-            after_h += p * _entropy(post)
-            if int(np.argmin(loss)) != advice_now:
-                changes.append(f"{label} -> {T.LEVELS[int(np.argmin(loss))]}")
-        # >= 0: the loss is concave in the beliefs. When no answer changes the advice it
-        # is exactly 0 (the answers' beliefs average to today's, and the advice's loss is
-        # linear in them): say so, rather than rank questions by rounding noise.
-        value = max(float(loss_now.min()) - after_loss, 0.0) if changes else 0.0
+        value, diag, changes, probs_of = score(net, price, now.total, now.triage, now.causes, answered.get(q.key, []))
+        drop = probs_of.pop("__drop__")
         rows.append({
             "question": q.key,
             "text": q.text,
             "value": value,
+            "diagnostic": diag,
             "cost": q.cost,
-            "net_value": value - q.cost,
-            "entropy_drop": h_now - after_h,
-            "answers": {label: round(float(p), 6) for label, p, _, _ in answered.get(q.key, [])},
+            "net_value": value + diag - q.cost,
+            "entropy_drop": drop,
+            "answers": {label: round(float(p), 6) for label, p in probs_of.items()},
             "changes_advice": "; ".join(changes),
         })
-    columns = ["question", "text", "value", "cost", "net_value", "entropy_drop", "answers", "changes_advice"]
+    columns = ["question", "text", "value", "diagnostic", "cost", "net_value", "entropy_drop", "answers", "changes_advice"]
     table = pd.DataFrame(rows, columns=columns)
     return table.sort_values(["net_value", "entropy_drop"], ascending=False, kind="stable").reset_index(drop=True)
 
 
-def next_questions(net: Network, evidence: Evidence, now: Analysis, *, k: int = 5) -> pd.DataFrame:
-    return rank_questions(net, evidence, now).head(k).reset_index(drop=True)
+def next_questions(net: Network, evidence: Evidence, now: Analysis, *, k: int = 5, goal: str = "triage") -> pd.DataFrame:
+    return rank_questions(net, evidence, now, goal=goal).head(k).reset_index(drop=True)
+
+
+def lookahead(net: Network, evidence: Evidence, now: Analysis, firsts, seconds, *, goal: str) -> pd.DataFrame:
+    """The two-step value of each question of `firsts`: its own value plus, after each of
+    its answers, the best net value of one more question of `seconds` (0 if none is worth
+    its cost), weighted by the answer's probability. Exact; every answer pair of every
+    question goes to the engine in ONE call. One row a first question: `value2` (before
+    its cost), `net_value2` = value2 - cost, and the best next question after its most
+    probable answer."""
+    price = price_of(net, goal)
+    first_rows = outcome_rows(net, evidence, firsts)
+    second_rows, second_of = [], []
+    for i, (q, _, ev) in enumerate(first_rows):
+        nexts = [q2 for q2 in seconds if q2.key != q.key and Q.is_open(q2, ev)]
+        for q2, label2, ev2 in outcome_rows(net, ev, nexts):
+            second_rows.append((q2, label2, ev2))
+            second_of.append(i)
+    totals, causes, levels = analyse_evidence(net, [e for _, _, e in first_rows] + [e for _, _, e in second_rows])
+    n1 = len(first_rows)
+    # the second-step questions' answers, grouped by (first answer, next question)
+    by_pair: dict[tuple[int, str], list] = {}
+    for j, (i, (q2, label2, _)) in enumerate(zip(second_of, second_rows)):
+        by_pair.setdefault((i, q2.key), []).append((label2, totals[n1 + j], causes[n1 + j], levels[n1 + j]))
+    costs = {q.key: q.cost for q in seconds}
+    best_after = np.zeros(n1)
+    best_key: list[str] = [""] * n1
+    for (i, key2), answers in by_pair.items():
+        if not totals[i] > 0:
+            continue
+        v, d, _, _ = score(net, price, totals[i], levels[i], causes[i], answers)
+        net2 = v + d - costs[key2]
+        if net2 > best_after[i]:
+            best_after[i], best_key[i] = net2, key2
+    rows = []
+    for q in firsts:
+        idx = [i for i, (q1, _, _) in enumerate(first_rows) if q1.key == q.key]
+        answers = [(first_rows[i][1], totals[i], causes[i], levels[i]) for i in idx]
+        v, d, _, probs_of = score(net, price, now.total, now.triage, now.causes, answers)
+        probs_of.pop("__drop__")
+        later = sum(probs_of[first_rows[i][1]] * best_after[i] for i in idx)
+        likely = max(idx, key=lambda i: probs_of[first_rows[i][1]]) if idx else None
+        rows.append({"question": q.key, "value": v + d, "later": later, "value2": v + d + later,
+                     "cost": q.cost, "net_value2": v + d + later - q.cost,
+                     "then": best_key[likely] if likely is not None else ""})
+    table = pd.DataFrame(rows, columns=["question", "value", "later", "value2", "cost", "net_value2", "then"])
+    return table.sort_values("net_value2", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def _reason(net: Network, evidence: Evidence, analysis: Analysis, advice: int) -> str:
@@ -214,6 +325,9 @@ def _reason(net: Network, evidence: Evidence, analysis: Analysis, advice: int) -
     if held and advice > 0:
         top = max(held, key=lambda r: r.level)
         parts.append(f"{top.text} (at least {T.LEVELS[top.level]})")
+    elif advice > 0 and getattr(evidence, "any_of", ()) and analysis.triage[advice:].sum() >= 1.0:
+        signs = "; ".join(" or ".join(g) for g in evidence.any_of)
+        parts.append(f"a yes to at least one of {signs} (at least {level})")
     p_at_least = analysis.triage[advice:].sum()
     if advice > 0:
         parts.append(f"P(needs {T.triage_of(net).need[level]}) = {p_at_least:.1%}")
@@ -232,6 +346,18 @@ def _indexes(net: Network) -> tuple[pd.Index, pd.Index]:
     if got is None:
         got = _INDEXES[net] = (pd.Index(list(net.causes), dtype=object), pd.Index(list(T.LEVELS), dtype=object))
     return got
+
+
+def result_of(net: Network, encoded: Evidence, recalibration=None) -> Result:
+    """The `Result` of node-level evidence (`encode`'s output, groups of `Evidence.any_of`
+    included): what `infer` returns for a single case."""
+    return _result(net, encoded, recalibration)
+
+
+def group_keys(net: Network) -> dict[str, tuple[str, ...]]:
+    """The group questions `infer` takes as keys (the red-flag screen `red_flags` and the
+    review-of-systems groups of priors/triage.toml): key -> member nodes."""
+    return Q.group_members(T.triage_of(net).questions)
 
 
 def _result(net: Network, encoded: Evidence, recalibration=None) -> Result:
@@ -268,7 +394,11 @@ def infer(
     Parameters
     ----------
     evidence : a dict of docs/model.md keys (one case), or a list of dicts or a DataFrame
-        (one case a row, empty values unknown).
+        (one case a row, empty values unknown). A single case may also answer a group
+        question (`red_flags`, the screen, and the groups of priors/triage.toml: see
+        `group_keys`): "any" or "yes" (at least one of its signs, not said which: the
+        engine conditions on exactly that), "none" or "no" (all absent), or the signs
+        present as a list (the others absent).
     network : the network to use (default: the bundled priors).
     recalibration : a map of urgency fitted by `model.validation` (docs/model.md); applied
         only when given.
@@ -298,7 +428,7 @@ def infer(
         if intervals is not None:
             raise ValueError("intervals: only for a single case (a dict); for a batch, call infer on each case")
         return infer_batch(evidence, network=net, errors=errors, recalibration=recalibration, row_result=infer)
-    result = _result(net, encode(evidence), recalibration)
+    result = _result(net, encode(evidence, groups=group_keys(net)), recalibration)
     if intervals is None:
         return result
 

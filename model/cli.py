@@ -267,24 +267,52 @@ YES_NO = {"y": "yes", "yes": "yes", "true": "yes", "n": "no", "no": "no", "false
 NUMBER_ANSWERS = {"duration": "days", "age": "years"}
 
 
+# a duration typed with its unit ("3 days", "2 weeks", "3 months"): the unit's length in days
+DURATION_UNITS = {"day": 1.0, "days": 1.0, "d": 1.0, "week": 7.0, "weeks": 7.0, "w": 7.0,
+                  "month": 365.25 / 12, "months": 365.25 / 12, "year": 365.25, "years": 365.25, "y": 365.25}
+# what a group question takes besides the numbers and words of its signs
+GROUP_YES = ("yes", "y", "any")
+
+
+def _how(q) -> str:
+    if q.key in NUMBER_ANSWERS:
+        unit = NUMBER_ANSWERS[q.key]
+        extra = " (or '3 days', '2 weeks', '3 months')" if q.key == "duration" else ""
+        return f"a number of {unit}{extra}, or one of the words"
+    if getattr(q, "group", False):
+        return "the numbers or words of every one that is true, separated by commas (\"1,3\"), or none"
+    return "numbers or words, separated by commas" if q.multiple else "a number or a word"
+
+
 def _ask_line(q, out: TextIO) -> None:
     print(q.text, file=out)
     if q.key in NUMBER_ANSWERS:
         for key, label in q.answers.items():
             print(f"  - {key}: {label}", file=out)
-        how = f"a number of {NUMBER_ANSWERS[q.key]}, or one of the words"
     else:
         for i, label in enumerate(q.answers.values(), 1):
             print(f"  {i}) {label}", file=out)
-        how = "numbers or words, separated by commas" if q.multiple else "a number or a word"
-    print(f"  ({how}; ? for help, blank: don't know, q: stop)", file=out)
+    print(f"  ({_how(q)}; ? for help, blank: don't know, q: stop)", file=out)
+
+
+def _bad_answer(q, typed: str, error: ValueError) -> str:
+    """A bad answer explained in the question's words, not its key."""
+    listed = "; ".join(f"{i}) {label}" for i, label in enumerate(q.answers.values(), 1))
+    why = str(error).split("\n")[0]
+    why = why.split(": ", 1)[1] if why.startswith(f"{q.key}: ") else why
+    for key, label in q.answers.items():  # name the answers by their words
+        why = why.replace(f"'{key}'", f"'{label}'")
+    return f"{typed!r} does not answer \"{q.text}\" ({why}). Answer with {_how(q)}: {listed}"
 
 
 def _ask_value(q, line: str) -> Any:
     """The answer typed for question `q`: numbers of the listed answers, their words, or
-    (duration, age) a number of days or years."""
+    (duration, age) a number of days or years ("3 days", "2 weeks", "3 months" for a
+    duration); a group question also takes yes or any (at least one, not said which)."""
     keys = list(q.answers)
     labels = {label.lower(): key for key, label in q.answers.items()}
+    if getattr(q, "group", False) and line.strip().lower() in GROUP_YES:
+        return "any"
 
     def one(token: str) -> Any:
         token = token.strip().lower()
@@ -292,7 +320,14 @@ def _ask_value(q, line: str) -> Any:
             try:
                 return float(token)
             except ValueError:
-                return labels.get(token, token)
+                pass
+            parts = token.split()
+            if q.key == "duration" and len(parts) == 2 and parts[1] in DURATION_UNITS:
+                try:
+                    return float(parts[0]) * DURATION_UNITS[parts[1]]
+                except ValueError:
+                    pass
+            return labels.get(token, token)
         if token.isdigit() and 1 <= int(token) <= len(keys):
             return keys[int(token) - 1]
         if token in labels:
@@ -314,7 +349,7 @@ def cmd_ask(args, out: TextIO, stdin: TextIO) -> int:
     from .interview import Interview
     from .network import load_network
 
-    iv = Interview(evidence_from_args(args), network=load_network(args.priors))
+    iv = Interview(evidence_from_args(args), network=load_network(args.priors), goal=args.goal)
     while (q := iv.next_question()) is not None:
         _ask_line(q, out)
         line = stdin.readline()
@@ -330,7 +365,7 @@ def cmd_ask(args, out: TextIO, stdin: TextIO) -> int:
         try:
             iv.answer(q.key, _ask_value(q, typed) if typed else None)
         except ValueError as e:
-            print(f"  {_one_line(e)}", file=out)
+            print(f"  {_one_line(_bad_answer(q, typed, e))}", file=out)
     print(f"Questions asked: {len(iv.asked)}", file=out)
     r = iv.result
     _print_result(r, _reasons(r), out)
@@ -429,6 +464,8 @@ def build_parser() -> argparse.ArgumentParser:
     files.add_argument("--index-col", metavar="COLUMN", help="a column of the case file that names the cases (default: the row number)")
     p = sub.add_parser("ask", help="ask the next best question, one at a time (answers on standard input)")
     _add_evidence_options(p)
+    p.add_argument("--goal", choices=("causes", "triage"), default="causes",
+                   help="causes (default): the level and the leading causes; triage: only what settles the advice")
     p.add_argument("--priors", help="another priors folder")
     p = sub.add_parser("export", help="write the network for other tools")
     p.add_argument("--format", choices=("bif", "xmlbif"), default="bif")

@@ -70,6 +70,16 @@ def cmd_validate(args, out: TextIO) -> int:
                 f"{a['urgent_advised_self_care']['share']:.1%}, {b['urgent_advised_self_care']['share']:.1%}",
                 file=out,
             )
+            for goal, g in iv.get("goals", {}).items():
+                f = g["full"]
+                print(
+                    f"  goal={goal}, against full information: soon or more advised self_care "
+                    f"{f['self_care_when_soon']['count']}/{f['self_care_when_soon']['of']}, below soon "
+                    f"{f['below_soon_when_soon']['count']}/{f['below_soon_when_soon']['of']}; self_care kept "
+                    f"{f['self_care_kept']['share']:.1%}; silent {g['silent']['count']}/{g['silent']['of']}; "
+                    f"{g['questions_mean']:.1f} questions",
+                    file=out,
+                )
     print(f"wrote {path} ({seconds:.1f} s)", file=out)
     return 0
 

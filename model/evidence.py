@@ -55,10 +55,17 @@ def unknown_key_message(key: Any) -> str:
 
 
 class Evidence(Mapping):
-    """Observed nodes and their states (node name -> state name), read-only."""
+    """Observed nodes and their states (node name -> state name), read-only.
 
-    def __init__(self, states: Mapping[str, str]):
+    any_of : groups of binary findings of which at least one is present (a yes to a group
+        question such as the red-flag screen, the signs not said): each a sorted tuple of
+        nodes none of which is observed. The engine conditions on each exactly, as on the
+        premise: P(e) minus P(e, all of them absent) (`model.analysis`).
+    """
+
+    def __init__(self, states: Mapping[str, str], any_of=()):
         self._states = dict(sorted(states.items()))
+        self.any_of: tuple[tuple[str, ...], ...] = tuple(sorted({tuple(sorted(g)) for g in any_of}))
 
     def __getitem__(self, node: str) -> str:
         return self._states[node]
@@ -70,13 +77,58 @@ class Evidence(Mapping):
         return len(self._states)
 
     def __hash__(self) -> int:
-        return hash(tuple(self._states.items()))
+        return hash((tuple(self._states.items()), self.any_of))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Mapping) and dict(self) == dict(other)
+        return isinstance(other, Mapping) and dict(self) == dict(other) and self.any_of == getattr(other, "any_of", ())
 
     def __repr__(self) -> str:
-        return "Evidence(" + ", ".join(f"{k}={v}" for k, v in self._states.items()) + ")"
+        groups = [f"any of {'+'.join(g)}" for g in self.any_of]
+        return "Evidence(" + ", ".join([f"{k}={v}" for k, v in self._states.items()] + groups) + ")"
+
+    def nodes(self) -> dict[str, str]:
+        """The observed nodes alone (node -> state), a new dict."""
+        return dict(self._states)
+
+
+def with_any_of(states: Mapping[str, str], any_of) -> Evidence:
+    """Evidence of `states` with the groups of `any_of` (each: at least one of its nodes
+    present), simplified: a group with a member observed present holds and is dropped,
+    members observed absent leave it; a group whose every member is observed absent is a
+    ValueError (`what` names it)."""
+    kept = []
+    for what, group in any_of:
+        if any(states.get(n) == "present" for n in group):
+            continue
+        open_ = tuple(n for n in group if n not in states)
+        if not open_:
+            raise ValueError(f"{what}: at least one of {', '.join(group)} is present, but every one is answered absent")
+        kept.append(open_)
+    return Evidence(states, kept)
+
+
+# The answers to a group question that mean "at least one of them" and "none of them".
+GROUP_ANY = ("any", "yes", "true")
+GROUP_NONE = ("none", "no", "false")
+
+
+def group_states(key: str, members: tuple[str, ...], value: Any) -> tuple[dict[str, str], bool]:
+    """A group question's answer (docs/validation.md): "any" (or yes, True: at least one of
+    the members, not said which), "none" (or no, False, an empty list: all absent), or the
+    members present as a list or a ';'-separated string (the others absent). Returns the
+    node states it sets and whether it says "at least one" (then no node is set)."""
+    if isinstance(value, bool):
+        value = "yes" if value else "no"
+    if isinstance(value, str) and value.strip().lower() in GROUP_ANY:
+        return {}, True
+    if isinstance(value, str) and value.strip().lower() in GROUP_NONE:
+        return {m: "absent" for m in members}, False
+    tokens = _tokens(key, value)
+    allowed = members + ("any", "none")
+    for token in tokens:
+        if token not in members:
+            raise _bad(key, token, f"a sign of {key}", allowed)
+    return {m: ("present" if m in tokens else "absent") for m in members}, False
 
 
 # Values are shown in messages by repr, cut to a readable length (a fuzzed 10**400 or a
@@ -312,25 +364,41 @@ def requirement_error(states: Mapping[str, str], setter: Mapping[str, str]) -> V
     return None
 
 
-def encode(evidence: Mapping[str, Any], *, batch: bool = False) -> Evidence:
+def encode(evidence: Mapping[str, Any], *, batch: bool = False, groups: Mapping[str, tuple[str, ...]] | None = None) -> Evidence:
     """Turn a dict of user evidence into node states.
 
     In a single case (``batch=False``) a missing value (None, NaN) is an error: leave
     the key out for unknown. In a batch row it means unknown (docs/model.md).
+    groups : the group questions a key may name (key -> its member findings; the
+        interview's groups, `model.questions.groups_of`), answered as `group_states` says.
     """
     if not isinstance(evidence, Mapping):
         raise ValueError(f"evidence must be a dict of key: value, got {type(evidence).__name__}")
+    groups = groups or {}
     out: dict[str, str] = {}
     setter: dict[str, str] = {}
+    any_of: list[tuple[str, tuple[str, ...]]] = []
     for key in evidence:
         value = evidence[key]
-        if not isinstance(key, str) or key not in ALL_KEYS:
+        if not isinstance(key, str) or (key not in ALL_KEYS and key not in groups):
+            if isinstance(key, str) and groups and key not in ALL_KEYS:
+                hint = close_match(key, ALL_KEYS + tuple(groups))
+                raise ValueError(
+                    f"{_show(key)} is not an evidence key{hint}{'' if hint else ';'} allowed: "
+                    f"{', '.join(USER_KEYS + tuple(groups))} (or a node name: {', '.join(NODE_KEYS)})"
+                )
             raise ValueError(unknown_key_message(key))
         if is_missing(value):
             if batch:
                 continue
             raise ValueError(f"{key}: {_show(value)} is not a value; leave the key out when it is unknown")
-        for node, state in item_states(key, value).items():
+        if key in groups:
+            states, anyone = group_states(key, groups[key], value)
+            if anyone:
+                any_of.append((key, groups[key]))
+        else:
+            states = item_states(key, value)
+        for node, state in states.items():
             if node in out and out[node] != state:
                 raise ValueError(
                     f"{key}: sets {node}={state}, but {setter[node]} sets {node}={out[node]}"
@@ -344,4 +412,4 @@ def encode(evidence: Mapping[str, Any], *, batch: bool = False) -> Evidence:
         raise ValueError(
             "location: every region is absent; the model assumes twitching in at least one region"
         )
-    return Evidence(out)
+    return with_any_of(out, any_of)

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
 from . import vocabulary as V
-from .evidence import USER_KEYS, encode
+from .evidence import USER_KEYS, encode, group_states
+from .priors import PriorsError
 
 # The interview (docs/validation.md): the emergency red flags the interview screens first, as one
 # question. `bulbar` is a soon-level sign since the second review (docs/model.md): it is
@@ -45,6 +46,7 @@ class Question:
     multiple: bool
     nodes: tuple[str, ...]
     cost: float
+    group: bool = False  # a group question ("do you have any of these?"; `GROUP_TABLE`)
 
     def __repr__(self) -> str:
         return f"Question({self.key!r}: {self.text!r}, answers={list(self.answers)})"
@@ -54,7 +56,66 @@ def _binary(net, node: str) -> bool:
     return tuple(net.states[node]) == V.BINARY_STATES
 
 
-def _raw_items(net) -> dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]]:
+# The group questions of priors/triage.toml ([group.<key>]: a clinician's review of
+# systems, asked after the red-flag screen): the fields an entry may hold.
+GROUP_TABLE = "group"
+GROUP_FIELDS = ("members", "cost", "text", "help", "answers", "note")
+NONE = "none"
+
+
+def _groups(net, where) -> dict[str, tuple[str, ...]]:
+    """The [group.<key>] tables checked against the network: key -> member nodes (binary
+    findings, each in one group at most, none of them a red flag of the screen). A network
+    without every bundled finding (built for tests) keeps the groups whose members it has."""
+    raw = net.triage_table.get(GROUP_TABLE, {})
+    if not isinstance(raw, Mapping):
+        raise where(GROUP_TABLE, f"expected tables [{GROUP_TABLE}.<key>], got {raw!r}")
+    full = set(V.FINDINGS) <= set(net.findings)
+    out: dict[str, tuple[str, ...]] = {}
+    seen: dict[str, str] = {}
+    for key, entry in raw.items():
+        at = f"{GROUP_TABLE}.{key}"
+        if not isinstance(entry, Mapping):
+            raise where(at, f"expected a table, got {entry!r}")
+        unknown = set(entry) - set(GROUP_FIELDS)
+        if unknown:
+            raise where(at, f"unknown field {', '.join(sorted(unknown))}; allowed: {', '.join(GROUP_FIELDS)}")
+        if key in (SCREEN, WHICH) or key in USER_KEYS or key in net.states:
+            raise where(at, f"{key!r} is already a question or a node; a group needs a name of its own")
+        members = entry.get("members")
+        if not isinstance(members, list) or len(members) < 2 or not all(isinstance(m, str) for m in members):
+            raise where(at, f"members: expected a list of at least 2 findings, got {members!r}")
+        for m in members:
+            if full and (m not in net.findings or not _binary(net, m)):
+                raise where(at, f"members: {m!r} is not a yes/no finding of the network")
+            if m in RED_FLAGS:
+                raise where(at, f"members: {m!r} is a red flag, asked in the screen ({SCREEN})")
+            if m in seen:
+                raise where(at, f"members: {m!r} is already in group {seen[m]!r}")
+            seen[m] = key
+        cost = entry.get("cost")
+        if isinstance(cost, bool) or not isinstance(cost, (int, float)) or not 0 <= cost < float("inf"):
+            raise where(at, f"cost {cost!r} is not a non-negative number")
+        text = entry.get("text")
+        if not isinstance(text, str) or not text.endswith("?"):
+            raise where(at, "text: the question's words, ending with '?', are missing")
+        labels = entry.get("answers")
+        allowed = tuple(members) + (NONE,)
+        if not isinstance(labels, Mapping) or set(labels) != set(allowed) or not all(isinstance(v, str) and v for v in labels.values()):
+            raise where(at, f"answers: needs a label for each of {', '.join(allowed)}")
+        kept = tuple(m for m in members if m in net.states and _binary(net, m))
+        if len(kept) >= 2:
+            out[key] = kept
+    return out
+
+
+def group_members(questions: Mapping[str, Question]) -> dict[str, tuple[str, ...]]:
+    """key -> member nodes of every group question, the red-flag screen first (the keys
+    `infer` takes for a group's answer: `evidence.group_states`)."""
+    return {k: q.nodes for k, q in questions.items() if k == SCREEN or q.group}
+
+
+def _raw_items(net, where=lambda key, message: ValueError(message)) -> dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]]:
     """key -> (nodes, answers, multiple) for every question the network has."""
     out: dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]] = {}
     flags = tuple(f for f in RED_FLAGS if f in net.states)
@@ -82,6 +143,7 @@ def items(net, entries: Mapping[str, Mapping], where=lambda key, message: ValueE
     question of the network and only its answers; a network on the bundled vocabulary (docs/model.md) has
     an entry with words for every question)."""
     raw = _raw_items(net)
+    groups = _groups(net, where)
     for key, entry in entries.items():
         if key == "default":
             continue
@@ -107,7 +169,63 @@ def items(net, entries: Mapping[str, Mapping], where=lambda key, message: ValueE
             nodes=nodes,
             cost=float(entry["cost"]),
         )
+    table = net.triage_table.get(GROUP_TABLE, {})
+    for key, members in groups.items():
+        entry = table[key]
+        out[key] = Question(
+            key=key,
+            text=entry["text"],
+            help=entry.get("help", ""),
+            answers={a: entry["answers"][a] for a in members + (NONE,)},
+            multiple=True,
+            nodes=members,
+            cost=float(entry["cost"]),
+            group=True,
+        )
     return out
+
+
+# The interview's settings (priors/triage.toml [interview]): the fields and what each
+# must be.
+INTERVIEW_TABLE = "interview"
+GOALS = ("causes", "triage")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """diagnostic_price : the diagnostic loss of goal "causes", in the loss matrix's unit
+        per bit of the causes' summed binary entropy.
+    lookahead : how many of the best questions not worth their cost alone are valued
+        two steps ahead (each with every next question after each of its answers).
+    """
+
+    diagnostic_price: float
+    lookahead: int
+
+
+def settings(net) -> Settings:
+    """The [interview] table of priors/triage.toml, checked (errors name the file and the
+    entry)."""
+    raw = net.triage_table.get(INTERVIEW_TABLE)
+    where = f"triage.toml: [{INTERVIEW_TABLE}]"
+    if not isinstance(raw, Mapping):
+        raise PriorsError(f"{where}: missing; needs diagnostic_price and lookahead")
+    unknown = set(raw) - {"diagnostic_price", "lookahead", "note"}
+    if unknown:
+        raise PriorsError(f"{where}: unknown field {', '.join(sorted(unknown))}; allowed: diagnostic_price, lookahead, note")
+    price = raw.get("diagnostic_price")
+    if isinstance(price, bool) or not isinstance(price, (int, float)) or not 0 <= price < float("inf"):
+        raise PriorsError(f"{where}: diagnostic_price {price!r} is not a non-negative number")
+    k = raw.get("lookahead")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+        raise PriorsError(f"{where}: lookahead {k!r} is not a whole number (0 or more)")
+    return Settings(float(price), k)
+
+
+def check_goal(goal: Any) -> str:
+    if goal not in GOALS:
+        raise ValueError(f"goal: {goal!r} is not a goal; allowed: {', '.join(GOALS)}")
+    return goal
 
 
 # A follow-up is asked only once its lead question's answer makes it mean something:
@@ -191,6 +309,11 @@ def answer_nodes(net, q: Question, value: Any, evidence: Mapping[str, str] = {})
             raise ValueError(f"{WHICH}: {bad[0] if bad else value!r} is not one of the signs; allowed: {allowed} (at least one)")
         # the signs already answered keep their answers; the others not chosen are absent
         return {n: ("present" if n in chosen else "absent") for n in q.nodes if n in chosen or n not in evidence}
+    if q.group:
+        states, anyone = group_states(q.key, q.nodes, value)
+        if anyone:
+            raise ValueError(f"{q.key}: say which ({', '.join(q.nodes)}), or none")
+        return {n: s for n, s in states.items() if n not in evidence or s == "present"}
     if q.key in USER_KEYS:
         return dict(encode({q.key: value}))
     (node,) = q.nodes  # a network whose nodes are not the bundled items: states by name

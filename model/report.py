@@ -29,18 +29,17 @@ import numpy as np
 import pandas as pd
 
 from . import synthetic as S
-from .triage_scores import ACCEPTABLE, FIGURES, advice_figures, interview_cases
+from .triage_scores import ACCEPTABLE, FIGURES, QUESTIONS_QUANTILE, advice_figures, full_information_figures, interview_cases
 from . import validation as M
 from .api import infer
 from .batch import BatchResult
 from .engine import warm
+from .questions import GOALS
 from .network import Network, load_network
 from .settings import WORLDS, Settings, load_settings
 from .vignettes import score_textbook, score_vignettes
 from .workers import forked_map
 
-# The reported upper quantile of questions asked per interview (`questions_p90`).
-QUESTIONS_QUANTILE = 0.9
 # Rows a worker answers at a time (the progress bar moves once a chunk).
 CHUNK_ROWS = 1000
 
@@ -232,12 +231,20 @@ def score_interviews(net: Network, world: str, n: int, *, seed: int, missing: fl
     one_shot = infer_cases(net, start, workers=workers, label=f"{world} one-shot")
     interviewed = interview_cases(net, start, answers, workers=workers, progress=progress)
     truth = full["true_level"]
+    # the same cases told everything they could answer, and interviewed under each goal
+    told = infer_cases(net, answers, workers=workers, label=f"{world} full information")
+    goals = {}
+    for goal in GOALS:
+        got = interviewed if goal == "causes" else interview_cases(net, start, answers, workers=workers, progress=progress, goal=goal)
+        goals[goal] = full_information_figures(truth, told.advice, got, full_top1=told.causes.idxmax(axis=1),
+                                               primary=full.get("primary"), responsible=full.get("responsible"), level=settings.confidence)
     return {
         "cases": int(n),
         "questions_mean": float(interviewed["questions"].mean()),
         "questions_p90": float(interviewed["questions"].quantile(QUESTIONS_QUANTILE)),
         "interview": advice_figures(truth, interviewed["advice"], level=settings.confidence).to_dict(orient="index"),
         "one_shot": advice_figures(truth, one_shot.advice, level=settings.confidence).to_dict(orient="index"),
+        "goals": goals,
         "level": settings.confidence,
         "seconds": time.perf_counter() - began,
     }
@@ -380,6 +387,29 @@ def advice_section(validations: Sequence[Validation]) -> list[str]:
         lines += ["Interview: each case starts from the answers it reported (the same share missing) and answers every "
                   "question from its own full row; the red flags are screened first. Questions asked: "
                   + "; ".join(f"{w} mean {iv['questions_mean']:.2f}, 90th percentile {iv['questions_p90']:.0f}" for w, iv in asked) + ".", ""]
+        lines += interview_goal_lines(asked)
+    return lines
+
+
+def interview_goal_lines(asked) -> list[str]:
+    """The interview under both goals against full information (the advice told every
+    answer) and against the true level, on the same cases (docs/validation.md)."""
+    lines = ["### The interview against full information", "",
+             "Each goal interviews the same cases; *full information* is the advice of `infer()` on every answer the "
+             "person could give. Silent: truly soon or emergency cases that full information advises below soon (a "
+             "serious cause with no sign any question can reveal), counted apart.", ""]
+    for world, iv in asked:
+        for goal, g in iv.get("goals", {}).items():
+            rows = {}
+            for name, f in g["full"].items():
+                rows[f["meaning"]] = {"against full information": _figure_cells({name: f})[name],
+                                      "against the true level": _figure_cells({name: g["truth"][name]})[name] if name in g["truth"] else ""}
+            rows[g["silent"]["meaning"]] = {"against full information": "", "against the true level": _figure_cells({"s": g["silent"]})["s"]}
+            rows["questions: mean, 90th percentile"] = {"against full information": f"{g['questions_mean']:.2f}, {g['questions_p90']:.0f}",
+                                                        "against the true level": ""}
+            table = pd.DataFrame(rows).T
+            table.index.name = "figure"
+            lines += [f"{world} world, goal={goal}:", "", _markdown(table), ""]
     return lines
 
 
