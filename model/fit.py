@@ -253,12 +253,39 @@ def _empty_stats(sp: _Spec) -> dict[str, Any]:
         "switch_data": np.zeros(n),
         "rleak": np.zeros(N_REGIONS), "rleak_data": np.zeros(N_REGIONS),
     }
+    # sums over cases of each case's score squared (the data's information about a number)
+    out.update({"sq_link": np.zeros((f, n, kmax)), "sq_leak": np.zeros((f, kmax)), "sq_tau": np.zeros(n),
+                "sq_w": np.zeros(n), "sq_q": np.zeros((n, N_REGIONS)), "sq_focal": np.zeros((n, N_REGIONS)),
+                "sq_rleak": np.zeros(N_REGIONS), "sq_prior": np.zeros(n)})
     for i, c in enumerate(net.causes):
+        out[f"sq_rr:{c}"] = np.zeros(len(_rr_masks(net, c)[0]))
         shape = tuple(len(net.states[e]) for e in net.cause_parents[c])
         out[f"n1:{c}"] = np.zeros(shape)
         out[f"nt:{c}"] = np.zeros(shape)
         out[f"pa_data:{c}"] = np.zeros((len(shape), max(shape, default=1)))
     return out
+
+
+def _sc(count, trials, p):
+    """The score of a probability p from expected counts: count / p - (trials - count) / (1 - p)
+    (0 where p is 0 or 1: such a number does not move)."""
+    p = np.asarray(p, dtype=float)
+    ok = (p > 0) & (p < 1)
+    safe = np.where(ok, p, 0.5)
+    return np.where(ok, count / safe - (trials - count) / (1 - safe), 0.0)
+
+
+_MASKS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _rr_masks(net: Network, cause: str):
+    """The fitted relative risks of a cause: their (exposure, state) keys and where each
+    applies in the cause's table (the table's axes: the cause's parents)."""
+    memo = _MASKS.setdefault(net, {})
+    if cause not in memo:
+        cm = _cause_model(net, net.priors, cause, 1.0)
+        memo[cause] = (cm.keys, cm.masks, cm.weight)
+    return memo[cause]
 
 
 def estep_chunk(priors_or_net, states: np.ndarray, labels: np.ndarray, label_slots: Sequence[int]) -> dict[str, Any]:
@@ -392,6 +419,10 @@ def estep_chunk(priors_or_net, states: np.ndarray, labels: np.ndarray, label_slo
         zero = seen & (obs_f[:, j] == 0)
         out["link"][j, :, 0] += post[zero].sum(axis=0)
         out["leak"][j, 0] += zero.sum()
+        for state in range(k):
+            hit = post[zero] if state == 0 else np.zeros_like(post[zero])
+            out["sq_link"][j, :, state] += (_sc(hit, post[zero], pmf[j, :n, state][None]) ** 2).sum(axis=0)
+            out["sq_leak"][j, state] += float((_sc(float(state == 0), 1.0, pmf[j, n, state]) ** 2) * zero.sum())
     if len(pr):
         tb, jb = total[b_slice], joint[b_slice]
         s_obs = obs_f[pr, pj]
@@ -416,12 +447,17 @@ def estep_chunk(priors_or_net, states: np.ndarray, labels: np.ndarray, label_slo
                 mass = pmf[j][:, state][None] * np.where(below, x, np.where(equal, y, 0.0)) / denom
                 out["link"][j, :, state] += mass[:, :n].sum(axis=0)
                 out["leak"][j, state] += mass[:, n].sum()
+                trials = np.column_stack([ja[at] / ta[at][:, None], np.ones(int(at.sum()))])
+                out["sq_link"][j, :, state] += (_sc(mass[:, :n], trials[:, :n], pmf[j, :n, state][None]) ** 2).sum(axis=0)
+                out["sq_leak"][j, state] += float((_sc(mass[:, n], 1.0, pmf[j, n, state]) ** 2).sum())
     for j in sp.leak_only:  # no link: the leak is the finding
         k = len(net.states[net.findings[j]])
         seen = obs_f[:, j] >= 0
         out["leak"][j, :k] += (~seen).sum() * pmf[j, n, :k]
         for state in range(k):
             out["leak"][j, state] += (obs_f[:, j] == state).sum()
+            hit = (obs_f[seen, j] == state).astype(float)
+            out["sq_leak"][j, state] += float((_sc(hit, 1.0, pmf[j, n, state]) ** 2).sum())
         out["leak_data"][j] += seen.sum()
 
     # the switches, site patterns and region leaks
@@ -472,6 +508,18 @@ def estep_chunk(priors_or_net, states: np.ndarray, labels: np.ndarray, label_slo
         for r in U:
             fired[:, :, r] = qq[:, r][None] * some_r + (tau * w * quiet_ar * qq[:, r])[None] * G[0]
         d = ta[:, None]
+        on_r, pres_r, spr_r = (ja - off) / d, ja / d, spread_all / d
+        foc_r, fir_r = focal / d[:, :, None], fired / d[:, :, None]
+        out["sq_tau"] += (_sc(on_r, pres_r, tau[None]) ** 2).sum(axis=0)
+        out["sq_w"] += (_sc(spr_r, on_r, w[None]) ** 2).sum(axis=0)
+        out["sq_q"] += (_sc(fir_r, spr_r[:, :, None], qq[None]) ** 2).sum(axis=0)
+        out["sq_focal"] += (_sc(foc_r, foc_r.sum(axis=2, keepdims=True), s[None]) ** 2).sum(axis=0)
+        for i, r in enumerate(R):
+            out["sq_rleak"][r] += float((_sc(lr[r] * tq[1 << i] / ta, 1.0, lr[r]) ** 2).sum())
+        for r in U:
+            out["sq_rleak"][r] += float((_sc(lr[r] * tq[0] / ta, 1.0, lr[r]) ** 2).sum())
+        for r in A:
+            out["sq_rleak"][r] += float((_sc(0.0, 1.0, lr[r]) ** 2) * len(rows))
         out["on"] += ((ja - off) / d).sum(axis=0)
         out["spread"] += (spread_all / d).sum(axis=0)
         out["focal"] += (focal / d[:, :, None]).sum(axis=0)
@@ -537,6 +585,17 @@ def estep_chunk(priors_or_net, states: np.ndarray, labels: np.ndarray, label_slo
             a0 = np.where(den0 > 0, np.maximum(jt - j1, 0.0) / den0, 0.0) / tot_a[:, None]
         n1 = p_sp * (a1.T @ wp)
         n0 = (1 - p_sp) * (a0.T @ wp)
+        # each case's score of the prior and of each fitted relative risk (log scale)
+        keys, masks, weight = _rr_masks(net, c)
+        w_sp = np.transpose(weight, order).reshape(n_s, n_p) if pa else np.ones((1, 1))
+        prior_c = float((w_sp * p_sp).sum())
+        if prior_c > 0:
+            out["sq_prior"][ci] += float(((((a1 - a0) * den1).sum(axis=1) / prior_c) ** 2).sum())
+        for k_i, m in enumerate(masks):
+            m_sp = np.transpose(m, order).reshape(n_s, n_p).astype(float)
+            g = float((w_sp * p_sp * m_sp).sum()) / prior_c if prior_c > 0 else 0.0
+            score = ((a1 - a0) * (wp @ ((m_sp - g) * p_sp).T)).sum(axis=1)
+            out[f"sq_rr:{c}"][k_i] += float((score ** 2).sum())
         inv = np.argsort(order)
         shape_sp = [dims[k] for k in order]
         out[f"n1:{c}"] += np.transpose(n1.reshape(shape_sp), inv) if pa else n1.reshape(())
@@ -587,7 +646,7 @@ def _add(a: dict, b: dict, weight: float = 1.0) -> dict:
     summed only between chunks of data (weight 1), never from the completion terms."""
     out = {}
     for k in a:
-        data_only = k in COUNT_KEYS_EXCLUDED or k.startswith("pa_data")
+        data_only = k in COUNT_KEYS_EXCLUDED or k.startswith(("pa_data", "sq_"))
         out[k] = a[k] if (data_only and weight != 1.0) else a[k] + weight * b[k]
     return out
 
@@ -942,7 +1001,7 @@ def _complete(net, data, null):
     total = _add(data, uncond, n / p_t)
     total = _add(total, null, -n)
     for k in total:
-        if isinstance(total[k], np.ndarray) and not k.startswith("pa_data"):
+        if isinstance(total[k], np.ndarray) and not k.startswith(("pa_data", "sq_")):
             total[k] = np.maximum(total[k], 0.0)
     return total, n * math.log(p_t)
 
@@ -1166,7 +1225,7 @@ def fit(
     seconds = (time.perf_counter() - started) / max(1, len(lls))
     # the last network's values are those the last E-step read: the table is of them
     fitted_settings = {"strength": strength, "max_iter": max_iter, "tol": tol, "iterations": len(lls) - 1}
-    params = _parameters(net0, base_priors, values, total, strength, settings)
+    params = _parameters(net0, net, base_priors, values, data, total, strength, settings)
     fitted_priors = _with_provenance(base_priors, values, params, name=name, cases=len(states), settings=fitted_settings)
     fitted_net = compile_network(fitted_priors)
     return Fit(fitted_net, params, lls, lps, converged, len(states), fitted_settings, seconds)
@@ -1179,94 +1238,123 @@ def fit(
 WEAKNESS_FAMILY = ("weakness",) + V.WEAKNESS_WHERE_NODES
 
 
-def _parameters(net0, priors, values, total, strength, settings) -> pd.DataFrame:
+def _score_of(net: Network, c: Mapping) -> dict:
+    """The log-likelihood's gradient that counts `c` give, number by number (each state
+    of a distribution against the rest; a relative risk on the log scale)."""
+    sp = _spec(net)
+    n = len(net.causes)
+    out = {
+        "link": _sc(c["link"], c["link"].sum(axis=2, keepdims=True), sp.pmf[:, :n, :]),
+        "leak": _sc(c["leak"], c["leak"].sum(axis=1, keepdims=True), sp.pmf[:, n, :]),
+        "tau": _sc(c["on"], c["present"], sp.tau),
+        "w": _sc(c["spread"], c["on"], sp.w),
+        "q": _sc(c["fired"], c["spread"][:, None], sp.q),
+        "focal": _sc(c["focal"], c["focal"].sum(axis=1, keepdims=True), sp.s),
+        "rleak": _sc(c["rleak"], c["cases"], sp.region_leak),
+        "prior": np.zeros(n),
+    }
+    for ci, cause in enumerate(net.causes):
+        p = np.asarray(net.cause_table[cause], dtype=float)
+        keys, masks, weight = _rr_masks(net, cause)
+        n1 = c[f"n1:{cause}"]
+        n0 = np.maximum(c[f"nt:{cause}"] - n1, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(p < 1, n1 - n0 * p / (1 - p), n1)
+        prior = float((weight * p).sum())
+        out["prior"][ci] = float(r.sum()) / prior if prior > 0 else 0.0
+        out[f"rr:{cause}"] = np.array([float(((m - float((weight * p * m).sum()) / prior) * r).sum()) if prior > 0 else 0.0
+                                       for m in masks])
+    return out
+
+
+def _information(net: Network, data: Mapping, total: Mapping) -> dict:
+    """The data's information about each number: the sum over cases of each case's score
+    squared (the empirical Fisher information), a case's score being its own counts'
+    plus its share of the people who do not twitch."""
+    a1, t = _score_of(net, data), _score_of(net, total)
+    n = data["cases"]
+    names = {"link": "sq_link", "leak": "sq_leak", "tau": "sq_tau", "w": "sq_w", "q": "sq_q", "focal": "sq_focal",
+             "rleak": "sq_rleak", "prior": "sq_prior"}
+    names.update({k: f"sq_{k}" for k in a1 if k.startswith("rr:")})
+    out = {}
+    for k, sq in names.items():
+        b = (t[k] - a1[k]) / n
+        out[k] = np.maximum(data[sq] + 2 * b * a1[k] + n * b**2, 0.0)
+    return out
+
+
+def _parameters(net0, net, priors, values, data, total, strength, settings) -> pd.DataFrame:
+    """One row a number (`Fit.parameters`): the data's information about it is the
+    empirical Fisher information at the fitted numbers (`_information`); its interval is
+    the normal one of the posterior's curvature (a relative risk's on the log scale)."""
     z = stats.norm.ppf(0.5 + settings.interval / 2)
-    a = (1 - settings.interval) / 2
+    info = _information(net, data, total)
     rows = []
     for num in _numbers(priors):
         fitted = True
-        kind = num.kind
-        key = num.key
+        kind, key = num.kind, num.key
         if kind in ("leak", "link") and key[1] in WEAKNESS_FAMILY:
             fitted = False
         value = _value_at(values, num)
         lo_i = hi_i = value
-        data = prior_w = 0.0
-        f = key[1] if kind in ("leak", "link") else None
-        if not fitted:
-            pass
-        elif kind in ("leak", "link"):
+        got = prior_curv = 0.0
+        n0 = math.inf
+        if fitted and kind in ("leak", "link"):
+            f = key[1]
             j = net0.findings.index(f)
             d = priors.findings[f].leak if kind == "leak" else priors.findings[f].links[key[2]]
-            prior_w = _dist_count(d, strength)
+            n0 = _dist_count(d, strength)
             if f in net0.regions:
-                r_i = net0.regions.index(f)
-                trials, data = total["cases"], total["rleak_data"][r_i]
-                hits = total["rleak"][r_i]
-                cnt = hits if num.state == 1 else trials - hits
+                got = info["rleak"][net0.regions.index(f)]
             elif kind == "leak":
-                trials = total["leak"][j].sum()
-                cnt = total["leak"][j, num.state]
-                data = total["leak_data"][j]
+                got = info["leak"][j, num.state]
             else:
-                ci = net0.causes.index(key[2])
-                trials = total["link"][j, ci].sum()
-                cnt = total["link"][j, ci, num.state]
-                data = total["link_data"][j, ci]
-            lo_i, hi_i = _beta_interval(cnt, trials, num.value, prior_w, a)
-        elif kind in ("twitch", "spread", "spread_site", "focal"):
-            c = key[1]
-            ci = net0.causes.index(c)
-            site = priors.sites[c]
+                got = info["link"][j, net0.causes.index(key[2]), num.state]
+        elif fitted and kind in ("twitch", "spread", "spread_site", "focal", "prior"):
+            ci = net0.causes.index(key[1])
+            site = priors.sites[key[1]]
+            n0 = _dist_count(_FocalDist(site), strength) if kind == "focal" else range_count(num.low, num.high, strength)
             if kind == "twitch":
-                cnt, trials = total["on"][ci], total["present"][ci]
-                prior_w = range_count(num.low, num.high, strength)
+                got = info["tau"][ci]
             elif kind == "spread":
-                cnt, trials = total["spread"][ci], total["on"][ci]
-                prior_w = range_count(num.low, num.high, strength)
+                got = info["w"][ci]
             elif kind == "spread_site":
-                cnt, trials = total["fired"][ci, V.REGIONS.index(key[2])], total["spread"][ci]
-                prior_w = range_count(num.low, num.high, strength)
+                got = info["q"][ci, V.REGIONS.index(key[2])]
+            elif kind == "focal":
+                got = info["focal"][ci, V.REGIONS.index(list(site.focal)[num.state])]
             else:
-                idx = [V.REGIONS.index(r) for r in site.focal]
-                cnt, trials = total["focal"][ci, idx[num.state]], total["focal"][ci, idx].sum()
-                prior_w = _dist_count(_FocalDist(site), strength)
-            share = total["switch_data"][ci] / max(total["present"][ci], 1e-300)
-            data = trials * min(1.0, share)
-            lo_i, hi_i = _beta_interval(cnt, trials, num.value, prior_w, a)
-        elif kind == "prior":
-            c = key[1]
-            n1 = float(total[f"n1:{c}"].sum())
-            nt = float(total[f"nt:{c}"].sum())
-            prior_w = range_count(num.low, num.high, strength)
-            data = float(total["present_data"][net0.causes.index(c)])
-            lo_i, hi_i = _beta_interval(n1, nt, num.value, prior_w, a)
-        elif kind == "relative_risk":
+                got = info["prior"][ci]
+        elif fitted and kind == "relative_risk":
             c, e, s = key[1], key[2], key[3]
             cm = _cause_model(net0, priors, c, strength)
-            x = num
             if (e, s) in cm.keys:
                 k = cm.keys.index((e, s))
-                prior_w = float(cm.prec[k])
-                pa = net0.cause_parents[c]
-                data = float(total[f"pa_data:{c}"][pa.index(e), net0.states[e].index(s)])
-                sd = 1.0 / math.sqrt(max(prior_w + data, 1e-300)) if (prior_w + data) > 0 else math.inf
-                lo_i, hi_i = value * math.exp(-z * sd), value * math.exp(z * sd)
+                prior_curv = float(cm.prec[k])
+                got = float(info[f"rr:{c}"][k])
+                sd = 1.0 / math.sqrt(got + prior_curv) if got + prior_curv > 0 else math.inf
+                lo_i, hi_i = (value * math.exp(-z * sd), value * math.exp(z * sd)) if sd < 100 else (0.0, math.inf)
+                n0 = prior_curv
             else:
                 fitted = False
-        if not math.isfinite(prior_w):
-            fitted = False
-        share = data / (data + prior_w) if fitted and (data + prior_w) > 0 else 0.0
+        if fitted and kind != "relative_risk":
+            if not math.isfinite(n0):
+                fitted = False
+            else:
+                v, p = num.value, min(max(value, 1e-12), 1 - 1e-12)
+                prior_curv = n0 * v / p**2 + n0 * (1 - v) / (1 - p) ** 2
+                sd = 1.0 / math.sqrt(got + prior_curv) if got + prior_curv > 0 else math.inf
+                lo_i, hi_i = max(0.0, value - z * sd), min(1.0, value + z * sd)
+        if not fitted:
+            got, prior_curv, lo_i, hi_i = 0.0, math.inf, value, value
+        share = got / (got + prior_curv) if fitted and got + prior_curv > 0 else 0.0
+        scale = 1.0 if kind == "relative_risk" else value * (1 - value)
         rows.append({
             "name": num.name, "kind": kind, "prior": num.value, "low": num.low, "high": num.high,
             "fitted_value": value, "interval_low": lo_i, "interval_high": hi_i, "change": value - num.value,
-            "data": data, "prior_weight": prior_w if math.isfinite(prior_w) else np.inf,
-            "informed": share, "is_informed": fitted and share >= settings.informed_share, "fitted": fitted,
+            "data": got * scale, "prior_weight": prior_curv * scale if math.isfinite(prior_curv) else np.inf,
+            "informed_share": share, "informed": fitted and share >= settings.informed_share, "fitted": fitted,
         })
-    frame = pd.DataFrame(rows).set_index("name")
-    frame["informed_share"] = frame.pop("informed")
-    frame["informed"] = frame.pop("is_informed")
-    return frame
+    return pd.DataFrame(rows).set_index("name")
 
 
 def _beta_interval(hits, trials, v, n0, a):

@@ -240,3 +240,43 @@ def test_a_dask_cluster_gives_the_local_fit(net, cases):
     np.testing.assert_allclose(remote.log_likelihood, local.log_likelihood, rtol=0, atol=1e-9)
     a, b = remote.parameters.fitted_value.to_numpy(), local.parameters.fitted_value.to_numpy()
     np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_the_datas_information_is_the_sum_of_squared_case_scores(net, cases):
+    """`informed` rests on each number's empirical Fisher information: the sum over cases
+    of the square of d log P(case | twitching) / d number, checked against central
+    differences of each case's log-likelihood (a relative risk on the log scale)."""
+    states, labels = F._encode(net, cases.head(150), None)
+    data = F.estep_chunk(net, states, labels, [])
+    null = F.estep_chunk(net, np.full((1, states.shape[1]), -1, dtype=np.int8), np.array([-1]), [])
+    total, _ = F._complete(net, data, null)
+    info = F._information(net, data, total)
+    values = F._values_of(net.priors)
+
+    def per_case(n):
+        t, _, _ = evaluate_many(n, from_states(n, states.astype(np.int64)), joint=False)
+        p_t, _, _ = evaluate_many(n, query_rows(n, Query()), joint=False)
+        return np.log(t) - np.log(p_t.sum())
+
+    def squared(key, move=None, eps=1e-6, log=False):
+        def at(sign):
+            v = dict(values)
+            if move is None:
+                v[key] = v[key] * math.exp(sign * eps) if log else v[key] + sign * eps
+            else:
+                a = np.array(v[key], dtype=float)
+                a[move[0]] += sign * eps
+                a[move[1]] -= sign * eps
+                v[key] = a
+            return per_case(compile_network(priors_with_values(net.priors, v)))
+
+        return float((((at(1) - at(-1)) / (2 * eps)) ** 2).sum())
+
+    c = net.causes
+    b, s = c.index("benign_fasciculation_syndrome"), c.index("stress_anxiety")
+    assert squared(("link", "cramps", c[b]), (1, 0)) == pytest.approx(info["link"][net.findings.index("cramps"), b, 1], rel=1e-5)
+    assert squared(("twitch", "stress_anxiety")) == pytest.approx(info["tau"][s], rel=1e-5)
+    assert squared(("spread_site", "stress_anxiety", "arm")) == pytest.approx(info["q"][s, 3], rel=1e-5)
+    assert squared(("prior", "exercise_fatigue"), eps=1e-7) == pytest.approx(info["prior"][c.index("exercise_fatigue")], rel=1e-5)
+    k = F._rr_masks(net, "stimulants")[0].index(("caffeine", "high"))
+    assert squared(("relative_risk", "stimulants", "caffeine", "high"), eps=1e-5, log=True) == pytest.approx(info["rr:stimulants"][k], rel=1e-5)
