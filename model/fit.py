@@ -789,7 +789,7 @@ def _cause_objective(cm, n1, n0, prior_n0, prior_v, theta):
 # ----------------------------------------------------------------------------------
 
 
-def _values_of(priors) -> dict[tuple, Any]:
+def values_of(priors) -> dict[tuple, Any]:
     out: dict[tuple, Any] = {}
     for name, e in priors.exposures.items():
         out[("exposure", name)] = np.array([x.value for x in e.distribution])
@@ -825,7 +825,7 @@ class _Number:
     source: str
 
 
-def _numbers(priors) -> list[_Number]:
+def numbers_of(priors) -> list[_Number]:
     out = []
 
     def add(key, state, name, kind, x, low=None, high=None):
@@ -858,7 +858,7 @@ def _numbers(priors) -> list[_Number]:
     return out
 
 
-def _value_at(values, number: _Number) -> float:
+def value_at(values, number: _Number) -> float:
     v = values[number.key]
     return float(v if number.state is None else np.asarray(v)[number.state])
 
@@ -1189,7 +1189,7 @@ def fit(
     if slots and net0.priors.findings and _spec(net0).label_finding < 0:
         raise ValueError("labels: this network has no leak-only finding to carry a label")
     base_priors = net0.priors
-    values = _values_of(base_priors)
+    values = values_of(base_priors)
     net = net0
     lls, lps = [], []
     converged = False
@@ -1290,12 +1290,12 @@ def _parameters(net0, net, priors, values, data, total, strength, settings) -> p
     z = stats.norm.ppf(0.5 + settings.interval / 2)
     info = _information(net, data, total)
     rows = []
-    for num in _numbers(priors):
+    for num in numbers_of(priors):
         fitted = True
         kind, key = num.kind, num.key
         if kind in ("leak", "link") and key[1] in WEAKNESS_FAMILY:
             fitted = False
-        value = _value_at(values, num)
+        value = value_at(values, num)
         lo_i = hi_i = value
         got = prior_curv = 0.0
         n0 = math.inf
@@ -1440,7 +1440,7 @@ def _with_provenance(priors, values, params: pd.DataFrame, *, name: str, cases: 
 def _fitted_keys(priors, params):
     fitted = params[params.fitted]
     out = set()
-    for num in _numbers(priors):
+    for num in numbers_of(priors):
         if num.name in fitted.index:
             out.add(num.key)
     return out

@@ -1,4 +1,4 @@
-"""Recovery on known truth (docs/fitting.md): does `model.fit` find a world's numbers?
+"""Recovery on known truth (docs/md): does `model.fit` find a world's numbers?
 
 A *redrawn world* draws every number the fit learns from its range (as
 `model.synthetic.redraw_values` does for the validation's redrawn world); the exposures'
@@ -17,7 +17,6 @@ the true network's own figures beside them.
 from __future__ import annotations
 
 import argparse
-import importlib
 import math
 import sys
 import time
@@ -29,10 +28,10 @@ import pandas as pd
 from . import triage as T
 from .batch import infer_batch
 from .engine import Query, evaluate_many, from_states, query_rows
+from .fit import WEAKNESS_FAMILY, fit, numbers_of, value_at, values_of
 from .network import Network, compile_network, load_network
 from .synthetic import priors_with_values, redraw_values, sample_cases
 
-_fit = importlib.import_module(".fit", __package__)  # the module (model.fit is also the function)
 
 SIZES = (1_000, 10_000)
 FULL_SIZES = (1_000, 10_000, 100_000)
@@ -45,15 +44,15 @@ NOT_LEARNED = ("exposure",)
 def redrawn_world(net: Network, rng: np.random.Generator) -> Network:
     """A world whose every number the fit learns is redrawn from its range."""
     values = redraw_values(net.priors, rng)
-    bundled = _fit._values_of(net.priors)
+    bundled = values_of(net.priors)
     for key in values:
-        if key[0] in NOT_LEARNED or (key[0] in ("link", "leak") and key[1] in _fit.WEAKNESS_FAMILY):
+        if key[0] in NOT_LEARNED or (key[0] in ("link", "leak") and key[1] in WEAKNESS_FAMILY):
             values[key] = bundled[key]
     return compile_network(priors_with_values(net.priors, values))
 
 
 def _truth_values(truth: Network) -> dict:
-    return _fit._values_of(truth.priors)
+    return values_of(truth.priors)
 
 
 def number_errors(start: Network, truth: Network, result) -> pd.DataFrame:
@@ -62,10 +61,10 @@ def number_errors(start: Network, truth: Network, result) -> pd.DataFrame:
     true_values = _truth_values(truth)
     p = result.parameters
     rows = []
-    for num in _fit._numbers(start.priors):
+    for num in numbers_of(start.priors):
         if num.name not in p.index or not p.loc[num.name, "fitted"]:
             continue
-        t = _fit._value_at(true_values, num)
+        t = value_at(true_values, num)
         prior, fitted = p.loc[num.name, "prior"], p.loc[num.name, "fitted_value"]
         log = num.kind == "relative_risk"
         f = (lambda x: math.log(x)) if log else (lambda x: x)
@@ -114,7 +113,7 @@ class Recovery:
 
 def recovery(sizes=SIZES, *, seed: int = SEED, held_out: int = HELD_OUT, network: Network | None = None,
              max_iter: int | None = None, client=None, progress: bool | None = None) -> Recovery:
-    """Fit cases of a redrawn world at each size and compare with the truth (docs/fitting.md)."""
+    """Fit cases of a redrawn world at each size and compare with the truth (docs/md)."""
     net = network if network is not None else load_network()
     rng = np.random.default_rng(seed)
     truth = redrawn_world(net, rng)
@@ -125,7 +124,7 @@ def recovery(sizes=SIZES, *, seed: int = SEED, held_out: int = HELD_OUT, network
     for n in sizes:
         cases = sample_cases(truth, n, rng=np.random.default_rng(seed + 2 + n))
         started = time.perf_counter()
-        result = _fit.fit(cases, network=net, max_iter=max_iter, client=client, name=f"redrawn world {seed}, {n} cases",
+        result = fit(cases, network=net, max_iter=max_iter, client=client, name=f"redrawn world {seed}, {n} cases",
                           progress=progress)
         seconds = time.perf_counter() - started
         errors = number_errors(net, truth, result)
@@ -160,7 +159,7 @@ def recovery(sizes=SIZES, *, seed: int = SEED, held_out: int = HELD_OUT, network
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model.fit_recovery", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--full", action="store_true", help="also 100,000 cases (long: see docs/fitting.md)")
+    parser.add_argument("--full", action="store_true", help="also 100,000 cases (long: see docs/md)")
     parser.add_argument("--sizes", nargs="+", type=int, help="case counts (default: 1,000 and 10,000)")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--max-iter", type=int, default=None)

@@ -49,7 +49,7 @@ def test_expected_counts_are_the_log_likelihoods_gradient(net, cases):
     null = F.estep_chunk(net, np.full((1, states.shape[1]), -1, dtype=np.int8), np.array([-1]), [])
     total, norm = F._complete(net, data, null)
     assert data["ll"] - norm == pytest.approx(_log_likelihood(net, states), rel=1e-12)
-    values = F._values_of(net.priors)
+    values = F.values_of(net.priors)
 
     def numeric(key, move=None, eps=1e-6):
         def at(sign):
@@ -251,7 +251,7 @@ def test_the_datas_information_is_the_sum_of_squared_case_scores(net, cases):
     null = F.estep_chunk(net, np.full((1, states.shape[1]), -1, dtype=np.int8), np.array([-1]), [])
     total, _ = F._complete(net, data, null)
     info = F._information(net, data, total)
-    values = F._values_of(net.priors)
+    values = F.values_of(net.priors)
 
     def per_case(n):
         t, _, _ = evaluate_many(n, from_states(n, states.astype(np.int64)), joint=False)
@@ -280,3 +280,16 @@ def test_the_datas_information_is_the_sum_of_squared_case_scores(net, cases):
     assert squared(("prior", "exercise_fatigue"), eps=1e-7) == pytest.approx(info["prior"][c.index("exercise_fatigue")], rel=1e-5)
     k = F._rr_masks(net, "stimulants")[0].index(("caffeine", "high"))
     assert squared(("relative_risk", "stimulants", "caffeine", "high"), eps=1e-5, log=True) == pytest.approx(info["rr:stimulants"][k], rel=1e-5)
+
+
+@pytest.mark.slow
+def test_recovery_at_10000_cases(net):
+    """On a redrawn world, 10,000 cases bring at least 80% of the numbers the data informs
+    closer to the truth than the prior (docs/fitting.md; about 15 minutes on 2 cores)."""
+    recovery = importlib.import_module("model.fit_recovery")
+    r = recovery.recovery((10_000,), held_out=2_000, network=net, progress=False)
+    row = r.table.loc[10_000]
+    assert row.informed >= 100
+    assert row.informed_improved >= 0.8
+    assert row.informed_error_fitted < row.informed_error_prior
+    assert row.heldout_loglik_fitted > row.heldout_loglik_prior
