@@ -257,6 +257,9 @@ def _empty_stats(sp: _Spec) -> dict[str, Any]:
     out.update({"sq_link": np.zeros((f, n, kmax)), "sq_leak": np.zeros((f, kmax)), "sq_tau": np.zeros(n),
                 "sq_w": np.zeros(n), "sq_q": np.zeros((n, N_REGIONS)), "sq_focal": np.zeros((n, N_REGIONS)),
                 "sq_rleak": np.zeros(N_REGIONS), "sq_prior": np.zeros(n)})
+    width = len(score_layout(net))
+    out["fisher"] = np.zeros((width, width))  # sum over cases of score score^T
+    out["score_sum"] = np.zeros(width)
     for i, c in enumerate(net.causes):
         out[f"sq_rr:{c}"] = np.zeros(len(_rr_masks(net, c)[0]))
         shape = tuple(len(net.states[e]) for e in net.cause_parents[c])
@@ -286,6 +289,33 @@ def _rr_masks(net: Network, cause: str):
         cm = _cause_model(net, net.priors, cause, 1.0)
         memo[cause] = (cm.keys, cm.masks, cm.weight)
     return memo[cause]
+
+
+def score_layout(net: Network) -> dict:
+    """The columns of the per-case score vectors: one a fitted number, keyed
+    ("link", j, c, k), ("leak", j, k), ("rleak", r), ("tau", c), ("w", c), ("q", c, r),
+    ("focal", c, r), ("prior", c), ("rr", c, k) (finding, cause, region, state and
+    relative-risk indices). A binary number is its state 1."""
+    memo = _MASKS.setdefault(net, {})
+    if "layout" in memo:
+        return memo["layout"]
+    sp = _spec(net)
+    keys = []
+    for j in sp.common + sp.leak_only:
+        f = net.findings[j]
+        states = range(len(net.states[f])) if f in V.ORDINAL_FINDINGS else (1,)
+        keys += [("leak", j, k) for k in states]
+        for c in net.priors.findings[f].links:
+            keys += [("link", j, net.causes.index(c), k) for k in states]
+    keys += [("rleak", r) for r in range(N_REGIONS)]
+    for ci, c in enumerate(net.causes):
+        site = net.priors.sites[c]
+        keys += [("prior", ci), ("tau", ci), ("w", ci)]
+        keys += [("q", ci, V.REGIONS.index(r)) for r in site.spread_sites]
+        keys += [("focal", ci, V.REGIONS.index(r)) for r in site.focal]
+        keys += [("rr", ci, k) for k in range(len(_rr_masks(net, c)[0]))]
+    memo["layout"] = {k: i for i, k in enumerate(keys)}
+    return memo["layout"]
 
 
 def estep_chunk(priors_or_net, states: np.ndarray, labels: np.ndarray, label_slots: Sequence[int]) -> dict[str, Any]:
@@ -398,6 +428,8 @@ def estep_chunk(priors_or_net, states: np.ndarray, labels: np.ndarray, label_slo
         bad = int(np.flatnonzero(~ok)[0])
         raise ValueError(f"cases: row {bad} has evidence of probability 0 under the model")
     post = j_a / tot_a[:, None]
+    layout = score_layout(net)
+    S = np.zeros((n_rows, len(layout)))  # each case's score, one column a number
     out["cases"] = float(n_rows)
     out["ll"] = float(np.log(tot_a).sum() + stripped.sum())
     out["present"] = post.sum(axis=0)
@@ -419,10 +451,20 @@ def estep_chunk(priors_or_net, states: np.ndarray, labels: np.ndarray, label_slo
         zero = seen & (obs_f[:, j] == 0)
         out["link"][j, :, 0] += post[zero].sum(axis=0)
         out["leak"][j, 0] += zero.sum()
+        zrows = np.flatnonzero(zero)
         for state in range(k):
             hit = post[zero] if state == 0 else np.zeros_like(post[zero])
-            out["sq_link"][j, :, state] += (_sc(hit, post[zero], pmf[j, :n, state][None]) ** 2).sum(axis=0)
-            out["sq_leak"][j, state] += float((_sc(float(state == 0), 1.0, pmf[j, n, state]) ** 2) * zero.sum())
+            a = _sc(hit, post[zero], pmf[j, :n, state][None])
+            out["sq_link"][j, :, state] += (a ** 2).sum(axis=0)
+            a_leak = _sc(float(state == 0), 1.0, pmf[j, n, state])
+            out["sq_leak"][j, state] += float((a_leak ** 2) * zero.sum())
+            col = layout.get(("leak", j, state))
+            if col is not None:
+                S[zrows, col] += a_leak
+            for ci in range(n):
+                col = layout.get(("link", j, ci, state))
+                if col is not None:
+                    S[zrows, col] += a[:, ci]
     if len(pr):
         tb, jb = total[b_slice], joint[b_slice]
         s_obs = obs_f[pr, pj]
@@ -448,8 +490,18 @@ def estep_chunk(priors_or_net, states: np.ndarray, labels: np.ndarray, label_slo
                 out["link"][j, :, state] += mass[:, :n].sum(axis=0)
                 out["leak"][j, state] += mass[:, n].sum()
                 trials = np.column_stack([ja[at] / ta[at][:, None], np.ones(int(at.sum()))])
-                out["sq_link"][j, :, state] += (_sc(mass[:, :n], trials[:, :n], pmf[j, :n, state][None]) ** 2).sum(axis=0)
-                out["sq_leak"][j, state] += float((_sc(mass[:, n], 1.0, pmf[j, n, state]) ** 2).sum())
+                a = _sc(mass[:, :n], trials[:, :n], pmf[j, :n, state][None])
+                a_leak = _sc(mass[:, n], 1.0, pmf[j, n, state])
+                out["sq_link"][j, :, state] += (a ** 2).sum(axis=0)
+                out["sq_leak"][j, state] += float((a_leak ** 2).sum())
+                prow = pr[at]
+                col = layout.get(("leak", j, state))
+                if col is not None:
+                    S[prow, col] += a_leak
+                for ci in range(n):
+                    col = layout.get(("link", j, ci, state))
+                    if col is not None:
+                        S[prow, col] += a[:, ci]
     for j in sp.leak_only:  # no link: the leak is the finding
         k = len(net.states[net.findings[j]])
         seen = obs_f[:, j] >= 0
@@ -457,7 +509,11 @@ def estep_chunk(priors_or_net, states: np.ndarray, labels: np.ndarray, label_slo
         for state in range(k):
             out["leak"][j, state] += (obs_f[:, j] == state).sum()
             hit = (obs_f[seen, j] == state).astype(float)
-            out["sq_leak"][j, state] += float((_sc(hit, 1.0, pmf[j, n, state]) ** 2).sum())
+            a_leak = _sc(hit, 1.0, pmf[j, n, state])
+            out["sq_leak"][j, state] += float((a_leak ** 2).sum())
+            col = layout.get(("leak", j, state))
+            if col is not None:
+                S[np.flatnonzero(seen), col] += a_leak
         out["leak_data"][j] += seen.sum()
 
     # the switches, site patterns and region leaks
@@ -510,16 +566,32 @@ def estep_chunk(priors_or_net, states: np.ndarray, labels: np.ndarray, label_slo
         d = ta[:, None]
         on_r, pres_r, spr_r = (ja - off) / d, ja / d, spread_all / d
         foc_r, fir_r = focal / d[:, :, None], fired / d[:, :, None]
-        out["sq_tau"] += (_sc(on_r, pres_r, tau[None]) ** 2).sum(axis=0)
-        out["sq_w"] += (_sc(spr_r, on_r, w[None]) ** 2).sum(axis=0)
-        out["sq_q"] += (_sc(fir_r, spr_r[:, :, None], qq[None]) ** 2).sum(axis=0)
-        out["sq_focal"] += (_sc(foc_r, foc_r.sum(axis=2, keepdims=True), s[None]) ** 2).sum(axis=0)
-        for i, r in enumerate(R):
-            out["sq_rleak"][r] += float((_sc(lr[r] * tq[1 << i] / ta, 1.0, lr[r]) ** 2).sum())
-        for r in U:
-            out["sq_rleak"][r] += float((_sc(lr[r] * tq[0] / ta, 1.0, lr[r]) ** 2).sum())
-        for r in A:
-            out["sq_rleak"][r] += float((_sc(0.0, 1.0, lr[r]) ** 2) * len(rows))
+        a_tau, a_w = _sc(on_r, pres_r, tau[None]), _sc(spr_r, on_r, w[None])
+        a_q = _sc(fir_r, spr_r[:, :, None], qq[None])
+        a_focal = _sc(foc_r, foc_r.sum(axis=2, keepdims=True), s[None])
+        out["sq_tau"] += (a_tau ** 2).sum(axis=0)
+        out["sq_w"] += (a_w ** 2).sum(axis=0)
+        out["sq_q"] += (a_q ** 2).sum(axis=0)
+        out["sq_focal"] += (a_focal ** 2).sum(axis=0)
+        for ci in range(n):
+            S[rows, layout[("tau", ci)]] += a_tau[:, ci]
+            S[rows, layout[("w", ci)]] += a_w[:, ci]
+            for r in range(N_REGIONS):
+                col = layout.get(("q", ci, r))
+                if col is not None:
+                    S[rows, col] += a_q[:, ci, r]
+                col = layout.get(("focal", ci, r))
+                if col is not None:
+                    S[rows, col] += a_focal[:, ci, r]
+        for r in range(N_REGIONS):
+            if r in R:
+                a_r = _sc(lr[r] * tq[1 << R.index(r)] / ta, 1.0, lr[r])
+            elif r in U:
+                a_r = _sc(lr[r] * tq[0] / ta, 1.0, lr[r])
+            else:
+                a_r = np.full(len(rows), float(_sc(0.0, 1.0, lr[r])))
+            out["sq_rleak"][r] += float((a_r ** 2).sum())
+            S[rows, layout[("rleak", r)]] += a_r
         out["on"] += ((ja - off) / d).sum(axis=0)
         out["spread"] += (spread_all / d).sum(axis=0)
         out["focal"] += (focal / d[:, :, None]).sum(axis=0)
@@ -590,12 +662,15 @@ def estep_chunk(priors_or_net, states: np.ndarray, labels: np.ndarray, label_slo
         w_sp = np.transpose(weight, order).reshape(n_s, n_p) if pa else np.ones((1, 1))
         prior_c = float((w_sp * p_sp).sum())
         if prior_c > 0:
-            out["sq_prior"][ci] += float(((((a1 - a0) * den1).sum(axis=1) / prior_c) ** 2).sum())
+            score = ((a1 - a0) * den1).sum(axis=1) / prior_c
+            out["sq_prior"][ci] += float((score ** 2).sum())
+            S[:, layout[("prior", ci)]] += score
         for k_i, m in enumerate(masks):
             m_sp = np.transpose(m, order).reshape(n_s, n_p).astype(float)
             g = float((w_sp * p_sp * m_sp).sum()) / prior_c if prior_c > 0 else 0.0
             score = ((a1 - a0) * (wp @ ((m_sp - g) * p_sp).T)).sum(axis=1)
             out[f"sq_rr:{c}"][k_i] += float((score ** 2).sum())
+            S[:, layout[("rr", ci, k_i)]] += score
         inv = np.argsort(order)
         shape_sp = [dims[k] for k in order]
         out[f"n1:{c}"] += np.transpose(n1.reshape(shape_sp), inv) if pa else n1.reshape(())
@@ -604,6 +679,8 @@ def estep_chunk(priors_or_net, states: np.ndarray, labels: np.ndarray, label_slo
             o = states[:, e]
             for v in range(dims[k]):
                 out[f"pa_data:{c}"][k, v] += post[o == v, ci].sum()
+    out["fisher"] = S.T @ S
+    out["score_sum"] = S.sum(axis=0)
     return out
 
 
@@ -646,7 +723,7 @@ def _add(a: dict, b: dict, weight: float = 1.0) -> dict:
     summed only between chunks of data (weight 1), never from the completion terms."""
     out = {}
     for k in a:
-        data_only = k in COUNT_KEYS_EXCLUDED or k.startswith(("pa_data", "sq_"))
+        data_only = k in COUNT_KEYS_EXCLUDED or k.startswith(("pa_data", "sq_")) or k in ("fisher", "score_sum")
         out[k] = a[k] if (data_only and weight != 1.0) else a[k] + weight * b[k]
     return out
 
@@ -1001,7 +1078,7 @@ def _complete(net, data, null):
     total = _add(data, uncond, n / p_t)
     total = _add(total, null, -n)
     for k in total:
-        if isinstance(total[k], np.ndarray) and not k.startswith(("pa_data", "sq_")):
+        if isinstance(total[k], np.ndarray) and not k.startswith(("pa_data", "sq_")) and k not in ("fisher", "score_sum"):
             total[k] = np.maximum(total[k], 0.0)
     return total, n * math.log(p_t)
 
@@ -1283,75 +1360,108 @@ def _information(net: Network, data: Mapping, total: Mapping) -> dict:
     return out
 
 
+def _score_vector(net: Network, scores: Mapping) -> np.ndarray:
+    """`_score_of`'s gradient as a vector in `score_layout`'s columns."""
+    out = np.zeros(len(score_layout(net)))
+    for key, col in score_layout(net).items():
+        kind, *at = key
+        if kind == "rr":
+            out[col] = scores[f"rr:{net.causes[at[0]]}"][at[1]]
+        else:
+            out[col] = scores[kind][tuple(at)]
+    return out
+
+
+def observed_information(net: Network, data: Mapping, total: Mapping) -> np.ndarray:
+    """The data's information matrix over `score_layout`'s numbers: the sum over cases of
+    score score^T (the empirical Fisher information), a case's score being its own
+    counts' gradient plus its share of the people who do not twitch."""
+    a1 = _score_vector(net, _score_of(net, data))
+    t = _score_vector(net, _score_of(net, total))
+    n = data["cases"]
+    b = (t - a1) / n
+    return data["fisher"] + np.outer(data["score_sum"], b) + np.outer(b, data["score_sum"]) + n * np.outer(b, b)
+
+
+def _column(net: Network, num) -> tuple | None:
+    kind, key = num.kind, num.key
+    if kind in ("leak", "link"):
+        f = key[1]
+        if f in net.regions:
+            return ("rleak", net.regions.index(f))
+        j = net.findings.index(f)
+        return ("leak", j, num.state) if kind == "leak" else ("link", j, net.causes.index(key[2]), num.state)
+    ci = net.causes.index(key[1])
+    if kind == "twitch":
+        return ("tau", ci)
+    if kind == "spread":
+        return ("w", ci)
+    if kind == "spread_site":
+        return ("q", ci, V.REGIONS.index(key[2]))
+    if kind == "focal":
+        return ("focal", ci, V.REGIONS.index(list(net.priors.sites[key[1]].focal)[num.state]))
+    if kind == "prior":
+        return ("prior", ci)
+    keys = _rr_masks(net, key[1])[0]
+    return ("rr", ci, keys.index((key[2], key[3]))) if (key[2], key[3]) in keys else None
+
+
 def _parameters(net0, net, priors, values, data, total, strength, settings) -> pd.DataFrame:
-    """One row a number (`Fit.parameters`): the data's information about it is the
-    empirical Fisher information at the fitted numbers (`_information`); its interval is
-    the normal one of the posterior's curvature (a relative risk's on the log scale)."""
+    """One row a number (`Fit.parameters`). The posterior's curvature at the fitted numbers
+    is the data's information matrix (`observed_information`) plus each prior's; its
+    inverse gives each number's marginal variance, hence its interval (a relative risk's
+    on the log scale) and the share of its prior variance the data removed (`informed_share`)."""
     z = stats.norm.ppf(0.5 + settings.interval / 2)
-    info = _information(net, data, total)
-    rows = []
+    layout = score_layout(net)
+    info = observed_information(net, data, total)
+    items = []
     for num in numbers_of(priors):
-        fitted = True
         kind, key = num.kind, num.key
-        if kind in ("leak", "link") and key[1] in WEAKNESS_FAMILY:
-            fitted = False
         value = value_at(values, num)
-        lo_i = hi_i = value
-        got = prior_curv = 0.0
-        n0 = math.inf
-        if fitted and kind in ("leak", "link"):
-            f = key[1]
-            j = net0.findings.index(f)
-            d = priors.findings[f].leak if kind == "leak" else priors.findings[f].links[key[2]]
-            n0 = _dist_count(d, strength)
-            if f in net0.regions:
-                got = info["rleak"][net0.regions.index(f)]
-            elif kind == "leak":
-                got = info["leak"][j, num.state]
-            else:
-                got = info["link"][j, net0.causes.index(key[2]), num.state]
-        elif fitted and kind in ("twitch", "spread", "spread_site", "focal", "prior"):
-            ci = net0.causes.index(key[1])
-            site = priors.sites[key[1]]
-            n0 = _dist_count(_FocalDist(site), strength) if kind == "focal" else range_count(num.low, num.high, strength)
-            if kind == "twitch":
-                got = info["tau"][ci]
-            elif kind == "spread":
-                got = info["w"][ci]
-            elif kind == "spread_site":
-                got = info["q"][ci, V.REGIONS.index(key[2])]
+        col = _column(net, num)
+        fitted = col is not None and col in layout and not (kind in ("leak", "link") and key[1] in WEAKNESS_FAMILY)
+        curv = math.inf
+        if fitted and kind == "relative_risk":
+            cm = _cause_model(net0, priors, key[1], strength)
+            curv = float(cm.prec[cm.keys.index((key[2], key[3]))])
+        elif fitted:
+            if kind in ("leak", "link"):
+                f = key[1]
+                d = priors.findings[f].leak if kind == "leak" else priors.findings[f].links[key[2]]
+                n0 = _dist_count(d, strength)
             elif kind == "focal":
-                got = info["focal"][ci, V.REGIONS.index(list(site.focal)[num.state])]
+                n0 = _dist_count(_FocalDist(priors.sites[key[1]]), strength)
             else:
-                got = info["prior"][ci]
-        elif fitted and kind == "relative_risk":
-            c, e, s = key[1], key[2], key[3]
-            cm = _cause_model(net0, priors, c, strength)
-            if (e, s) in cm.keys:
-                k = cm.keys.index((e, s))
-                prior_curv = float(cm.prec[k])
-                got = float(info[f"rr:{c}"][k])
-                sd = 1.0 / math.sqrt(got + prior_curv) if got + prior_curv > 0 else math.inf
-                lo_i, hi_i = (value * math.exp(-z * sd), value * math.exp(z * sd)) if sd < 100 else (0.0, math.inf)
-                n0 = prior_curv
-            else:
-                fitted = False
-        if fitted and kind != "relative_risk":
-            if not math.isfinite(n0):
-                fitted = False
-            else:
+                n0 = range_count(num.low, num.high, strength)
+            if math.isfinite(n0):
                 v, p = num.value, min(max(value, 1e-12), 1 - 1e-12)
-                prior_curv = n0 * v / p**2 + n0 * (1 - v) / (1 - p) ** 2
-                sd = 1.0 / math.sqrt(got + prior_curv) if got + prior_curv > 0 else math.inf
+                curv = n0 * v / p**2 + n0 * (1 - v) / (1 - p) ** 2
+        fitted = fitted and math.isfinite(curv)
+        items.append((num, value, layout[col] if fitted else None, curv, fitted))
+    cols = [c for _, _, c, _, f in items if f]
+    curvs = np.array([cv for _, _, _, cv, f in items if f])
+    h = info[np.ix_(cols, cols)] + np.diag(curvs)
+    h = 0.5 * (h + h.T)
+    var = np.diag(np.linalg.pinv(h, hermitian=True))
+    at = {c: i for i, c in enumerate(cols)}
+    rows = []
+    for num, value, col, curv, fitted in items:
+        lo_i = hi_i = value
+        got, share = 0.0, 0.0
+        if fitted:
+            vi = max(float(var[at[col]]), 1e-300)
+            sd = math.sqrt(vi)
+            got = max(1.0 / vi - curv, 0.0)  # the data's share of the marginal precision
+            share = min(max(1.0 - vi * curv, 0.0), 1.0) if curv > 0 else 1.0
+            if num.kind == "relative_risk":
+                lo_i, hi_i = (value * math.exp(-z * sd), value * math.exp(z * sd)) if sd < 100 else (0.0, math.inf)
+            else:
                 lo_i, hi_i = max(0.0, value - z * sd), min(1.0, value + z * sd)
-        if not fitted:
-            got, prior_curv, lo_i, hi_i = 0.0, math.inf, value, value
-        share = got / (got + prior_curv) if fitted and got + prior_curv > 0 else 0.0
-        scale = 1.0 if kind == "relative_risk" else value * (1 - value)
+        scale = 1.0 if num.kind == "relative_risk" else value * (1 - value)
         rows.append({
-            "name": num.name, "kind": kind, "prior": num.value, "low": num.low, "high": num.high,
+            "name": num.name, "kind": num.kind, "prior": num.value, "low": num.low, "high": num.high,
             "fitted_value": value, "interval_low": lo_i, "interval_high": hi_i, "change": value - num.value,
-            "data": got * scale, "prior_weight": prior_curv * scale if math.isfinite(prior_curv) else np.inf,
+            "data": got * scale, "prior_weight": curv * scale if math.isfinite(curv) else np.inf,
             "informed_share": share, "informed": fitted and share >= settings.informed_share, "fitted": fitted,
         })
     return pd.DataFrame(rows).set_index("name")

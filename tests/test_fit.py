@@ -274,6 +274,12 @@ def test_the_datas_information_is_the_sum_of_squared_case_scores(net, cases):
 
     c = net.causes
     b, s = c.index("benign_fasciculation_syndrome"), c.index("stress_anxiety")
+    # the information matrix's diagonal is the same sum, kept per kind of number
+    matrix, layout = F.observed_information(net, data, total), F.score_layout(net)
+    assert matrix[layout[("tau", s)], layout[("tau", s)]] == pytest.approx(info["tau"][s], rel=1e-9)
+    j = net.findings.index("cramps")
+    assert matrix[layout[("link", j, b, 1)], layout[("link", j, b, 1)]] == pytest.approx(info["link"][j, b, 1], rel=1e-9)
+    assert np.allclose(matrix, matrix.T) and np.linalg.eigvalsh(matrix).min() > -1e-6 * np.abs(matrix).max()
     assert squared(("link", "cramps", c[b]), (1, 0)) == pytest.approx(info["link"][net.findings.index("cramps"), b, 1], rel=1e-5)
     assert squared(("twitch", "stress_anxiety")) == pytest.approx(info["tau"][s], rel=1e-5)
     assert squared(("spread_site", "stress_anxiety", "arm")) == pytest.approx(info["q"][s, 3], rel=1e-5)
