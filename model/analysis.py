@@ -234,45 +234,74 @@ def analyse_many(net, states: np.ndarray, *, triage: bool = True):
 CANCELLED = 1e-12
 
 
-def analyse_evidence(net, evidences: Sequence[Mapping[str, str]], *, triage: bool = True):
+class Combination(tuple):
+    """A signed sum of evidence rows, ((sign, evidence), ...), answered as one row by
+    `analyse_evidence`: P(e1) - P(e2) - ... with the joints and the triage boxes alike
+    (an answer that is the rest of a question's answers: "two or more of these signs" is
+    P(e) minus P(e, none) minus P(e, exactly one of them), each exact)."""
+
+
+def _terms(e) -> list[tuple[float, dict[str, str]]]:
+    """The signed node-level rows of one evidence, a Combination or an `Evidence` whose
+    groups (any_of) expand by inclusion-exclusion."""
+    if isinstance(e, Combination):
+        return [(sign * s, row) for sign, part in e for s, row in _terms(part)]
+    base = e.nodes() if hasattr(e, "nodes") else dict(e)
+    groups = getattr(e, "any_of", ())
+    out = []
+    for r in range(len(groups) + 1):
+        for chosen in itertools.combinations(groups, r):
+            row = dict(base)
+            for g in chosen:
+                row.update({n: "absent" for n in g})
+            out.append((-1.0 if r % 2 else 1.0, row))
+    return out
+
+
+def analyse_evidence(net, evidences: Sequence, *, triage: bool = True):
     """`analyse_many` for evidence that may hold groups of which at least one sign is
     present (`Evidence.any_of`): each such row is P(e) minus P(e, the group all absent),
     and for several groups the inclusion-exclusion over their subsets, with the joints
-    and the triage boxes combined likewise. Every row of every evidence is answered in
-    ONE engine call (a chunk of `ROWS_PER_CALL` rows). Returns totals, causes, levels
-    as `analyse_many` (paths omitted)."""
-    rows, owner, sign = [], [], []
+    and the triage boxes combined likewise; a `Combination` is its signed sum. Every
+    distinct row of every evidence is answered once, in ONE engine call (a chunk of
+    `ROWS_PER_CALL` rows). Returns totals, causes, levels as `analyse_many` (paths
+    omitted)."""
+    index: dict[tuple, int] = {}
+    rows, owner, sign, which = [], [], [], []
     for i, e in enumerate(evidences):
-        base = e.nodes() if hasattr(e, "nodes") else dict(e)
-        groups = getattr(e, "any_of", ())
-        for r in range(len(groups) + 1):
-            for chosen in itertools.combinations(groups, r):
-                row = dict(base)
-                for g in chosen:
-                    row.update({n: "absent" for n in g})
+        for sg, row in _terms(e):
+            key = tuple(sorted(row.items()))
+            j = index.get(key)
+            if j is None:
+                j = index[key] = len(rows)
                 rows.append(row)
-                owner.append(i)
-                sign.append(-1.0 if r % 2 else 1.0)
+            owner.append(i)
+            sign.append(sg)
+            which.append(j)
     states = node_states(net, rows)
-    owner_a, sign_a = np.array(owner, dtype=np.int64), np.array(sign)
+    t_all = np.zeros(len(rows))
+    j_all = np.zeros((len(rows), len(net.causes)))
+    s_all = np.zeros((len(rows), len(T.LEVELS) - 1))
+    for start in range(0, len(states), ROWS_PER_CALL):
+        part = slice(start, start + ROWS_PER_CALL)
+        t_all[part], j_all[part], _, s_all[part] = _raw_many(net, states[part], triage)
+    owner_a, sign_a, which_a = np.array(owner, dtype=np.int64), np.array(sign), np.array(which, dtype=np.int64)
     n = len(evidences)
     total = np.zeros(n)
     joint = np.zeros((n, len(net.causes)))
     safe = np.zeros((n, len(T.LEVELS) - 1))
     size_t, size_s = np.zeros(n), np.zeros((n, len(T.LEVELS) - 1))
-    for start in range(0, len(states), ROWS_PER_CALL):
-        part = slice(start, start + ROWS_PER_CALL)
-        t, j, _, sf = _raw_many(net, states[part], triage)
-        o, sg = owner_a[part], sign_a[part]
-        np.add.at(total, o, sg * t)
-        np.add.at(joint, o, sg[:, None] * j)
-        np.add.at(safe, o, sg[:, None] * sf)
-        np.add.at(size_t, o, t)
-        np.add.at(size_s, o, sf)
+    t, j, sf = t_all[which_a], j_all[which_a], s_all[which_a]
+    np.add.at(total, owner_a, sign_a * t)
+    np.add.at(joint, owner_a, sign_a[:, None] * j)
+    np.add.at(safe, owner_a, sign_a[:, None] * sf)
+    np.add.at(size_t, owner_a, t)
+    np.add.at(size_s, owner_a, sf)
     total = np.where(total <= CANCELLED * size_t, 0.0, total)
     safe = np.where(np.abs(safe) <= CANCELLED * size_s, 0.0, np.maximum(safe, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         causes = np.clip(joint / total[:, None], 0.0, 1.0)
+    joint = np.clip(joint, 0.0, None)
     levels = np.full((n, len(T.LEVELS)), np.nan)
     if triage:
         ok = total > 0

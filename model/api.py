@@ -13,7 +13,7 @@ import pandas as pd
 from . import questions as Q
 from . import triage as T
 from . import vocabulary as V
-from .analysis import Analysis, analyse, analyse_evidence, apply_recalibration
+from .analysis import Analysis, Combination, analyse, analyse_evidence, apply_recalibration
 from .batch import BatchResult, check_errors, infer_batch
 from .evidence import Evidence, encode, with_any_of
 from .network import Network, load_network
@@ -202,6 +202,28 @@ def outcome_rows(net: Network, evidence, questions) -> list[tuple[Q.Question, st
     return out
 
 
+def coarse_rows(net: Network, evidence, questions) -> list[tuple[Q.Question, str, Any]]:
+    """`outcome_rows`, but a group question's answers taken as none, each sign alone, and
+    "two or more" (one answer, exactly: P(e) minus the others, a `Combination`): coarser
+    than every subset, so the value it gives is a lower bound on the group's value, at
+    k + 2 engine rows instead of 2^k, none of them with several signs present (the
+    engine's time grows with the signs present in a query)."""
+    out = []
+    for q in questions:
+        open_nodes = [n for n in q.nodes if n not in evidence]
+        if not q.group or len(open_nodes) < 3:
+            out += outcome_rows(net, evidence, [q])
+            continue
+        none = after_answer(evidence, {n: "absent" for n in open_nodes})
+        singles = [(n, after_answer(evidence, {m: ("present" if m == n else "absent") for m in open_nodes})) for n in open_nodes]
+        parts = [e for e in [none] + [e for _, e in singles] if e is not None]
+        if none is not None:
+            out.append((q, "none", none))
+        out += [(q, n, e) for n, e in singles if e is not None]
+        out.append((q, "two or more", Combination(((1.0, evidence),) + tuple((-1.0, e) for e in parts))))
+    return out
+
+
 def score(net: Network, price: float, now_total: float, now_triage: np.ndarray, now_causes: np.ndarray, answers) -> tuple[float, float, list[str], dict]:
     """The value of a question from its answers (label, P(evidence, answer), causes,
     levels): the expected drop of the advice's loss (exactly 0 when no answer changes the
@@ -272,19 +294,27 @@ def next_questions(net: Network, evidence: Evidence, now: Analysis, *, k: int = 
     return rank_questions(net, evidence, now, goal=goal).head(k).reset_index(drop=True)
 
 
-def lookahead(net: Network, evidence: Evidence, now: Analysis, firsts, seconds, *, goal: str) -> pd.DataFrame:
+def lookahead(net: Network, evidence: Evidence, now: Analysis, firsts, seconds, *, goal: str, min_probability: float = 0.0) -> pd.DataFrame:
     """The two-step value of each question of `firsts`: its own value plus, after each of
     its answers, the best net value of one more question of `seconds` (0 if none is worth
-    its cost), weighted by the answer's probability. Exact; every answer pair of every
-    question goes to the engine in ONE call. One row a first question: `value2` (before
-    its cost), `net_value2` = value2 - cost, and the best next question after its most
-    probable answer."""
+    its cost), weighted by the answer's probability. Every answer pair of every question
+    goes to the engine in ONE call (after one call for the first answers' probabilities).
+    An answer less probable than `min_probability` is not followed by a next question
+    (its share of the later value counted 0: `value2` is then a lower bound, short of the
+    exact value by at most that answer's probability times the advice's expected loss).
+    A group question as the next question is valued on none, each sign alone and "two
+    or more" (`coarse_rows`: a lower bound on its value). One row a first question:
+    `value2` (before its cost), `net_value2` = value2 - cost, and the best next question
+    after its most probable answer."""
     price = price_of(net, goal)
     first_rows = outcome_rows(net, evidence, firsts)
+    p_first, _, _ = analyse_evidence(net, [e for _, _, e in first_rows], triage=False)
     second_rows, second_of = [], []
     for i, (q, _, ev) in enumerate(first_rows):
+        if p_first[i] < min_probability * now.total:
+            continue
         nexts = [q2 for q2 in seconds if q2.key != q.key and Q.is_open(q2, ev)]
-        for q2, label2, ev2 in outcome_rows(net, ev, nexts):
+        for q2, label2, ev2 in coarse_rows(net, ev, nexts):
             second_rows.append((q2, label2, ev2))
             second_of.append(i)
     totals, causes, levels = analyse_evidence(net, [e for _, _, e in first_rows] + [e for _, _, e in second_rows])

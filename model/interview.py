@@ -16,7 +16,8 @@ goals: "triage" values an answer by the drop of the advice's expected loss; "cau
 (the default) adds the drop of a diagnostic loss (priors/triage.toml [interview]), so it
 also asks the context and the signs that tell the leading causes apart.
 
-It stops when nothing left is worth its cost: alone (one step), two steps ahead (the
+It stops at once when the case is an emergency for certain (P(emergency) = 1: an
+emergency sign said, under either goal), and otherwise when nothing left is worth its cost: alone (one step), two steps ahead (the
 best few questions not worth their cost alone, each answer followed by the best next
 question: `api.lookahead`), or together (the value of perfect information on the level,
 the advice's expected loss now, against the cost of everything left).
@@ -94,10 +95,12 @@ class Interview:
         screen = self._questions.get(Q.SCREEN)
         if screen is not None and Q.SCREEN not in self._done and Q.is_open(screen, self.result.evidence):
             return screen
+        r = self.result
+        if r.triage.iloc[-1] >= 1.0:
+            return None  # an emergency for certain: nothing more to ask, whatever the goal
         pool = self._open()
         if not pool:
             return None
-        r = self.result
         table = rank_questions(self.network, r.evidence, r.analysis, keys={q.key for q in pool}, goal=self.goal)
         if not len(table):
             return None
@@ -112,7 +115,8 @@ class Interview:
             # the next step among the signs (a cause that needs two of them together),
             # not the context questions
             signs = [q for q in pool if all(n in self._findings for n in q.nodes) and q.key != "location"]
-            ahead = lookahead(self.network, r.evidence, r.analysis, firsts, signs, goal=self.goal)
+            ahead = lookahead(self.network, r.evidence, r.analysis, firsts, signs, goal=self.goal,
+                              min_probability=self._settings.lookahead_min_probability)
             if len(ahead) and ahead.iloc[0]["net_value2"] > 0:
                 return self._questions[ahead.iloc[0]["question"]]
         # together: the questions left are worth at most the value of knowing the true

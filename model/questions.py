@@ -197,10 +197,13 @@ class Settings:
         per bit of the causes' summed binary entropy.
     lookahead : how many of the best questions not worth their cost alone are valued
         two steps ahead (each with every next question after each of its answers).
+    lookahead_min_probability : an answer less probable than this is not followed by a
+        next question in the look-ahead.
     """
 
     diagnostic_price: float
     lookahead: int
+    lookahead_min_probability: float
 
 
 def settings(net) -> Settings:
@@ -209,17 +212,21 @@ def settings(net) -> Settings:
     raw = net.triage_table.get(INTERVIEW_TABLE)
     where = f"triage.toml: [{INTERVIEW_TABLE}]"
     if not isinstance(raw, Mapping):
-        raise PriorsError(f"{where}: missing; needs diagnostic_price and lookahead")
-    unknown = set(raw) - {"diagnostic_price", "lookahead", "note"}
+        raise PriorsError(f"{where}: missing; needs diagnostic_price, lookahead and lookahead_min_probability")
+    fields = ("diagnostic_price", "lookahead", "lookahead_min_probability", "note")
+    unknown = set(raw) - set(fields)
     if unknown:
-        raise PriorsError(f"{where}: unknown field {', '.join(sorted(unknown))}; allowed: diagnostic_price, lookahead, note")
+        raise PriorsError(f"{where}: unknown field {', '.join(sorted(unknown))}; allowed: {', '.join(fields)}")
     price = raw.get("diagnostic_price")
     if isinstance(price, bool) or not isinstance(price, (int, float)) or not 0 <= price < float("inf"):
         raise PriorsError(f"{where}: diagnostic_price {price!r} is not a non-negative number")
     k = raw.get("lookahead")
     if isinstance(k, bool) or not isinstance(k, int) or k < 0:
         raise PriorsError(f"{where}: lookahead {k!r} is not a whole number (0 or more)")
-    return Settings(float(price), k)
+    p = raw.get("lookahead_min_probability")
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise PriorsError(f"{where}: lookahead_min_probability {p!r} is not a probability (0 to 1)")
+    return Settings(float(price), k, float(p))
 
 
 def check_goal(goal: Any) -> str:
