@@ -135,7 +135,7 @@ def render(results: dict) -> str:
         out += ["", "## `infer()` against the number of positive findings", "",
                 "One region twitching and k - 1 other findings present, the other regions and findings absent, "
                 "exposures as sampled. ms.", ""]
-        out += table(["median", "max"], [(f"{k} positives", c) for k, c in groups], sides)
+        out += table(["median", "max"], [(f"{k} positive{'s' if int(k) > 1 else ''}", c) for k, c in groups], sides)
 
     out += ["", "## Questions", "",
             "`next_questions()` on each case's Result (the median of its repeated calls); an interview's next "
