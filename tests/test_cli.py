@@ -189,7 +189,7 @@ def test_a_misspelt_command_gets_the_nearest(capsys):
     assert main(["infr", "--location", "arm"], stdout=io.StringIO()) == 2
     assert capsys.readouterr().err == (
         "twitchdx: error: 'infr' is not a command of twitchdx; did you mean infer? "
-        "(commands: infer, ask, export, validate, sweep) (see twitchdx --help)\n"
+        "(commands: infer, ask, export, validate, sweep, fit) (see twitchdx --help)\n"
     )
     assert main(["export", "--format", "bfi", "--output", "x"], stdout=io.StringIO()) == 2
     assert capsys.readouterr().err == "twitchdx: error: --format: 'bfi' is not one of bif, xmlbif; did you mean bif? (see twitchdx export --help)\n"
