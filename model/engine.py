@@ -49,8 +49,12 @@ from . import kernels as K
 # 1e4 up to 2.2e-12 (docs/engine.md).
 CANCELLATION_BOUND = 1e3
 # A call with fewer queries than this runs on the calling thread: starting the thread
-# pool costs more than a single case's query and its triage boxes.
+# pool costs more than a single case's query and its triage boxes ...
 PARALLEL_FROM = 64
+# ... unless a row has this many positive findings: its cost grows about 2x a positive
+# (0.1 ms at 4, several ms from 7 with the exposures unknown), far above the pool's
+# few microseconds, so a single case's rows then share the machine's threads.
+PARALLEL_POSITIVES = 6
 # The parallel kernel's threading layer (see `model.kernels`) takes one call at a time.
 _PARALLEL = threading.Lock()
 # A kernel's first call in a process loads it from Numba's on-disk cache (about 0.3 s);
@@ -94,6 +98,10 @@ class Tables:
     @property
     def draws(self) -> int:
         return self.flat.shape[0]
+
+    def kernel_tables(self) -> "K.Tables":
+        """These tables as the kernels' named tuple (same arrays, same field names)."""
+        return K.Tables(*(getattr(self, name) for name in K.Tables._fields))
 
 
 @dataclass(frozen=True)
@@ -367,7 +375,8 @@ def evaluate_many(net_or_tables, q: Queries, *, joint=True, bound: float = CANCE
 
     net_or_tables : a `Network` or `Tables` (for several draws: `q.draw` picks one).
     joint : whether to compute the joints: a bool, or one per row (a (Q,) mask).
-    threads : run the rows on the machine's threads (default: from PARALLEL_FROM rows).
+    threads : run the rows on the machine's threads (default: from PARALLEL_FROM rows,
+        or from 2 rows when one has PARALLEL_POSITIVES positive findings).
     Returns total (Q,), joint (Q, n) (0 where not asked; None if no row asked) and the
     path code of each row (PATHS).
     """
@@ -382,12 +391,13 @@ def evaluate_many(net_or_tables, q: Queries, *, joint=True, bound: float = CANCE
         draw = np.ascontiguousarray(q.draw, dtype=np.int64)
         if draw.min() < 0 or draw.max() >= t.draws:
             raise ValueError(f"draw: rows read draws up to {int(draw.max())}, but the tables hold {t.draws}")
-        parallel = threads if threads is not None else n_q >= PARALLEL_FROM
-        args = (np.ascontiguousarray(q.lo, dtype=np.int64), np.ascontiguousarray(q.hi, dtype=np.int64),
-                np.ascontiguousarray(q.exposure, dtype=np.int64), np.ascontiguousarray(q.absent, dtype=np.bool_),
-                draw, want, t.flat, t.offsets, t.strides, t.e_prob, t.e_states, t.cum, t.pmf, t.n_states,
-                t.regions, t.log_quiet, t.twitch, t.spread, t.focal, t.weak_on, t.group, t.region_pos, t.hubs, t.fx_ptr, t.fx_idx, t.fc_ptr, t.fc_idx, float(bound),
-                total, out_joint, path, used)
+        if threads is None:
+            threads = n_q >= PARALLEL_FROM or (n_q > 1 and int((q.lo > 0).sum(axis=1).max()) >= PARALLEL_POSITIVES)
+        parallel = threads
+        rows = K.Rows(np.ascontiguousarray(q.lo, dtype=np.int64), np.ascontiguousarray(q.hi, dtype=np.int64),
+                      np.ascontiguousarray(q.exposure, dtype=np.int64), np.ascontiguousarray(q.absent, dtype=np.bool_),
+                      draw, want)
+        args = (*rows, *t.kernel_tables(), float(bound), *K.Answers(total, out_joint, path, used))
         if parallel:
             with _PARALLEL:
                 _run(K.evaluate_parallel, args)

@@ -18,30 +18,39 @@ The sum for one query (see `model.engine` for the model):
   subtraction-free 2x2 step per positive (0 -> 0: L, 0 -> 1: A, 1 -> 1: U). The other
   m - r are expanded as Quickscore's 2^(m-r) signed terms (each positive = "all <= hi"
   minus "all < lo"), each term a non-negative number. The signed sum cancels by
-  kappa = sum |terms| / |sum|; r starts at 1 (the telescoped sum) and grows while kappa
-  passes the bound, so float64 keeps about 16 - log10(bound) digits. r = m is the
-  coverage recursion: no subtraction at all. Every step adds non-negative numbers, so
-  links of exactly 0 or 1 need no special case.
+  kappa = sum |terms| / |sum|; float64 keeps about 16 - log10(bound) digits while kappa
+  stays under the bound. r = m is the coverage recursion: no subtraction at all. Every
+  step adds non-negative numbers, so links of exactly 0 or 1 need no special case.
+* Choosing r (`_query`): r = 1 (the telescoped sum) for most queries. With many
+  positives, the same sum on one averaged exposure configuration (a chain of n causes)
+  estimates each r's kappa for almost nothing, and the exact pass starts at the first r
+  the estimate accepts; if its own kappa still passes the bound, r grows by one.
+* Three passes, one per size of the coverage state, the same chain in each: `_sweep1`
+  (r = 1: two numbers, the configurations vectorised), `_sweep2` (r = 2: four numbers in
+  registers) and `_sweep_r` (any r: a cause's step folded into its 3^r nonzero entries,
+  or applied column by column where that is cheaper; causes that move none of the r
+  positives carried as a scale). `_pass` picks one.
 * Unknown exposures: those feeding one cause are summed into its table (an "unknown"
   slot per axis, built by `model.engine`); the shared ones are summed in factors: hub
   exposures enumerated, and given them each factor (its exposures, its causes) summed
-  over its own configurations, the coverage state passing from factor to factor.
-* The switches: a present cause twitches (its switch is on) with P(twitching | cause),
-  and only then do its region links apply. Its "present" step is the mixture of two
-  branches, switch on (every finding) and switch off (no contribution to any region),
-  each with its own signed-term weight and coverage step: the tables carry each cause
-  twice, on in columns 0..n, off in columns n+1..2n+1 (the leak's off column unused).
-  For r = 1 and r = 2 the mixture folds, per term, into one step's coefficients, so the
-  switches cost the inner loops nothing.
+  over its own configurations, the coverage state passing from factor to factor (the
+  `Chain` of a query).
+* Latents (`_columns`): a present cause is a mixture of branches over its twitch
+  pattern (switch off, spread, focal on one region) and its weakness latent; each
+  branch is a column with its own weight and U, L, A (the `Columns` of a query). Per
+  signed term a pass folds a cause's columns into one step's coefficients, so the
+  branches cost the inner loops nothing.
 * Joints P(query, cause present) by forward-backward over the same chain: the state
   before the cause, the adjoint after it, and the cause's "present" step between.
 * A query can read any draw of the network: every table has a leading draw axis.
+* The arrays travel as named tuples (`Tables`, `Rows`, `Answers`, `Columns`, `Chain`).
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections import namedtuple
 
 import numpy as np
 from numba import config, njit, prange
@@ -54,53 +63,42 @@ from numba import config, njit, prange
 if "NUMBA_THREADING_LAYER" not in os.environ:
     config.THREADING_LAYER = "forksafe"
 
+# The arrays pass as named tuples (Numba compiles them as records of typed fields), so
+# a kernel reads `tables.cum`, not the 17th of 30 positional arguments.
+# The network in the kernels' layout (`model.engine.Tables` documents each field).
+Tables = namedtuple("Tables", "flat offsets strides e_prob e_states cum pmf n_states regions log_quiet twitch spread "
+                              "focal weak_on group region_pos hubs fx_ptr fx_idx fc_ptr fc_idx")
+# The queries (`model.engine.Queries`), and which rows want their joints.
+Rows = namedtuple("Rows", "lo hi exposure absent draw want_joint")
+# The answers, written per row: P(query), P(query, cause present), path code, r used.
+Answers = namedtuple("Answers", "total joint path r")
+# One query's causes as branch columns (`_columns`): weight with the negatives folded in
+# (bw), cause c's columns cs[c]..cs[c + 1] - 1, and U, L, A on each positive.
+Columns = namedtuple("Columns", "bw cs U L A")
+# One query's chain of causes over the unknown exposures: P (each cause's probability in
+# each hub and factor configuration: hub h, factor f, configuration y, its i-th cause at
+# P[h * block + p_off[f] + i * n_y[f] + y]), the hub weights, each factor's causes, its
+# configurations' count (n_y), weights (y_w from y_off[f]) and P offset (p_off).
+Chain = namedtuple("Chain", "P n_hub hub_w fc_ptr fc_idx n_y y_off y_w p_off block")
+
 # Path codes (`model.engine.PATHS` names them).
 COVERAGE, TELESCOPED, MIXED, IMPOSSIBLE = 0, 1, 2, 3
-
-
-@njit(cache=True, inline="always")
-def _forward(x, c, cov, r, L, A, U):
-    """x <- x (*) cause c's coverage vector, in place: bit jj of the index says whether
-    positive cov[jj] is already covered."""
-    size = x.shape[0]
-    for jj in range(r):
-        j = cov[jj]
-        lo_w, in_w, up_w = L[j, c], A[j, c], U[j, c]
-        bit = 1 << jj
-        for s in range(size):
-            if s & bit == 0:
-                x0 = x[s]
-                x1 = x[s | bit]
-                x[s] = lo_w * x0
-                x[s | bit] = in_w * x0 + up_w * x1
-
-
-@njit(cache=True, inline="always")
-def _backward(z, c, cov, r, L, A, U):
-    """The adjoint of `_forward`, in place."""
-    size = z.shape[0]
-    for jj in range(r):
-        j = cov[jj]
-        lo_w, in_w, up_w = L[j, c], A[j, c], U[j, c]
-        bit = 1 << jj
-        for s in range(size):
-            if s & bit == 0:
-                z0 = z[s]
-                z1 = z[s | bit]
-                z[s] = lo_w * z0 + in_w * z1
-                z[s | bit] = up_w * z1
+# Queries with at least this many positives choose r by an estimate first (`_query`).
+ESTIMATE_FROM = 5
+# ... the estimate's kappa must be this far inside the bound.
+ESTIMATE_MARGIN = 1.0
 
 
 @njit(cache=True)
 def _term_weights(neg, U, L, sgn, k, k_low):
-    """Each signed term's weight of every cause, as the product of two tables: the
+    """Each signed term's weight of every branch column, as the product of two tables: the
     first k_low expanded positives (rows of `low`) and the others (rows of `high`).
     Bit i of a term set means positive sgn[i] enters with L ("all < lo", sign -),
     clear with U ("all <= hi", sign +); both tables together hold 2^(k/2 + 1) rows,
-    not 2^k, and a term's weight is one product a cause."""
-    n1 = neg.shape[0]
-    low = np.empty((1 << k_low, n1))
-    high = np.empty((1 << (k - k_low), n1))
+    not 2^k, and a term's weight is one product a column."""
+    n_col = neg.shape[0]
+    low = np.empty((1 << k_low, n_col))
+    high = np.empty((1 << (k - k_low), n_col))
     low[0, :] = neg
     high[0, :] = 1.0
     for i in range(k):
@@ -108,10 +106,10 @@ def _term_weights(neg, U, L, sgn, k, k_low):
         half = 1 << (i if i < k_low else i - k_low)
         j = sgn[i]
         for t in range(half):
-            for c in range(n1):
-                v = table[t, c]
-                table[t + half, c] = v * L[j, c]
-                table[t, c] = v * U[j, c]
+            for col in range(n_col):
+                v = table[t, col]
+                table[t + half, col] = v * L[j, col]
+                table[t, col] = v * U[j, col]
     return low, high
 
 
@@ -124,18 +122,8 @@ def _parity_sign(t):
     return sign
 
 
-@njit(cache=True, inline="always")
-def _branch_weights(low, high, t_low, t_high, wts):
-    """wts[col] <- the weight in term (t_low, t_high) of every branch column: the
-    branch's probability given the cause (with the negatives folded in, `_columns`)
-    times its signed-term factors."""
-    for col in range(wts.shape[0]):
-        wts[col] = low[t_low, col] * high[t_high, col]
-
-
 @njit(cache=True)
-def _sweep1(j1, sgn, k, bw, cs, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block,
-            want, joint, a0s, a1s, f0, f1):
+def _sweep1(j1, sgn, k, cols, chain, want, joint, a0s, a1s, f0, f1):
     """`_sweep` for r = 1 (the telescoped sum, most queries): the coverage state is two
     numbers (positive j1 not yet covered, covered). A factor's configurations are
     independent chains: the innermost loop runs over them (P holds them contiguous),
@@ -145,6 +133,8 @@ def _sweep1(j1, sgn, k, bw, cs, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y
     Per term, each cause's present step is x1 <- ae x0 + ue x1, x0 <- le x0: its
     branches' weights times their coverage coefficients, summed (be: the weights alone,
     for a cause that does not move positive j1)."""
+    bw, cs, U, L, A = cols
+    P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block = chain
     n1 = cs.shape[0] - 1
     n = n1 - 1
     n_f_all = fc_ptr.shape[0] - 1
@@ -318,12 +308,13 @@ def _advance2(K, be, moves, c, p, x0, x1, x2, x3):
 
 
 @njit(cache=True)
-def _sweep2(j0, j1, sgn, k, bw, cs, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block,
-            want, joint, alpha, before):
+def _sweep2(j0, j1, sgn, k, cols, chain, want, joint, alpha, before):
     """`_sweep` for r = 2 (the next most common case): the four coverage states in
     registers. alpha (4, factors + 1) and before (4, causes of the largest factor).
     Per term, each cause's present step is one 4x4 matrix K (`_step2`), its branches'
     weights times their coverage steps, summed."""
+    bw, cs, U, L, A = cols
+    P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block = chain
     n1 = cs.shape[0] - 1
     n = n1 - 1
     n_f_all = fc_ptr.shape[0] - 1
@@ -435,139 +426,273 @@ def _sweep2(j0, j1, sgn, k, bw, cs, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx, n_
     return total, magnitude
 
 
+
+
+@njit(cache=True)
+def _pairs(r):
+    """The nonzero entries of a cause's present step on r coverage positives, as pairs
+    (from subset S to superset S') in Kronecker order: base-3 digit jj of pair e says
+    what positive jj does: 0 stays uncovered (L), 1 becomes covered (A), 2 stays
+    covered (U). 3^r of the step's 4^r entries; the others are 0."""
+    n_p = 3 ** r
+    src = np.zeros(n_p, dtype=np.int64)
+    dst = np.zeros(n_p, dtype=np.int64)
+    for e in range(n_p):
+        rest = e
+        for jj in range(r):
+            digit = rest % 3
+            rest //= 3
+            if digit >= 1:
+                dst[e] |= 1 << jj
+            if digit == 2:
+                src[e] |= 1 << jj
+    return src, dst
+
+
 @njit(cache=True, inline="always")
-def _present(out, x, c, wts, cs, cov, r, L, A, U, backward, spare):
-    """out <- cause c's present step applied to x (or its adjoint): each of its branch
-    columns cs[c] .. cs[c + 1] - 1 weighted wts[col], summed. spare: scratch of x's size."""
-    size = x.shape[0]
-    out[:] = 0.0
+def _step_r(c, v, z, adjoint, folded, K, src, dst, wts, cs, cov, L, A, U, spare):
+    """z <- cause c's present step applied to v (its transpose when `adjoint`): from its
+    3^r folded entries, or column by column (r 2x2 steps each) where that is cheaper."""
+    size = v.shape[0]
+    z[:] = 0.0
+    if folded[c]:
+        if adjoint:
+            for e in range(src.shape[0]):
+                z[src[e]] += K[c, e] * v[dst[e]]
+        else:
+            for e in range(src.shape[0]):
+                z[dst[e]] += K[c, e] * v[src[e]]
+        return
     for col in range(cs[c], cs[c + 1]):
         w = wts[col]
         if w == 0.0:
             continue
-        spare[:] = x
-        if backward:
-            _backward(spare, col, cov, r, L, A, U)
-        else:
-            _forward(spare, col, cov, r, L, A, U)
-        for s in range(size):
-            out[s] += w * spare[s]
+        spare[:] = v
+        for jj in range(cov.shape[0]):
+            j = cov[jj]
+            lo_w, in_w, up_w = L[j, col], A[j, col], U[j, col]
+            bit = 1 << jj
+            for st in range(size):
+                if st & bit == 0:
+                    x0 = spare[st]
+                    x1 = spare[st | bit]
+                    if adjoint:
+                        spare[st] = lo_w * x0 + in_w * x1
+                        spare[st | bit] = up_w * x1
+                    else:
+                        spare[st] = lo_w * x0
+                        spare[st | bit] = in_w * x0 + up_w * x1
+        for st in range(size):
+            z[st] += w * spare[st]
 
 
 @njit(cache=True)
-def _sweep(r, order, m, bw, cs, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off,
-           block, want, joint, alphas, betas, fwd, tmp, acc, spare):
-    """One pass with the r rarest positives (order[:r]) in the coverage state.
+def _sweep_r(r, cov, sgn, k, cols, chain, want, joint):
+    """One pass with r positives (`cov`) in the coverage state and the other k (`sgn`)
+    expanded as signed terms (any r; the r = 1 and r = 2 passes are faster for those).
+    Returns the signed sum and the sum of |terms|; adds each cause's joint
+    P(query, present) to `joint` when `want`.
 
-    Returns the signed sum and the sum of |terms|; adds each cause's joint to `joint`
-    when `want`. P holds the cause probabilities: hub h, factor f, configuration y,
-    its i-th cause at P[h * block + p_off[f] + i * n_y[f] + y].
-    """
-    n1 = cs.shape[0] - 1
+    Per term, each cause's present step is its branch columns' coverage steps weighted
+    and summed. It is folded once a term into its 3^r nonzero entries (`_pairs`) where
+    that is cheaper than applying the columns one by one (r 2^(r - 1) 2x2 steps each):
+    for small r, or a cause with many branches. A cause that moves none of the r
+    positives is a number in the term (its branches' weights, summed): the chain carries
+    those as a scale beside the vector (state = s v), one multiply each instead of 2^r.
+
+    Joints by forward-backward within each factor configuration: the vectors after each
+    moving cause (`fwd`) and the scale before each cause (`fs`) forward, then the
+    adjoint `gv` (with its scale `gs`) backward; P(query, c present) replaces c's step
+    (1 - p) I + p K by p K: p <gv, K fwd> for a moving cause, p b <gv, fwd> for a
+    number."""
+    bw, cs, U, L, A = cols
+    P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block = chain
+    n1 = cs.shape[0] - 1  # the causes and the leak
     n = n1 - 1
     n_f_all = fc_ptr.shape[0] - 1
-    k = m - r
     size = 1 << r
     full = size - 1
-    cov = order[:r]
-    sgn = order[r:m]
-    wts = np.zeros(bw.shape[0])
-    wsum = np.empty(n1)
+    src, dst = _pairs(r)
+    n_p = src.shape[0]
+    moves = np.zeros(n1, dtype=np.bool_)
+    folded = np.zeros(n1, dtype=np.bool_)
+    for c in range(n1):
+        for col in range(cs[c], cs[c + 1]):
+            for jj in range(r):
+                j = cov[jj]
+                if A[j, col] != 0.0 or L[j, col] != 1.0 or U[j, col] != 1.0:
+                    moves[c] = True
+        # folding costs 3^r a column once a term and 3^r a step; columns cost
+        # 3 r 2^(r - 1) each a step: fold where the steps are cheaper folded
+        folded[c] = moves[c] and n_p <= (cs[c + 1] - cs[c]) * 3 * r * (size // 2)
     k_low = k // 2
     low, high = _term_weights(bw, U, L, sgn, k, k_low)
+    K = np.zeros((n1, n_p))
+    kron = np.empty(n_p)
+    wts = np.empty(bw.shape[0])
+    be = np.empty(n1)
+    n_max = 1
+    for f in range(n_f_all):
+        n_max = max(n_max, fc_ptr[f + 1] - fc_ptr[f])
+    alphas = np.zeros((n_f_all + 1, size))  # the state entering each factor (and the end)
+    beta = np.zeros(size)  # the adjoint leaving the current factor
+    beta_in = np.zeros(size)  # ... and entering it (summed over its configurations)
+    fwd = np.zeros((n_max + 1, size))  # fwd[kk]: the vector after kk moving causes
+    fs = np.ones(n_max + 1)  # the scale before each cause
+    slot = np.zeros(n_max, dtype=np.int64)  # fwd's slot before each cause
+    gv = np.zeros(size)
+    z = np.zeros(size)
+    spare = np.zeros(size)
+    e0 = np.zeros(size)
+    e0[0] = 1.0
     total = 0.0
     magnitude = 0.0
     for t in range(1 << k):
         t_low = t & ((1 << k_low) - 1)
         t_high = t >> k_low
-        _branch_weights(low, high, t_low, t_high, wts)
         for c in range(n1):
-            wsum[c] = 0.0
+            be[c] = 0.0
+            if folded[c]:
+                K[c, :] = 0.0
             for col in range(cs[c], cs[c + 1]):
-                wsum[c] += wts[col]
+                w = low[t_low, col] * high[t_high, col]
+                wts[col] = w
+                if w == 0.0:
+                    continue
+                be[c] += w
+                if folded[c]:
+                    kron[0] = w  # the column's Kronecker product, digit by digit
+                    span = 1
+                    for jj in range(r):
+                        j = cov[jj]
+                        lo_w, in_w, up_w = L[j, col], A[j, col], U[j, col]
+                        for e in range(span):
+                            v = kron[e]
+                            kron[e] = v * lo_w
+                            kron[span + e] = v * in_w
+                            kron[2 * span + e] = v * up_w
+                        span *= 3
+                    for e in range(n_p):
+                        K[c, e] += kron[e]
         sign = _parity_sign(t)
         term = 0.0
         for h in range(n_hub):
-            # the leak: always present
-            tmp[:] = 0.0
-            tmp[0] = 1.0
-            _present(alphas[0], tmp, n, wts, cs, cov, r, L, A, U, False, spare)
+            if moves[n]:  # the leak: always present
+                _step_r(n, e0, alphas[0], False, folded, K, src, dst, wts, cs, cov, L, A, U, spare)
+            else:
+                alphas[0][:] = 0.0
+                alphas[0][0] = be[n]
             for f in range(n_f_all):
-                nf = fc_ptr[f + 1] - fc_ptr[f]
+                start = fc_ptr[f]
+                nf = fc_ptr[f + 1] - start
+                ny = n_y[f]
                 out = alphas[f + 1]
                 out[:] = 0.0
-                for y in range(n_y[f]):
-                    tmp[:] = alphas[f]
+                for y in range(ny):
+                    v = fwd[0]
+                    v[:] = alphas[f]
+                    s = 1.0
                     base = h * block + p_off[f] + y
                     for i in range(nf):
-                        c = fc_idx[fc_ptr[f] + i]
-                        p = P[base + i * n_y[f]]
+                        c = fc_idx[start + i]
+                        p = P[base + i * ny]
                         if moves[c]:
-                            _present(acc, tmp, c, wts, cs, cov, r, L, A, U, False, spare)
-                            for s in range(size):
-                                tmp[s] = (1.0 - p) * tmp[s] + p * acc[s]
-                        else:  # the step is a number: (1 - p) + p (on + off)
-                            g = 1.0 - p + p * wsum[c]
-                            for s in range(size):
-                                tmp[s] *= g
-                    wy = y_w[y_off[f] + y]
-                    for s in range(size):
-                        out[s] += wy * tmp[s]
+                            _step_r(c, v, z, False, folded, K, src, dst, wts, cs, cov, L, A, U, spare)
+                            q = 1.0 - p
+                            for st in range(size):
+                                v[st] = q * v[st] + p * z[st]
+                        else:
+                            s *= 1.0 - p + p * be[c]
+                    wy = y_w[y_off[f] + y] * s
+                    for st in range(size):
+                        out[st] += wy * v[st]
             value = alphas[n_f_all][full]
             term += hub_w[h] * value
             if want and value != 0.0:
-                # backward: betas[f] is the adjoint of everything after factor f - 1
-                betas[n_f_all][:] = 0.0
-                betas[n_f_all][full] = 1.0
+                beta[:] = 0.0
+                beta[full] = 1.0
                 for f in range(n_f_all - 1, -1, -1):
-                    nf = fc_ptr[f + 1] - fc_ptr[f]
-                    bo = betas[f]
-                    bo[:] = 0.0
-                    for y in range(n_y[f]):
-                        wy = y_w[y_off[f] + y] * hub_w[h] * sign
+                    start = fc_ptr[f]
+                    nf = fc_ptr[f + 1] - start
+                    ny = n_y[f]
+                    beta_in[:] = 0.0
+                    for y in range(ny):
                         base = h * block + p_off[f] + y
-                        # forward within the factor, keeping the state before each cause
-                        fwd[0][:] = alphas[f]
-                        for i in range(nf):
-                            c = fc_idx[fc_ptr[f] + i]
-                            p = P[base + i * n_y[f]]
-                            cur = fwd[i + 1]
-                            if moves[c]:
-                                _present(cur, fwd[i], c, wts, cs, cov, r, L, A, U, False, spare)
-                                for s in range(size):
-                                    cur[s] = (1.0 - p) * fwd[i][s] + p * cur[s]
-                            else:
-                                g = 1.0 - p + p * wsum[c]
-                                for s in range(size):
-                                    cur[s] = g * fwd[i][s]
-                        tmp[:] = betas[f + 1]
-                        for i in range(nf - 1, -1, -1):
-                            c = fc_idx[fc_ptr[f] + i]
-                            p = P[base + i * n_y[f]]
-                            before = fwd[i]
-                            if moves[c]:
-                                _present(acc, tmp, c, wts, cs, cov, r, L, A, U, True, spare)
-                                dot = 0.0
-                                for s in range(size):
-                                    dot += acc[s] * before[s]
-                                joint[c] += wy * p * dot
-                                for s in range(size):
-                                    tmp[s] = (1.0 - p) * tmp[s] + p * acc[s]
-                            else:
-                                pb = p * wsum[c]
-                                dot = 0.0
-                                for s in range(size):
-                                    dot += tmp[s] * before[s]
-                                joint[c] += wy * pb * dot
-                                g = 1.0 - p + pb
-                                for s in range(size):
-                                    tmp[s] *= g
                         wy = y_w[y_off[f] + y]
-                        for s in range(size):
-                            bo[s] += wy * tmp[s]
+                        w = wy * hub_w[h] * sign
+                        # forward within the configuration, keeping what backward needs
+                        fwd[0][:] = alphas[f]
+                        kk = 0
+                        s = 1.0
+                        for i in range(nf):
+                            c = fc_idx[start + i]
+                            p = P[base + i * ny]
+                            slot[i] = kk
+                            fs[i] = s
+                            if moves[c]:
+                                _step_r(c, fwd[kk], z, False, folded, K, src, dst, wts, cs, cov, L, A, U, spare)
+                                v = fwd[kk]
+                                nv = fwd[kk + 1]
+                                q = 1.0 - p
+                                for st in range(size):
+                                    nv[st] = q * v[st] + p * z[st]
+                                kk += 1
+                            else:
+                                s *= 1.0 - p + p * be[c]
+                        gv[:] = beta
+                        gs = 1.0
+                        dot = 0.0
+                        fresh = False  # whether dot = <gv, fwd[slot]> is current
+                        for i in range(nf - 1, -1, -1):
+                            c = fc_idx[start + i]
+                            p = P[base + i * ny]
+                            before = fwd[slot[i]]
+                            if moves[c]:
+                                _step_r(c, gv, z, True, folded, K, src, dst, wts, cs, cov, L, A, U, spare)
+                                d = 0.0
+                                for st in range(size):
+                                    d += z[st] * before[st]
+                                joint[c] += w * p * d * fs[i] * gs
+                                q = 1.0 - p
+                                for st in range(size):
+                                    gv[st] = q * gv[st] + p * z[st]
+                                fresh = False
+                            else:
+                                if not fresh:
+                                    dot = 0.0
+                                    for st in range(size):
+                                        dot += gv[st] * before[st]
+                                    fresh = True
+                                joint[c] += w * p * be[c] * dot * fs[i] * gs
+                                gs *= 1.0 - p + p * be[c]
+                        wg = wy * gs
+                        for st in range(size):
+                            beta_in[st] += wg * gv[st]
+                    beta[:] = beta_in
         total += sign * term
         magnitude += term
     return total, magnitude
+
+
+@njit(cache=True)
+def _pass(r, order, m, cols, chain, want, joint):
+    """One exact pass with the r rarest positives (order[:r]) in the coverage state and
+    the other m - r as signed terms: the signed sum and the sum of |terms|."""
+    fc_ptr = chain.fc_ptr
+    n_y = chain.n_y
+    n_factors = fc_ptr.shape[0] - 1
+    n_max = 1
+    y_max = 1
+    for f in range(n_factors):
+        n_max = max(n_max, fc_ptr[f + 1] - fc_ptr[f])
+        y_max = max(y_max, n_y[f])
+    if r == 1:
+        return _sweep1(order[0], order[1:m], m - 1, cols, chain, want, joint, np.empty(n_factors + 1),
+                       np.empty(n_factors + 1), np.empty((n_max + 1, y_max)), np.empty((n_max + 1, y_max)))
+    if r == 2:
+        return _sweep2(order[0], order[1], order[2:m], m - 2, cols, chain, want, joint,
+                       np.empty((4, n_factors + 1)), np.empty((4, n_max)))
+    return _sweep_r(r, order[:r], order[r:m], m - r, cols, chain, want, joint)
 
 
 # How a finding reads a cause's latents (`model.engine` lays out `group`).
@@ -575,8 +700,7 @@ COMMON, REGION, WEAK = 0, 1, 2
 
 
 @njit(cache=True)
-def _columns(q, d, lo, hi, m, premise, absent, cum, pmf, n_states, regions, log_quiet, twitch, spread, focal,
-             weak_on, group, region_pos):
+def _columns(q, rows, tables, m, premise):
     """Each cause's branches for query q, as columns of the signed-term weights.
 
     A present cause is a mixture over its latents: the twitch pattern T (0: switch off;
@@ -591,6 +715,10 @@ def _columns(q, d, lo, hi, m, premise, absent, cum, pmf, n_states, regions, log_
     region observed absent weighs 0; with W's findings unobserved, W's two branches are
     equal. Cause c's columns are cs[c] .. cs[c + 1] - 1, packed (c = n: the leak).
     """
+    lo, hi, absent, d = rows.lo, rows.hi, rows.absent, rows.draw[q]
+    cum, pmf, n_states, regions, log_quiet = tables.cum, tables.pmf, tables.n_states, tables.regions, tables.log_quiet
+    twitch, spread, focal, weak_on = tables.twitch, tables.spread, tables.focal, tables.weak_on
+    group, region_pos = tables.group, tables.region_pos
     n = absent.shape[1]
     n1 = n + 1
     n_f = lo.shape[1]
@@ -717,11 +845,13 @@ def _columns(q, d, lo, hi, m, premise, absent, cum, pmf, n_states, regions, log_
 
 
 @njit(cache=True)
-def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-           cum, pmf, n_states, regions, log_quiet, twitch, spread, focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
-           total_out, joint_out, path_out, r_out):
+def _query(q, rows, tables, bound, out):
     """Answer query q: P(query) into total_out[q], P(query, cause present) into
     joint_out[q] (when want_joint[q]), the path and r used."""
+    lo, hi, exposure, absent, draw, want_joint = rows
+    (flat, offsets, strides, e_prob, e_states, cum, pmf, n_states, regions, log_quiet, twitch, spread, focal,
+     weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx) = tables
+    total_out, joint_out, path_out, r_out = out
     n = offsets.shape[0]
     n_f = lo.shape[1]
     n_e = exposure.shape[1]
@@ -751,8 +881,7 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
             return
         m += 1
     n1 = n + 1
-    bw, cs, U, L, A = _columns(q, d, lo, hi, m, premise, absent, cum, pmf, n_states, regions, log_quiet,
-                               twitch, spread, focal, weak_on, group, region_pos)
+    bw, cs, U, L, A = _columns(q, rows, tables, m, premise)
     # ---- exposures: known ones scale; unknown ones use the summed slot, and the
     # shared unknown ones (hubs, factors) move off it by their strides
     scale = 1.0
@@ -825,45 +954,35 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
             for col in range(cs[c], cs[c + 1]):
                 covered[j] += pc * bw[col] * A[j, col]
     order = np.argsort(covered)
-    # a cause whose coverage step is the identity on a positive set is a number; per r
-    moves = np.zeros(n + 1, dtype=np.bool_)
     want = want_joint[q]
     joint = np.zeros(n + 1)
-    n_max = 1
-    y_max = 1
-    for f in range(n_factors):
-        n_max = max(n_max, fc_ptr[f + 1] - fc_ptr[f])
-        y_max = max(y_max, n_y[f])
+    cols = Columns(bw, cs, U, L, A)
+    chain = Chain(P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block)
+    # The cheapest r whose signed terms cancel by at most `bound`. Each try costs about
+    # as much as the last, so the ladder r = 1, 2, ... costs a multiple of the answer;
+    # instead r starts where the same sum on one averaged exposure configuration (each
+    # cause at its marginal probability: a chain of n causes, not of every hub and
+    # factor configuration) stops cancelling, ESTIMATE_MARGIN inside the bound. The
+    # exact pass still checks its own kappa and grows r if it must.
     r = 1 if m > 0 else 0
+    if m >= ESTIMATE_FROM:
+        p_mean = np.empty(n)
+        for c in range(n):
+            p_mean[c] = flat[d, base[c]]
+        ends = np.array([0, n])
+        one = np.ones(1)
+        mean_chain = Chain(p_mean, 1, one, ends, np.arange(n), np.ones(1, dtype=np.int64), np.array([0, 1]), one,
+                           ends, n)
+        while r < m:
+            est_total, est_mag = _pass(r, order, m, cols, mean_chain, False, joint)
+            if est_total != 0.0 and est_mag / abs(est_total) * ESTIMATE_MARGIN <= bound:
+                break
+            r += 1
+        joint[:] = 0.0
     total = 0.0
     while True:
-        size = 1 << r
-        for c in range(n + 1):
-            moves[c] = False
-            for jj in range(r):
-                j = order[jj]
-                for col in range(cs[c], cs[c + 1]):
-                    if A[j, col] != 0.0 or L[j, col] != 1.0 or U[j, col] != 1.0:
-                        moves[c] = True
         joint[:] = 0.0
-        if r == 1:
-            total, magnitude = _sweep1(order[0], order[1:m], m - 1, bw, cs, U, L, A, P, n_hub, hub_w, fc_ptr, fc_idx,
-                                       n_y, y_off, y_w, p_off, block, want, joint, np.empty(n_factors + 1),
-                                       np.empty(n_factors + 1), np.empty((n_max + 1, y_max)),
-                                       np.empty((n_max + 1, y_max)))
-        elif r == 2:
-            total, magnitude = _sweep2(order[0], order[1], order[2:m], m - 2, bw, cs, U, L, A, P, n_hub, hub_w, fc_ptr,
-                                       fc_idx, n_y, y_off, y_w, p_off, block, want, joint,
-                                       np.empty((4, n_factors + 1)), np.empty((4, n_max)))
-        else:
-            alphas = np.zeros((n_factors + 1, size))
-            betas = np.zeros((n_factors + 1, size))
-            fwd = np.zeros((n_max + 1, size))
-            tmp = np.zeros(size)
-            acc = np.zeros(size)
-            total, magnitude = _sweep(r, order, m, bw, cs, U, L, A, moves, P, n_hub, hub_w, fc_ptr, fc_idx,
-                                      n_y, y_off, y_w, p_off, block, want, joint, alphas, betas, fwd, tmp, acc,
-                                      np.zeros(size))
+        total, magnitude = _pass(r, order, m, cols, chain, want, joint)
         if total != 0.0:
             kappa = magnitude / abs(total)
         else:
@@ -884,24 +1003,34 @@ def _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides
         path_out[q] = MIXED
 
 
+# The entry points take the named tuples' fields flat, in their order (the callers pass
+# `*rows, *tables, bound, *answers`; a test checks the order), and rebuild the tuples
+# here: Numba types a flat array argument in C, but a tuple of 21 arrays in Python, which
+# cost 25 us a call, more than a single case's query.
+
+
 @njit(cache=True)
-def evaluate_serial(lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-                    cum, pmf, n_states, regions, log_quiet, twitch, spread, focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
-                    total_out, joint_out, path_out, r_out):
+def evaluate_serial(lo, hi, exposure, absent, draw, want_joint,
+                    flat, offsets, strides, e_prob, e_states, cum, pmf, n_states, regions, log_quiet, twitch, spread,
+                    focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx,
+                    bound, total, joint, path, r):
     """Every query in turn, on this thread (a single case: no thread start-up)."""
+    rows = Rows(lo, hi, exposure, absent, draw, want_joint)
+    tables = Tables(flat, offsets, strides, e_prob, e_states, cum, pmf, n_states, regions, log_quiet, twitch, spread, focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx)
+    out = Answers(total, joint, path, r)
     for q in range(lo.shape[0]):
-        _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-               cum, pmf, n_states, regions, log_quiet, twitch, spread, focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
-               total_out, joint_out, path_out, r_out)
+        _query(q, rows, tables, bound, out)
 
 
 @njit(cache=True, parallel=True)
-def evaluate_parallel(lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-                      cum, pmf, n_states, regions, log_quiet, twitch, spread, focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
-                      total_out, joint_out, path_out, r_out):
-    """Every query, spread over the machine's threads. Each query writes only its own
-    outputs, so the answers do not depend on the number of threads."""
+def evaluate_parallel(lo, hi, exposure, absent, draw, want_joint,
+                      flat, offsets, strides, e_prob, e_states, cum, pmf, n_states, regions, log_quiet, twitch, spread,
+                      focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx,
+                      bound, total, joint, path, r):
+    """`evaluate_serial` spread over the machine's threads. Each query writes only its
+    own outputs, so the answers do not depend on the number of threads."""
+    rows = Rows(lo, hi, exposure, absent, draw, want_joint)
+    tables = Tables(flat, offsets, strides, e_prob, e_states, cum, pmf, n_states, regions, log_quiet, twitch, spread, focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx)
+    out = Answers(total, joint, path, r)
     for q in prange(lo.shape[0]):
-        _query(q, lo, hi, exposure, absent, draw, want_joint, flat, offsets, strides, e_prob, e_states,
-               cum, pmf, n_states, regions, log_quiet, twitch, spread, focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, bound,
-               total_out, joint_out, path_out, r_out)
+        _query(q, rows, tables, bound, out)

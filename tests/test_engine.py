@@ -189,3 +189,66 @@ def test_a_cause_alone_twitches_arm_and_leg_together(cause):
     s_arm, s_leg = float(base.link["twitch_arm"][i, 1]), float(base.link["twitch_leg"][i, 1])
     l_arm, l_leg = float(base.leak["twitch_arm"][1]), float(base.leak["twitch_leg"][1])
     assert got.total == pytest.approx((1 - (1 - s_arm) * (1 - l_arm)) * (1 - (1 - s_leg) * (1 - l_leg)), rel=1e-12)
+
+
+def _positive_query(rng, net) -> E.Query:
+    """Every finding observed, most of them positive (the coverage state grows with
+    the positives: r = 1, 2 and the general pass all run), exposures mostly unknown."""
+    exposures = {e: (int(rng.integers(len(net.states[e]))),) for e in net.exposures if rng.random() < 0.3}
+    findings = {}
+    for f in net.findings:
+        k = len(net.states[f])
+        s = int(rng.integers(1, k)) if rng.random() < 0.75 else 0
+        findings[f] = (s, s)
+    if all(findings[r] == (0, 0) for r in net.regions):
+        findings[net.regions[0]] = (1, 1)
+    return E.Query(exposures, findings)
+
+
+@pytest.mark.parametrize("bound", [E.CANCELLATION_BOUND, 0.5], ids=["default", "subtraction-free"])
+def test_many_positives_equal_enumeration_on_every_path(bound):
+    """Up to 9 positives: the default path (r chosen by the estimate, grown by kappa)
+    and the subtraction-free one (bound < 1: every positive in the coverage state, the
+    general pass) both equal brute force, joints included."""
+    rng = np.random.default_rng(24)
+    seen = set()
+    for i in range(40):
+        shape = dict(n_exposures=int(rng.integers(1, 4)), n_causes=int(rng.integers(2, 6)),
+                     n_regions=int(rng.integers(1, 4)), n_binary=int(rng.integers(2, 5)), n_ordinal=int(rng.integers(0, 2)))
+        net = random_network(rng, extreme=i % 4 == 0, **shape)
+        q = _positive_query(rng, net)
+        a = E.evaluate(net, q, bound=bound)
+        _check(net, q, a.total, a.joint)
+        seen.add(a.method)
+    assert ("coverage" in seen) and (bound < 1 or "mixed" in seen or "telescoped" in seen)
+
+
+def test_kernel_entry_points_take_the_named_fields_in_order():
+    """The engine passes `*rows, *tables, bound, *answers`: the entry points' parameters
+    must be those named tuples' fields in that order (a swap would read wrong arrays)."""
+    import inspect
+
+    from model import kernels as K
+
+    want = [*K.Rows._fields, *K.Tables._fields, "bound", *K.Answers._fields]
+    for kernel in (K.evaluate_serial, K.evaluate_parallel):
+        assert list(inspect.signature(kernel.py_func).parameters) == want
+    assert list(E.Tables.__dataclass_fields__)[: len(K.Tables._fields)] == list(K.Tables._fields)
+
+
+def test_worst_bundled_cases_agree_with_the_subtraction_free_path():
+    """Every finding observed, exposures unknown, 6-9 positives (the benchmark's tail
+    cases): the default path equals the subtraction-free coverage answer to 1e-12."""
+    net = load_network()
+    cases = evidence_of(sample_cases(net, 200, rng=np.random.default_rng(2), missing=0.0))
+    states, _ = encode_frame(net, cases)
+    states[:, : len(net.exposures)] = -1
+    q = E.from_states(net, states)
+    m = (q.lo > 0).sum(axis=1)
+    rows = q.take(np.flatnonzero((m >= 6) & (m <= 9))[:24])
+    assert len(rows) >= 12
+    total, joint, path = E.evaluate_many(net, rows)
+    exact, exact_joint, _ = E.evaluate_many(net, rows, bound=0.5)
+    assert set(path.tolist()) == {E.PATHS.index("mixed")}
+    np.testing.assert_allclose(total, exact, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(joint / total[:, None], exact_joint / exact[:, None], rtol=0, atol=1e-12)
