@@ -241,11 +241,11 @@ class Combination(tuple):
     P(e) minus P(e, none) minus P(e, exactly one of them), each exact)."""
 
 
-def _terms(e) -> list[tuple[float, dict[str, str]]]:
+def _terms(net, e) -> list[tuple[float, dict[str, str]]]:
     """The signed node-level rows of one evidence, a Combination or an `Evidence` whose
     groups (any_of) expand by inclusion-exclusion."""
     if isinstance(e, Combination):
-        return [(sign * s, row) for sign, part in e for s, row in _terms(part)]
+        return [(sign * s, row) for sign, part in e for s, row in _terms(net, part)]
     base = e.nodes() if hasattr(e, "nodes") else dict(e)
     groups = getattr(e, "any_of", ())
     out = []
@@ -253,7 +253,7 @@ def _terms(e) -> list[tuple[float, dict[str, str]]]:
         for chosen in itertools.combinations(groups, r):
             row = dict(base)
             for g in chosen:
-                row.update({n: "absent" for n in g})
+                row.update({n: net.states[n][0] for n in g})  # each sign's "no"
             out.append((-1.0 if r % 2 else 1.0, row))
     return out
 
@@ -269,7 +269,7 @@ def analyse_evidence(net, evidences: Sequence, *, triage: bool = True):
     index: dict[tuple, int] = {}
     rows, owner, sign, which = [], [], [], []
     for i, e in enumerate(evidences):
-        for sg, row in _terms(e):
+        for sg, row in _terms(net, e):
             key = tuple(sorted(row.items()))
             j = index.get(key)
             if j is None:

@@ -214,8 +214,8 @@ def coarse_rows(net: Network, evidence, questions) -> list[tuple[Q.Question, str
         if not q.group or len(open_nodes) < 3:
             out += outcome_rows(net, evidence, [q])
             continue
-        none = after_answer(evidence, {n: "absent" for n in open_nodes})
-        singles = [(n, after_answer(evidence, {m: ("present" if m == n else "absent") for m in open_nodes})) for n in open_nodes]
+        none = after_answer(evidence, {n: net.states[n][0] for n in open_nodes})
+        singles = [(n, after_answer(evidence, {m: net.states[m][-1 if m == n else 0] for m in open_nodes})) for n in open_nodes]
         parts = [e for e in [none] + [e for _, e in singles] if e is not None]
         if none is not None:
             out.append((q, "none", none))

@@ -91,6 +91,13 @@ class Evidence(Mapping):
         return dict(self._states)
 
 
+def no_yes(node: str) -> tuple[str, str]:
+    """A two-state item's "no" and "yes" states (its first and its last: absent and
+    present, adequate and short sleep, low and high stress), as a group question asks it."""
+    states = V.node_states(node)
+    return states[0], states[-1]
+
+
 def with_any_of(states: Mapping[str, str], any_of) -> Evidence:
     """Evidence of `states` with the groups of `any_of` (each: at least one of its nodes
     present), simplified: a group with a member observed present holds and is dropped,
@@ -98,13 +105,19 @@ def with_any_of(states: Mapping[str, str], any_of) -> Evidence:
     ValueError (`what` names it)."""
     kept = []
     for what, group in any_of:
-        if any(states.get(n) == "present" for n in group):
+        if any(states.get(n) == no_yes(n)[1] for n in group):
             continue
         open_ = tuple(n for n in group if n not in states)
         if not open_:
-            raise ValueError(f"{what}: at least one of {', '.join(group)} is present, but every one is answered absent")
+            raise ValueError(f"{what}: at least one of {', '.join(group)} is present, but every one is answered no")
         kept.append(open_)
     return Evidence(states, kept)
+
+
+def says_yes(node: str, value: Any) -> bool:
+    """Whether a person's answer `value` for a group's item `node` (as `infer` takes it:
+    True, "short", "high") is its "yes" state."""
+    return item_states(node, value)[node] == no_yes(node)[1]
 
 
 # The answers to a group question that mean "at least one of them" and "none of them".
@@ -122,13 +135,13 @@ def group_states(key: str, members: tuple[str, ...], value: Any) -> tuple[dict[s
     if isinstance(value, str) and value.strip().lower() in GROUP_ANY:
         return {}, True
     if isinstance(value, str) and value.strip().lower() in GROUP_NONE:
-        return {m: "absent" for m in members}, False
+        return {m: no_yes(m)[0] for m in members}, False
     tokens = _tokens(key, value)
     allowed = members + ("any", "none")
     for token in tokens:
         if token not in members:
             raise _bad(key, token, f"a sign of {key}", allowed)
-    return {m: ("present" if m in tokens else "absent") for m in members}, False
+    return {m: no_yes(m)[1 if m in tokens else 0] for m in members}, False
 
 
 # Values are shown in messages by repr, cut to a readable length (a fuzzed 10**400 or a

@@ -56,6 +56,15 @@ def _binary(net, node: str) -> bool:
     return tuple(net.states[node]) == V.BINARY_STATES
 
 
+def _two_state(net, node: str) -> bool:
+    """A node a group question may ask: two states, its first "no" and its last "yes",
+    and a question of its own (not a region, a medicine, a weakness pattern, a follow-up
+    or the lead of one)."""
+    leads = {lead for lead, _ in FOLLOW_UPS.values()}
+    return (node in net.states and len(net.states[node]) == 2 and node not in net.causes and node not in FOLLOW_UPS
+            and node not in leads and node not in V.REGION_NODES + V.MEDICATION_NODES + V.WEAKNESS_WHERE_NODES)
+
+
 # The group questions of priors/triage.toml ([group.<key>]: a clinician's review of
 # systems, asked after the red-flag screen): the fields an entry may hold.
 GROUP_TABLE = "group"
@@ -86,8 +95,9 @@ def _groups(net, where) -> dict[str, tuple[str, ...]]:
         if not isinstance(members, list) or len(members) < 2 or not all(isinstance(m, str) for m in members):
             raise where(at, f"members: expected a list of at least 2 findings, got {members!r}")
         for m in members:
-            if full and (m not in net.findings or not _binary(net, m)):
-                raise where(at, f"members: {m!r} is not a yes/no finding of the network")
+            if full and not _two_state(net, m):
+                raise where(at, f"members: {m!r} is not a finding or exposure of two states (no, yes) of the network, "
+                            "asked on its own (not a region, a medicine, a weakness pattern or a follow-up)")
             if m in RED_FLAGS:
                 raise where(at, f"members: {m!r} is a red flag, asked in the screen ({SCREEN})")
             if m in seen:
@@ -103,7 +113,7 @@ def _groups(net, where) -> dict[str, tuple[str, ...]]:
         allowed = tuple(members) + (NONE,)
         if not isinstance(labels, Mapping) or set(labels) != set(allowed) or not all(isinstance(v, str) and v for v in labels.values()):
             raise where(at, f"answers: needs a label for each of {', '.join(allowed)}")
-        kept = tuple(m for m in members if m in net.states and _binary(net, m))
+        kept = tuple(m for m in members if _two_state(net, m))
         if len(kept) >= 2:
             out[key] = kept
     return out
@@ -275,11 +285,13 @@ def outcomes(net, q: Question, evidence: Mapping[str, str]) -> Iterator[tuple[st
     the red flags not yet answered (a yes is followed by which)."""
     open_nodes = [n for n in q.nodes if n not in evidence]
     if q.key == SCREEN or q.multiple:
-        for states in itertools.product(V.BINARY_STATES, repeat=len(open_nodes)):
+        # each sign no or yes (a group's exposures: their first and last states)
+        choices = [(net.states[n][0], net.states[n][-1]) if q.group else V.BINARY_STATES for n in open_nodes]
+        for states in itertools.product(*choices):
             nodes = dict(zip(open_nodes, states))
             if q.key == "location" and not any({**evidence, **nodes}.get(r) == "present" for r in q.nodes):
                 continue  # the premise: twitching somewhere
-            on = [n for n, s in nodes.items() if s == "present"]
+            on = [n for n, s in nodes.items() if s == net.states[n][-1]]
             label = "+".join(n.removeprefix("twitch_").removeprefix("med_").removeprefix("weak_") for n in on) or "none"
             follow = [f for f, (lead, _) in FOLLOW_UPS.items() if lead == q.key and f in net.states and f not in evidence]
             if follow and on:
@@ -320,7 +332,7 @@ def answer_nodes(net, q: Question, value: Any, evidence: Mapping[str, str] = {})
         states, anyone = group_states(q.key, q.nodes, value)
         if anyone:
             raise ValueError(f"{q.key}: say which ({', '.join(q.nodes)}), or none")
-        return {n: s for n, s in states.items() if n not in evidence or s == "present"}
+        return {n: s for n, s in states.items() if n not in evidence or s == net.states[n][-1]}
     if q.key in USER_KEYS:
         return dict(encode({q.key: value}))
     (node,) = q.nodes  # a network whose nodes are not the bundled items: states by name

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .evidence import is_missing
+from .evidence import is_missing, says_yes
 from .interview import Interview
 from .network import Network
 from .questions import GOALS, RED_FLAGS
@@ -77,9 +77,10 @@ def _knows(q, answers: dict[str, Any]) -> Any:
     if q.key == "red_flag_which":
         return [f for f in RED_FLAGS if answers.get(f)]
     if q.group:
+        yes = {m for m in q.nodes if m in answers and says_yes(m, answers[m])}
         known = [m for m in q.nodes if m in answers]
-        if any(answers[m] for m in known):
-            return [m for m in q.nodes if answers.get(m)] if len(known) == len(q.nodes) else "any"
+        if yes:
+            return [m for m in q.nodes if m in yes] if len(known) == len(q.nodes) else "any"
         return "none" if len(known) == len(q.nodes) else None
     return answers.get(q.key)
 

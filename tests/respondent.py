@@ -6,7 +6,7 @@ import io
 
 from model import load_network
 from model import triage as T
-from model.evidence import USER_KEYS
+from model.evidence import USER_KEYS, says_yes
 from model.questions import RED_FLAGS, SCREEN, WHICH
 from model.vocabulary import BINARY_FINDINGS, FINDINGS
 
@@ -27,9 +27,10 @@ def knows(person, key):
     if key == WHICH:
         return [f for f in RED_FLAGS if person.get(f)]
     if q.group:
+        yes = {m for m in q.nodes if m in person and says_yes(m, person[m])}
         known = [m for m in q.nodes if m in person]
-        if any(person[m] for m in known):
-            return [m for m in q.nodes if person.get(m)] if len(known) == len(q.nodes) else "any"
+        if yes:
+            return [m for m in q.nodes if m in yes] if len(known) == len(q.nodes) else "any"
         return "none" if len(known) == len(q.nodes) else None
     return person.get(key)
 
