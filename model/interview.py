@@ -153,10 +153,11 @@ class Interview:
         groups = list(self._any)
         if key == Q.SCREEN or q.group:
             word = value if not isinstance(value, bool) else ("yes" if value else "no")
-            members = tuple(n for n in q.nodes if n not in self._nodes)
-            states, anyone = group_states(key, members, word)
+            # every sign of the group may be named (one answered before, consistently);
+            # "at least one" is about the signs still open
+            states, anyone = group_states(key, q.nodes, word)
             if anyone:
-                groups.append((key, members))
+                groups.append((key, tuple(n for n in q.nodes if n not in self._nodes)))
         elif key == Q.WHICH:
             nodes = Q.answer_nodes(self.network, q, value, self._nodes)
             states, anyone = nodes, False

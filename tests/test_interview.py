@@ -321,6 +321,17 @@ def test_groups_ask_only_open_signs_and_no_question_twice():
     assert "stiffness" not in [k for k, _ in iv.asked]
 
 
+def test_a_group_answer_may_name_a_sign_said_before_but_not_contradict_it():
+    iv = Interview({"location": "leg", "stress": "high", "red_flags": "no"})
+    iv.answer("lifestyle", ["stress", "sleep"])  # the whole truth, stress included
+    assert iv.result.evidence["sleep"] == "short" and iv.result.evidence["exercise"] == "none"
+    iv = Interview({"location": "leg", "stress": "high", "red_flags": "no"})
+    before = iv.result
+    with pytest.raises(ValueError, match="lifestyle: sets stress=low, but it is already high"):
+        iv.answer("lifestyle", "none")
+    assert iv.result is before and iv.asked == []
+
+
 def test_goal_is_checked_and_the_interview_settings_live_in_priors():
     with pytest.raises(ValueError, match="goal: 'speed' is not a goal; allowed: causes, triage"):
         Interview(goal="speed")
