@@ -32,12 +32,15 @@ causes forced `absent`, and the `draw` of the network it reads.
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import weakref
 from dataclasses import dataclass, field
 from typing import Mapping
 
+import numba
 import numpy as np
 
 from . import kernels as K
@@ -48,15 +51,23 @@ from . import kernels as K
 # 81,892 bundled queries against the subtraction-free answer: 1e3 erred at most 2.3e-13,
 # 1e4 up to 2.2e-12 (docs/engine.md).
 CANCELLATION_BOUND = 1e3
-# A call with fewer queries than this runs on the calling thread: starting the thread
-# pool costs more than a single case's query and its triage boxes ...
+# A call with fewer queries than this runs on the calling thread: handing rows to the
+# thread pool costs more than a single case's query and its triage boxes ...
 PARALLEL_FROM = 64
 # ... unless a row has this many positive findings: its cost grows about 2x a positive
 # (0.1 ms at 4, several ms from 7 with the exposures unknown), far above the pool's
 # few microseconds, so a single case's rows then share the machine's threads.
 PARALLEL_POSITIVES = 6
-# The parallel kernel's threading layer (see `model.kernels`) takes one call at a time.
-_PARALLEL = threading.Lock()
+# Rows in parallel: the compiled kernel releases the GIL, so a pool of Python threads
+# (NUMBA_NUM_THREADS of them: the machine's cores unless set) runs it on chunks of
+# rows at once. One compiled kernel instead of a serial and a Numba-parallel one halves
+# the first use's compile, needs no process-wide threading layer, and survives os.fork
+# (a child makes its own pool). Each thread gets CHUNKS_PER_THREAD chunks on average,
+# handed out as threads free up: row costs differ 1000-fold, and a static split would
+# leave one thread with the slow rows.
+CHUNKS_PER_THREAD = 4
+_POOL: dict = {}  # (process id, threads) -> ThreadPoolExecutor
+_POOL_LOCK = threading.Lock()
 # A kernel's first call in a process loads it from Numba's on-disk cache (about 0.3 s);
 # with an empty cache (the first use after install) it compiles, about 15-25 s. A first
 # call still running after this many seconds is compiling: say so on stderr.
@@ -64,6 +75,7 @@ COMPILE_NOTICE_AFTER = 1.5
 COMPILE_NOTICE = ("twitchdx: compiling the exact engine for this machine (the first use after install "
                   "takes about 20 s; later runs load it from the cache)\n")
 _LOADED: set = set()
+_COMPILING = threading.Lock()
 _ANNOUNCED = False
 # The path codes of `evaluate_many`, by name.
 PATHS = ("coverage", "telescoped", "mixed", "impossible")
@@ -370,13 +382,15 @@ def from_states(net, states: np.ndarray) -> Queries:
 
 
 def evaluate_many(net_or_tables, q: Queries, *, joint=True, bound: float = CANCELLATION_BOUND,
-                  threads: bool | None = None):
+                  threads: bool | int | None = None):
     """P(query) and P(query, cause present) of every row of `q`, exactly.
 
     net_or_tables : a `Network` or `Tables` (for several draws: `q.draw` picks one).
     joint : whether to compute the joints: a bool, or one per row (a (Q,) mask).
-    threads : run the rows on the machine's threads (default: from PARALLEL_FROM rows,
-        or from 2 rows when one has PARALLEL_POSITIVES positive findings).
+    threads : run the rows on several threads: True for NUMBA_NUM_THREADS (the machine's
+        cores unless set), a number for that many, False for the calling thread alone
+        (default: True from PARALLEL_FROM rows, or from 2 rows when one has
+        PARALLEL_POSITIVES positive findings).
     Returns total (Q,), joint (Q, n) (0 where not asked; None if no row asked) and the
     path code of each row (PATHS).
     """
@@ -397,18 +411,27 @@ def evaluate_many(net_or_tables, q: Queries, *, joint=True, bound: float = CANCE
         rows = K.Rows(np.ascontiguousarray(q.lo, dtype=np.int64), np.ascontiguousarray(q.hi, dtype=np.int64),
                       np.ascontiguousarray(q.exposure, dtype=np.int64), np.ascontiguousarray(q.absent, dtype=np.bool_),
                       draw, want)
-        args = (*rows, *t.kernel_tables(), float(bound), *K.Answers(total, out_joint, path, used))
-        if parallel:
-            with _PARALLEL:
-                _run(K.evaluate_parallel, args)
+        tables = t.kernel_tables()
+        answers = K.Answers(total, out_joint, path, used)
+        n_threads = numba.config.NUMBA_NUM_THREADS if threads is True else int(threads)
+        if n_threads <= 1:
+            _run((*rows, *tables, float(bound), *answers))
         else:
-            _run(K.evaluate_serial, args)
+            n_chunks = min(n_q, n_threads * CHUNKS_PER_THREAD)
+            edges = np.linspace(0, n_q, n_chunks + 1).astype(np.int64)
+
+            def chunk(i):
+                part = slice(edges[i], edges[i + 1])
+                _run((*(a[part] for a in rows), *tables, float(bound), *(a[part] for a in answers)))
+
+            for _ in _pool(n_threads).map(chunk, range(n_chunks)):
+                pass
     return total, (out_joint if want.any() else None), path
 
 
 def _announce() -> None:
     """Say once a process tree that the engine is compiling: a forked child inherits
-    `_ANNOUNCED` (and `warm` lets the parent load both kernels before forking)."""
+    `_ANNOUNCED` (and `warm` lets the parent load the kernel before forking)."""
     global _ANNOUNCED
     if not _ANNOUNCED:
         _ANNOUNCED = True
@@ -416,31 +439,45 @@ def _announce() -> None:
         sys.stderr.flush()
 
 
-def _run(kernel, args) -> None:
-    """Call a kernel; on its first call in this process, announce a compilation that
+def _pool(n_threads: int) -> ThreadPoolExecutor:
+    """This process's pool of `n_threads` engine threads (made on first use, and anew in
+    a forked child, which inherits no threads)."""
+    key = (os.getpid(), n_threads)
+    with _POOL_LOCK:
+        pool = _POOL.get(key)
+        if pool is None:
+            _POOL.clear()  # a forked child's copy of its parent's pool has no threads
+            pool = _POOL[key] = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="twitchdx-engine")
+    return pool
+
+
+def _run(args) -> None:
+    """Call the kernel; on its first call in this process, announce a compilation that
     takes longer than COMPILE_NOTICE_AFTER (once: see `_announce`)."""
-    if kernel in _LOADED:
-        kernel(*args)
+    if _LOADED:
+        K.evaluate_rows(*args)
         return
-    timer = threading.Timer(COMPILE_NOTICE_AFTER, _announce)
-    timer.daemon = True
-    timer.start()
-    try:
-        kernel(*args)
-    finally:
-        timer.cancel()
-        _LOADED.add(kernel)
+    with _COMPILING:  # the first call compiles once, whichever thread makes it
+        if _LOADED:
+            K.evaluate_rows(*args)
+            return
+        timer = threading.Timer(COMPILE_NOTICE_AFTER, _announce)
+        timer.daemon = True
+        timer.start()
+        try:
+            K.evaluate_rows(*args)
+        finally:
+            timer.cancel()
+            _LOADED.add(K.evaluate_rows)
 
 
 def warm(net) -> None:
-    """Load (or, on the first use after install, compile) both kernels in this process,
+    """Load (or, on the first use after install, compile) the kernel in this process,
     announcing a compilation once. Call it before forking workers (they inherit the
-    loaded kernels and stay silent) and before timing anything."""
-    if K.evaluate_serial in _LOADED and K.evaluate_parallel in _LOADED:
+    loaded kernel and stay silent) and before timing anything."""
+    if _LOADED:
         return
-    q = query_rows(net, Query())
-    evaluate_many(net, q, joint=False, threads=False)
-    evaluate_many(net, q, joint=False, threads=True)
+    evaluate_many(net, query_rows(net, Query()), joint=False, threads=False)
 
 
 def query_rows(net, query: Query) -> Queries:

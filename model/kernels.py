@@ -53,15 +53,7 @@ import os
 from collections import namedtuple
 
 import numpy as np
-from numba import config, njit, prange
-
-# The parallel kernel's threads must survive os.fork (validation forks worker
-# processes) and calls from several Python threads (`model.engine` serialises its
-# parallel calls with a lock). "forksafe" picks TBB where installed, else Numba's own
-# work queue; never GNU OpenMP, which aborts a forked child. A user's own
-# NUMBA_THREADING_LAYER stands.
-if "NUMBA_THREADING_LAYER" not in os.environ:
-    config.THREADING_LAYER = "forksafe"
+from numba import njit
 
 # The arrays pass as named tuples (Numba compiles them as records of typed fields), so
 # a kernel reads `tables.cum`, not the 17th of 30 positional arguments.
@@ -695,6 +687,21 @@ def _pass(r, order, m, cols, chain, want, joint):
     return _sweep_r(r, order[:r], order[r:m], m - r, cols, chain, want, joint)
 
 
+@njit(cache=True)
+def _order(values):
+    """The indices that sort `values` ascending, ties in index order (a stable insertion
+    sort: a query has a handful of positives, and np.argsort's quicksort adds seconds to
+    the first compile)."""
+    n = values.shape[0]
+    order = np.arange(n)
+    for i in range(1, n):
+        j = i
+        while j > 0 and values[order[j - 1]] > values[order[j]]:
+            order[j - 1], order[j] = order[j], order[j - 1]
+            j -= 1
+    return order
+
+
 # How a finding reads a cause's latents (`model.engine` lays out `group`).
 COMMON, REGION, WEAK = 0, 1, 2
 
@@ -953,11 +960,13 @@ def _query(q, rows, tables, bound, out):
             pc = 1.0 if c == n else flat[d, base[c]]
             for col in range(cs[c], cs[c + 1]):
                 covered[j] += pc * bw[col] * A[j, col]
-    order = np.argsort(covered)
+    order = _order(covered)
     want = want_joint[q]
     joint = np.zeros(n + 1)
     cols = Columns(bw, cs, U, L, A)
-    chain = Chain(P, n_hub, hub_w, fc_ptr, fc_idx, n_y, y_off, y_w, p_off, block)
+    # (the factors' causes copied: the tables are read-only, a type of their own to Numba,
+    # and the estimate's chain below must have this one's types or the passes compile twice)
+    chain = Chain(P, n_hub, hub_w, fc_ptr.copy(), fc_idx.copy(), n_y, y_off, y_w, p_off, block)
     # The cheapest r whose signed terms cancel by at most `bound`. Each try costs about
     # as much as the last, so the ladder r = 1, 2, ... costs a multiple of the answer;
     # instead r starts where the same sum on one averaged exposure configuration (each
@@ -971,10 +980,11 @@ def _query(q, rows, tables, bound, out):
             p_mean[c] = flat[d, base[c]]
         ends = np.array([0, n])
         one = np.ones(1)
-        mean_chain = Chain(p_mean, 1, one, ends, np.arange(n), np.ones(1, dtype=np.int64), np.array([0, 1]), one,
-                           ends, n)
+        no_joints = want != want  # False, typed as `want` (a literal False would compile the passes again)
+        mean_chain = Chain(p_mean, np.int64(1), one, ends, np.arange(n), np.ones(1, dtype=np.int64),
+                           np.array([0, 1]), one, ends, np.int64(n))
         while r < m:
-            est_total, est_mag = _pass(r, order, m, cols, mean_chain, False, joint)
+            est_total, est_mag = _pass(r, order, m, cols, mean_chain, no_joints, joint)
             if est_total != 0.0 and est_mag / abs(est_total) * ESTIMATE_MARGIN <= bound:
                 break
             r += 1
@@ -1003,34 +1013,24 @@ def _query(q, rows, tables, bound, out):
         path_out[q] = MIXED
 
 
-# The entry points take the named tuples' fields flat, in their order (the callers pass
-# `*rows, *tables, bound, *answers`; a test checks the order), and rebuild the tuples
+# The entry point takes the named tuples' fields flat, in their order (the engine passes
+# `*rows, *tables, bound, *answers`; a test checks the order), and rebuilds the tuples
 # here: Numba types a flat array argument in C, but a tuple of 21 arrays in Python, which
-# cost 25 us a call, more than a single case's query.
+# cost 25 us a call, more than a single case's query. It releases the GIL (nogil), so
+# `model.engine` runs chunks of rows on several Python threads at once: one compiled
+# kernel serves one row and a million.
 
 
-@njit(cache=True)
-def evaluate_serial(lo, hi, exposure, absent, draw, want_joint,
-                    flat, offsets, strides, e_prob, e_states, cum, pmf, n_states, regions, log_quiet, twitch, spread,
-                    focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx,
-                    bound, total, joint, path, r):
-    """Every query in turn, on this thread (a single case: no thread start-up)."""
+@njit(cache=True, nogil=True)
+def evaluate_rows(lo, hi, exposure, absent, draw, want_joint,
+                  flat, offsets, strides, e_prob, e_states, cum, pmf, n_states, regions, log_quiet, twitch, spread,
+                  focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx,
+                  bound, total, joint, path, r):
+    """Every query of the rows in turn; each writes only its own outputs, so the
+    answers do not depend on how the rows are split between threads."""
     rows = Rows(lo, hi, exposure, absent, draw, want_joint)
-    tables = Tables(flat, offsets, strides, e_prob, e_states, cum, pmf, n_states, regions, log_quiet, twitch, spread, focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx)
+    tables = Tables(flat, offsets, strides, e_prob, e_states, cum, pmf, n_states, regions, log_quiet, twitch, spread,
+                    focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx)
     out = Answers(total, joint, path, r)
     for q in range(lo.shape[0]):
-        _query(q, rows, tables, bound, out)
-
-
-@njit(cache=True, parallel=True)
-def evaluate_parallel(lo, hi, exposure, absent, draw, want_joint,
-                      flat, offsets, strides, e_prob, e_states, cum, pmf, n_states, regions, log_quiet, twitch, spread,
-                      focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx,
-                      bound, total, joint, path, r):
-    """`evaluate_serial` spread over the machine's threads. Each query writes only its
-    own outputs, so the answers do not depend on the number of threads."""
-    rows = Rows(lo, hi, exposure, absent, draw, want_joint)
-    tables = Tables(flat, offsets, strides, e_prob, e_states, cum, pmf, n_states, regions, log_quiet, twitch, spread, focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx)
-    out = Answers(total, joint, path, r)
-    for q in prange(lo.shape[0]):
         _query(q, rows, tables, bound, out)
