@@ -1,6 +1,6 @@
 """The compiled engine, every entry point, against brute-force enumeration (with the
 causes' twitch switches and latents) and the numpy reference engine
-(tests/reference_batched.py, on the bundled network without switches and latents:
+(model/reference/batched.py, on the bundled network without switches and latents:
 `switch_free`, the model it computes)."""
 
 from __future__ import annotations

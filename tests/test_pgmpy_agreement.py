@@ -1,5 +1,5 @@
 """The engine against pgmpy's exact VariableElimination on `to_pgmpy()` (docs/model.md),
-and the export against brute-force enumeration (tests/reference.py) on small random
+and the export against brute-force enumeration (model/reference/enumeration.py) on small random
 networks, without the engine.
 
 pgmpy takes seconds a case on this network (docs/engine.md), so the default suite runs

@@ -13,7 +13,7 @@ TOL = 1e-9
 
 
 def random_network(rng, **shape):
-    """A random network of tests/reference.py without switches or latents (the
+    """A random network of model/reference/enumeration.py without switches or latents (the
     references' model), drawn as before switches existed."""
     return reference.random_network(rng, switches=False, latents=False, **shape)
 
