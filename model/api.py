@@ -224,11 +224,12 @@ def coarse_rows(net: Network, evidence, questions) -> list[tuple[Q.Question, str
     return out
 
 
-def score(net: Network, price: float, now_total: float, now_triage: np.ndarray, now_causes: np.ndarray, answers) -> tuple[float, float, list[str], dict]:
+def score(net: Network, price: float, now_total: float, now_triage: np.ndarray, now_causes: np.ndarray, answers) -> tuple[float, float, list[str], dict, float]:
     """The value of a question from its answers (label, P(evidence, answer), causes,
     levels): the expected drop of the advice's loss (exactly 0 when no answer changes the
     advice), the expected drop of the diagnostic loss (`price` a bit of the causes' summed
-    binary entropy), the answers that change the advice, and each answer's probability."""
+    binary entropy), the answers that change the advice, each answer's probability, and
+    the expected drop of the entropy itself (bits)."""
     loss_now = T.expected_loss(net, now_triage)
     advice_now = int(np.argmin(loss_now))
     after_loss, after_h, changes, probs_of = 0.0, 0.0, [], {}
@@ -248,7 +249,7 @@ def score(net: Network, price: float, now_total: float, now_triage: np.ndarray, 
     # linear in them): say so, rather than rank questions by rounding noise.
     value = max(float(loss_now.min()) - after_loss, 0.0) if changes else 0.0
     drop = h_now - after_h
-    return value, max(price * drop, 0.0), changes, probs_of | {"__drop__": drop}
+    return value, max(price * drop, 0.0), changes, probs_of, drop
 
 
 def rank_questions(net: Network, evidence: Evidence, now: Analysis, keys=None, *, goal: str = "triage") -> pd.DataFrame:
@@ -272,8 +273,7 @@ def rank_questions(net: Network, evidence: Evidence, now: Analysis, keys=None, *
         answered.setdefault(q.key, []).append((label, total, post, probs))
     rows = []
     for q in asked:
-        value, diag, changes, probs_of = score(net, price, now.total, now.triage, now.causes, answered.get(q.key, []))
-        drop = probs_of.pop("__drop__")
+        value, diag, changes, probs_of, drop = score(net, price, now.total, now.triage, now.causes, answered.get(q.key, []))
         rows.append({
             "question": q.key,
             "text": q.text,
@@ -329,7 +329,7 @@ def lookahead(net: Network, evidence: Evidence, now: Analysis, firsts, seconds, 
     for (i, key2), answers in by_pair.items():
         if not totals[i] > 0:
             continue
-        v, d, _, _ = score(net, price, totals[i], levels[i], causes[i], answers)
+        v, d, _, _, _ = score(net, price, totals[i], levels[i], causes[i], answers)
         net2 = v + d - costs[key2]
         if net2 > best_after[i]:
             best_after[i], best_key[i] = net2, key2
@@ -337,8 +337,7 @@ def lookahead(net: Network, evidence: Evidence, now: Analysis, firsts, seconds, 
     for q in firsts:
         idx = [i for i, (q1, _, _) in enumerate(first_rows) if q1.key == q.key]
         answers = [(first_rows[i][1], totals[i], causes[i], levels[i]) for i in idx]
-        v, d, _, probs_of = score(net, price, now.total, now.triage, now.causes, answers)
-        probs_of.pop("__drop__")
+        v, d, _, probs_of, _ = score(net, price, now.total, now.triage, now.causes, answers)
         later = sum(probs_of[first_rows[i][1]] * best_after[i] for i in idx)
         likely = max(idx, key=lambda i: probs_of[first_rows[i][1]]) if idx else None
         rows.append({"question": q.key, "value": v + d, "later": later, "value2": v + d + later,

@@ -59,11 +59,11 @@ class Interview:
         groups = Q.group_members(self._questions)
         start = encode(dict(evidence or {}), groups=groups)
         self._nodes: dict[str, str] = start.nodes()
-        # the groups answered "at least one" (key, members); the interview's own state
-        self._any: list[tuple[str, tuple[str, ...]]] = [(k, m) for k, m in groups.items() if any(g == tuple(sorted(m)) for g in start.any_of)]
-        self._any += [("evidence", g) for g in start.any_of if g not in {tuple(sorted(m)) for _, m in self._any}]
+        # the groups answered "at least one" and not yet settled (key, open members)
+        said = [k for k in (evidence or {}) if k in groups]
+        self._any: list[tuple[str, tuple[str, ...]]] = [("evidence", g) for g in start.any_of]
         self.asked: list[tuple[str, Any]] = []
-        self._done: set[str] = {k for k, _ in self._any}  # asked, or answered "don't know"
+        self._done: set[str] = set(said)  # asked, or answered "don't know"
         self._which = False  # a yes to the screen: ask which next
         self._pool = askable(self.network)
         self._findings = set(self.network.findings)
@@ -129,9 +129,6 @@ class Interview:
             return self._questions[useful.iloc[0]["question"]]
         return None
 
-    def _evidence(self, nodes: Mapping[str, str], groups):
-        return with_any_of(nodes, groups)
-
     def answer(self, key: str, value: Any) -> Result:
         """Take the answer to question `key` (a value as `infer` takes it, or None for
         "don't know"; a group question: its signs present, "none", or "any"); returns the
@@ -167,7 +164,7 @@ class Interview:
             if self._nodes.get(node, state) != state:
                 raise ValueError(f"{key}: sets {node}={state}, but it is already {self._nodes[node]}")
         merged = {**self._nodes, **states}
-        evidence = self._evidence(merged, groups)  # raises on a contradiction; nothing changed yet
+        evidence = with_any_of(merged, groups)  # raises on a contradiction; nothing changed yet
         result = result_of(self.network, evidence)
         # the groups still open ("at least one", not said which)
         self._any = [(k, g) for k, g in groups if tuple(sorted(n for n in g if n not in merged)) in evidence.any_of]
