@@ -49,7 +49,7 @@ def test_notebooks_start_with_what_they_show_and_how_long_they_take():
     import nbformat
 
     paths = regenerate.notebooks()
-    assert [p.name[:2] for p in paths] == ["01", "02", "03", "04"][: len(paths)]
+    assert [p.name[:2] for p in paths] == ["01", "02", "03", "04", "05", "06"][: len(paths)]
     for path in paths:
         first = nbformat.read(path, as_version=4).cells[0]
         assert first.cell_type == "markdown"
