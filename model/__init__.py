@@ -10,7 +10,24 @@ from .api import Result, infer
 from .interview import Interview
 from .batch import BatchResult
 from .network import Network, load_network
-from .fit import Fit, fit, write_priors
 
 __all__ = ["infer", "load_network", "Network", "Result", "BatchResult", "Interview", "fit", "Fit", "write_priors"]
 __version__ = "0.1.0"
+
+# Fitting loads scipy's optimisers (over a second, and warning filters of its own):
+# `import model` loads what `infer` needs, and `model.fit` arrives on first use.
+_LAZY = {"fit": "fit", "Fit": "fit", "write_priors": "fit"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        # importing model.fit binds the attribute `fit` to the module: bind the names
+        # the package exports instead (the function `fit`, as `from model import fit` expects)
+        for lazy, home in _LAZY.items():
+            if home == _LAZY[name]:
+                globals()[lazy] = getattr(module, lazy)
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
