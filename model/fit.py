@@ -41,7 +41,9 @@ import time
 import math
 import re
 import shutil
+import sys
 import tomllib
+import types
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -1760,3 +1762,16 @@ def _bibliography_raw(priors) -> dict:
             t["note"] = s.note
         out[key] = t
     return out
+
+
+class _CallableModule(types.ModuleType):
+    """`model.fit` names both this module and its function `fit`: once the module is
+    imported (`import model.fit`, `from model.fit import ...`), Python binds the package's
+    attribute `fit` to the module, so `from model import fit` may give the module.
+    Calling the module calls the function, so `model.fit(cases)` works either way."""
+
+    def __call__(self, *args, **kwargs):
+        return fit(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

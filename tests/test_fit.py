@@ -303,3 +303,14 @@ def test_recovery_at_10000_cases(net):
     assert row.informed_error_fitted < 0.75 * row.informed_error_prior
     assert row.uninformed_error_fitted <= row.uninformed_error_prior
     assert row.heldout_loglik_fitted > row.heldout_loglik_prior
+
+
+def test_model_fit_is_callable_whichever_import_came_first(net, cases):
+    import model
+
+    importlib.import_module("model.fit")  # binds the package's attribute to the module
+    from model import fit
+
+    result = fit(cases.head(20), network=net, max_iter=1, progress=False)
+    assert isinstance(result, F.Fit)
+    assert model.fit(cases.head(20), network=net, max_iter=1, progress=False).log_likelihood == result.log_likelihood
