@@ -1469,13 +1469,6 @@ def _parameters(net0, net, priors, values, data, total, strength, settings) -> p
     return pd.DataFrame(rows).set_index("name")
 
 
-def _beta_interval(hits, trials, v, n0, a):
-    n0 = n0 if math.isfinite(n0) else 1e12
-    al = 1 + n0 * v + max(hits, 0.0)
-    be = 1 + n0 * (1 - v) + max(trials - hits, 0.0)
-    return float(stats.beta.ppf(a, al, be)), float(stats.beta.ppf(1 - a, al, be))
-
-
 # ----------------------------------------------------------------------------------
 # Provenance and writing a priors folder
 # ----------------------------------------------------------------------------------
