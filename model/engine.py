@@ -54,10 +54,14 @@ CANCELLATION_BOUND = 1e3
 # A call with fewer queries than this runs on the calling thread: handing rows to the
 # thread pool costs more than a single case's query and its triage boxes ...
 PARALLEL_FROM = 64
-# ... unless a row has this many positive findings: its cost grows about 2x a positive
-# (0.1 ms at 4, several ms from 7 with the exposures unknown), far above the pool's
-# few microseconds, so a single case's rows then share the machine's threads.
-PARALLEL_POSITIVES = 6
+# ... unless a row is heavy: its cost grows about 2x a positive finding and about 2x an
+# unknown exposure (up to the 3,204 cause-configurations of all of them unknown, about
+# 2^12), so a row whose positives plus min(unknown exposures, 12) reach PARALLEL_WORK
+# takes milliseconds, far above the hand-over's tens of microseconds, and a single
+# case's rows then share the machine's threads (6 positives with every exposure unknown;
+# never on full evidence, whose chains are short).
+PARALLEL_WORK = 18
+UNKNOWN_EXPOSURES_CAP = 12
 # Rows in parallel: the compiled kernel releases the GIL, so a pool of Python threads
 # (NUMBA_NUM_THREADS of them: the machine's cores unless set) runs it on chunks of
 # rows at once. One compiled kernel instead of a serial and a Numba-parallel one halves
@@ -389,8 +393,8 @@ def evaluate_many(net_or_tables, q: Queries, *, joint=True, bound: float = CANCE
     joint : whether to compute the joints: a bool, or one per row (a (Q,) mask).
     threads : run the rows on several threads: True for NUMBA_NUM_THREADS (the machine's
         cores unless set), a number for that many, False for the calling thread alone
-        (default: True from PARALLEL_FROM rows, or from 2 rows when one has
-        PARALLEL_POSITIVES positive findings).
+        (default: True from PARALLEL_FROM rows, or from 2 rows when one is heavy:
+        PARALLEL_WORK).
     Returns total (Q,), joint (Q, n) (0 where not asked; None if no row asked) and the
     path code of each row (PATHS).
     """
@@ -406,7 +410,8 @@ def evaluate_many(net_or_tables, q: Queries, *, joint=True, bound: float = CANCE
         if draw.min() < 0 or draw.max() >= t.draws:
             raise ValueError(f"draw: rows read draws up to {int(draw.max())}, but the tables hold {t.draws}")
         if threads is None:
-            threads = n_q >= PARALLEL_FROM or (n_q > 1 and int((q.lo > 0).sum(axis=1).max()) >= PARALLEL_POSITIVES)
+            work = (q.lo > 0).sum(axis=1) + np.minimum((q.exposure < 0).sum(axis=1), UNKNOWN_EXPOSURES_CAP)
+            threads = n_q >= PARALLEL_FROM or (n_q > 1 and int(work.max()) >= PARALLEL_WORK)
         parallel = threads
         rows = K.Rows(np.ascontiguousarray(q.lo, dtype=np.int64), np.ascontiguousarray(q.hi, dtype=np.int64),
                       np.ascontiguousarray(q.exposure, dtype=np.int64), np.ascontiguousarray(q.absent, dtype=np.bool_),
