@@ -65,7 +65,7 @@ def _answers(row: pd.Series) -> dict[str, Any]:
     return {k: v for k, v in row.items() if not is_missing(v)}
 
 
-def _knows(q, answers: dict[str, Any]) -> Any:
+def knows(q, answers: dict[str, Any]) -> Any:
     """A person's answer to question `q` from what they know (`answers`, user keys):
     the screen yes when a red flag is present, no only when every one is known absent;
     a group its signs present when every one is known, none, or don't know."""
@@ -89,7 +89,7 @@ def interview_one(net: Network, start: dict[str, Any], answers: dict[str, Any], 
     """Interview one person who knows `answers` (user keys) and said `start` first."""
     iv = Interview(start, network=net, goal=goal)
     while (q := iv.next_question()) is not None:
-        iv.answer(q.key, _knows(q, answers))
+        iv.answer(q.key, knows(q, answers))
     causes = iv.result.causes.index
     return {"questions": len(iv.asked), "asked": ";".join(k for k, _ in iv.asked), "advice": iv.result.advice,
             "urgency": iv.result.urgency, "top3": ";".join(causes[:3])}

@@ -6,9 +6,10 @@ import io
 
 from model import load_network
 from model import triage as T
-from model.evidence import USER_KEYS, says_yes
-from model.questions import RED_FLAGS, SCREEN, WHICH
-from model.vocabulary import BINARY_FINDINGS, FINDINGS
+from model import triage_scores as TS
+from model.evidence import USER_KEYS
+from model.questions import SCREEN, WHICH
+from model.vocabulary import BINARY_FINDINGS
 
 _QUESTIONS = T.triage_of(load_network()).questions
 
@@ -17,22 +18,9 @@ def knows(person, key):
     """What a person who knows `person` (user keys; missing: don't know) answers to the
     question `key` of the interview, as the interview takes it (None: don't know). A
     group question is answered with the signs present when every one is known."""
-    q = _QUESTIONS[key]
     if key in person:
         return person[key]
-    if key == SCREEN:
-        if any(person.get(f) for f in RED_FLAGS):
-            return "yes"
-        return "no" if all(f in person for f in RED_FLAGS) else None
-    if key == WHICH:
-        return [f for f in RED_FLAGS if person.get(f)]
-    if q.group:
-        yes = {m for m in q.nodes if m in person and says_yes(m, person[m])}
-        known = [m for m in q.nodes if m in person]
-        if yes:
-            return [m for m in q.nodes if m in yes] if len(known) == len(q.nodes) else "any"
-        return "none" if len(known) == len(q.nodes) else None
-    return person.get(key)
+    return TS.knows(_QUESTIONS[key], person)
 
 
 def standardized(evidence):
