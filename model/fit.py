@@ -58,7 +58,7 @@ from . import vocabulary as V
 from .batch import encode_frame
 from .engine import build_tables, evaluate_many, from_states, Queries
 from .evidence import ALL_KEYS, is_label_column, is_missing
-from .network import Network, compile_network, load_network, ratio_applies
+from .network import Network, compile_network, load_network, ratio_applies, scale_to_marginal
 from .priors import BIBLIOGRAPHY, FrozenDict, PriorsError, Source, default_priors_dir, freeze, load_priors
 from .synthetic import priors_with_values
 
@@ -819,35 +819,11 @@ def _cause_model(net: Network, priors, cause: str, strength: float) -> _CauseMod
     return _CauseModel(cause, weight, fixed, keys, masks, np.array(mu), np.array(prec))
 
 
-BISECTION = 100
-
-
-def _scaled(rr: np.ndarray, weight: np.ndarray, prior: float) -> np.ndarray:
-    """min(1, k rr) with sum(weight min(1, k rr)) = prior (as the network compiles a cause)."""
-    mean = float((weight * rr).sum())
-    if prior <= 0 or mean <= 0:
-        return np.zeros_like(rr)
-    k = prior / mean
-    if (k * rr).max() <= 1.0:
-        return k * rr
-    reachable = float(weight[rr > 0].sum())
-    if prior >= reachable:
-        return np.where(rr > 0, 1.0, 0.0)
-    lo, hi = k, 1.0 / rr[rr > 0].min()
-    for _ in range(BISECTION):
-        mid = 0.5 * (lo + hi)
-        if float((weight * np.minimum(1.0, mid * rr)).sum()) < prior:
-            lo = mid
-        else:
-            hi = mid
-    return np.minimum(1.0, hi * rr)
-
-
 def _table_of(cm: _CauseModel, prior: float, log_rr: np.ndarray) -> np.ndarray:
     rr = cm.fixed.copy()
     for m, x in zip(cm.masks, log_rr):
         rr = np.where(m, rr * math.exp(x), rr)
-    return _scaled(rr, cm.weight, prior)
+    return scale_to_marginal(rr, cm.weight, prior)
 
 
 def _cause_objective(cm, n1, n0, prior_n0, prior_v, theta):

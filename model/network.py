@@ -137,18 +137,26 @@ class Network:
 BISECTION_STEPS = 200
 
 
-def _scale_to_marginal(rr: np.ndarray, weight: np.ndarray, prior: float, where: str) -> np.ndarray:
-    """min(1, k * rr) with k such that sum(weight * min(1, k * rr)) == prior."""
+def scale_to_marginal(rr: np.ndarray, weight: np.ndarray, prior: float, where: str | None = None) -> np.ndarray:
+    """min(1, k * rr) with k such that sum(weight * min(1, k * rr)) == prior: a cause's
+    table from its relative risks and its prior (`weight`: the exposure states' population
+    shares). A prior no table can reach is a PriorsError naming `where`; with `where`
+    None (the fit's steps, which may ask for one) the nearest table instead: all 0, or 1
+    wherever the relative risk is not 0."""
     mean = float((weight * rr).sum())
-    if prior == 0.0:
+    if prior <= 0.0:
         return np.zeros_like(rr)
     if mean <= 0.0:
+        if where is None:
+            return np.zeros_like(rr)
         raise PriorsError(f"{where}: every exposure state with population share has relative risk 0")
     k = prior / mean
     if (k * rr).max() <= 1.0:
         return k * rr
     reachable = float(weight[rr > 0].sum())
-    if prior > reachable:
+    if prior >= reachable:
+        if where is None or prior == reachable:
+            return np.where(rr > 0, 1.0, 0.0)
         raise PriorsError(f"{where}: the prior {prior} cannot be reached: relative risk 0 covers too much of the population")
     lo, hi = k, 1.0 / rr[rr > 0].min()
     for _ in range(BISECTION_STEPS):
@@ -199,7 +207,7 @@ def compile_network(priors: Priors) -> Network:
             shape[axis] = len(states)
             table = table * np.where(ratio_applies(parents, e, table.shape), rr.reshape(shape), 1.0)
             weight = weight * exposure_prob[e].reshape(shape)
-        table = _scale_to_marginal(table, weight, cause.prior.value, f"causes.toml: [{name}.relative_risk]")
+        table = scale_to_marginal(table, weight, cause.prior.value, f"causes.toml: [{name}.relative_risk]")
         cause_parents[name] = parents
         cause_table[name] = _frozen(table)
 

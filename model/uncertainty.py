@@ -187,7 +187,7 @@ def stack_networks(networks: Sequence[Network]) -> Stack:
 
 
 def _scale_to_marginal(rr: np.ndarray, weight: np.ndarray, prior: np.ndarray, where: str) -> np.ndarray:
-    """`model.network._scale_to_marginal` for a leading draw axis (the same bisection)."""
+    """`model.network.scale_to_marginal` for a leading draw axis (the same bisection)."""
     axes = tuple(range(1, rr.ndim))
     expand = (slice(None),) + (None,) * (rr.ndim - 1)
     mean = (weight * rr).sum(axis=axes)
