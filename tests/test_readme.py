@@ -57,6 +57,9 @@ POLICY = [
                         "about a minute at the README's size on a local Dask cluster, and its figures are wall times and cell "
                         "counts of that size: run one cell serially (needs the sweep extra), its output not compared")),
     ("twitchdx export", ("skip", "the exported network's example: tests/test_export.py::test_the_readme_pgmpy_example_reproduces_infer runs it")),
+    ("git worktree add", ("skip", "makes a checkout of another version outside the repository (the benchmark's comparison)")),
+    ("python benchmarks/run.py --against", ("skip", "the full benchmark on two checkouts, about 20 minutes a side: "
+                                                    "tests/test_benchmark.py runs its small mode with --against")),
 ]
 # Extras a block or command needs: module -> install line.
 EXTRAS = {
@@ -345,7 +348,8 @@ def test_the_runner_finds_every_block_and_its_policy_covers_every_command():
     commands = [c for b in EXAMPLES if b.lang != "python" for c, _ in _commands(b)]
     assert commands, "no commands found"
     for c in commands:
-        assert c.startswith(("twitchdx", "python", "pip")), f"a README command the runner does not know: {c}"
+        known = c.startswith(("twitchdx", "python", "pip")) or _policy(c)[0] == "skip"
+        assert known, f"a README command the runner does not know: {c}"
     assert sum(1 for b in EXAMPLES if b.lang == "python") >= 3
 
 
