@@ -93,9 +93,11 @@ def test_to_pgmpy_is_a_valid_network_with_small_tables():
     assert reads("weakness", "_weak_als_mnd") and reads("weak_one_limb", "_weak_als_mnd") and not reads("weakness", "als_mnd")
 
 
-def test_engine_equals_pgmpy_on_30_cases():
-    cases = agreement_cases(30, seed=1)
-    assert sum(sum(s == "present" for k, s in c.items() if k not in load_network().exposures) >= 6 for c in cases) >= 8
+def test_engine_equals_pgmpy_on_12_cases():
+    """12 cases, 4 of them with 6 or more positive findings (the 300-case sweep is slow;
+    the default suite must stay under 10 minutes on 2 cores)."""
+    cases = agreement_cases(12, seed=1)
+    assert sum(sum(s == "present" for k, s in c.items() if k not in load_network().exposures) >= 6 for c in cases) >= 4
     _check(cases)
 
 
