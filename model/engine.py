@@ -410,8 +410,7 @@ def evaluate_many(net_or_tables, q: Queries, *, joint=True, bound: float = CANCE
         if draw.min() < 0 or draw.max() >= t.draws:
             raise ValueError(f"draw: rows read draws up to {int(draw.max())}, but the tables hold {t.draws}")
         if threads is None:
-            work = (q.lo > 0).sum(axis=1) + np.minimum((q.exposure < 0).sum(axis=1), UNKNOWN_EXPOSURES_CAP)
-            threads = n_q >= PARALLEL_FROM or (n_q > 1 and int(work.max()) >= PARALLEL_WORK)
+            threads = n_q >= PARALLEL_FROM or (n_q > 1 and _heaviest(q) >= PARALLEL_WORK)
         parallel = threads
         rows = K.Rows(np.ascontiguousarray(q.lo, dtype=np.int64), np.ascontiguousarray(q.hi, dtype=np.int64),
                       np.ascontiguousarray(q.exposure, dtype=np.int64), np.ascontiguousarray(q.absent, dtype=np.bool_),
@@ -442,6 +441,13 @@ def _announce() -> None:
         _ANNOUNCED = True
         sys.stderr.write(COMPILE_NOTICE)
         sys.stderr.flush()
+
+
+def _heaviest(q: Queries) -> int:
+    """The largest positives + min(unknown exposures, UNKNOWN_EXPOSURES_CAP) of the rows
+    (PARALLEL_WORK: whether a single case's rows go to the pool)."""
+    work = (q.lo > 0).sum(axis=1) + np.minimum((q.exposure < 0).sum(axis=1), UNKNOWN_EXPOSURES_CAP)
+    return int(work.max())
 
 
 def _pool(n_threads: int) -> ThreadPoolExecutor:
