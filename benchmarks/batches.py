@@ -74,7 +74,7 @@ def _infer_part(bounds: tuple[int, int]) -> int:
 
 def _ece(urgent: np.ndarray, p: np.ndarray) -> float:
     try:
-        from model.validation import ece
+        from model.validation.metrics import ece
     except ImportError:
         return float("nan")
     return float(ece(urgent, p))
@@ -104,7 +104,7 @@ def _job(path: str, workers: bool, conn) -> None:
     out["urgent"] = float(urgent.mean())
     del result
     try:  # the stages, where the checkout has them
-        from model.analysis import analyse_many
+        from model.inference.analysis import analyse_many
         from model.batch import encode_frame
         from model.synthetic import evidence_of
 

@@ -1,7 +1,7 @@
-"""The benchmark's case sets, seeded and drawn from the network by `model.synthetic`.
+"""The benchmark's case sets, seeded and drawn from the network by `model.validation.synthetic`.
 
 Every set is a list of plain dicts (JSON-ready): node-level evidence (node -> state, as
-`model.evidence.encode` gives it) or user-level evidence (key -> value, as a person
+`model.network.evidence.encode` gives it) or user-level evidence (key -> value, as a person
 types it). The parent process builds them once, from the checkout it runs in, and every
 side of a comparison answers the same ones.
 
@@ -38,14 +38,14 @@ def plain(value: Any) -> Any:
 
 def default_missing(net) -> float:
     """The share of missing answers of `twitchdx validate`'s default case mix."""
-    from model.settings import load_settings
+    from model.validation.settings import load_settings
 
     return load_settings(net).missing
 
 
 def user_rows(net, n: int, rng: np.random.Generator, *, missing: float) -> list[dict[str, Any]]:
     """`n` sampled cases as user evidence (key -> value), the unknown keys left out."""
-    from model.evidence import is_missing
+    from model.network.evidence import is_missing
     from model.synthetic import evidence_of, sample_cases
 
     frame = evidence_of(sample_cases(net, n, rng=rng, missing=missing))
@@ -55,7 +55,7 @@ def user_rows(net, n: int, rng: np.random.Generator, *, missing: float) -> list[
 def mix(net, n: int, seed: int, *, missing: float | None = None) -> list[dict[str, str]]:
     """`n` node-level evidence sets sampled given twitching, a `missing` share of the
     answers left out (default: `twitchdx validate`'s)."""
-    from model.evidence import encode
+    from model.network.evidence import encode
 
     missing = default_missing(net) if missing is None else missing
     return [{str(k): str(v) for k, v in encode(row).items()}
@@ -73,7 +73,7 @@ def unknown(net, cases: list[dict[str, str]]) -> list[dict[str, str]]:
 
 
 def _valid(user: dict) -> bool:
-    from model.evidence import encode
+    from model.network.evidence import encode
 
     try:
         encode(user)
@@ -108,7 +108,7 @@ def few_items(net, n: int, seed: int, *, items: tuple[int, int] = FEW_ITEMS) -> 
 def is_positive(net, key: str, value: Any) -> bool:
     """True when a finding item sets some node off its first state (absent, none,
     stable) and is not the location or the duration."""
-    from model.evidence import item_states
+    from model.network.evidence import item_states
 
     if key in FEW_ALWAYS:
         return False
@@ -161,7 +161,7 @@ def multi(net, n: int, seed: int, *, regions: tuple[int, ...] = MULTI_REGIONS,
 
 def nodes(users: list[dict[str, Any]]) -> list[dict[str, str]]:
     """User evidence sets as node-level evidence (`encode`)."""
-    from model.evidence import encode
+    from model.network.evidence import encode
 
     return [{str(k): str(v) for k, v in encode(u).items()} for u in users]
 

@@ -82,7 +82,7 @@ def pyagrum_network(net, bif_path: str):
 
 def build(engine: str, bif_path: str | None):
     from model import load_network
-    from model.export import PREMISE_NODE
+    from model.network.export import PREMISE_NODE
 
     net = load_network()
     causes = list(net.causes)
@@ -238,7 +238,7 @@ def agreement(reference: EngineRun, posteriors: np.ndarray) -> float:
 
 
 def write_bif(net, folder: str | Path) -> str:
-    from model.export import write
+    from model.network.export import write
 
     path = str(Path(folder) / "twitchdx.bif")
     write(net, path, "bif")

@@ -5,7 +5,7 @@ boxes (totals only), as `infer()` sends them, on the bundled network without its
 switches and latents (`model.reference.engine.switch_free`: the model the reference
 computes). Batched: all rows in one call of each engine (the compiled one on one thread,
 and on the machine's threads); one case at a time: a call a case. This family reads the
-engine's own layer (`model.engine`, `model.analysis.level_boxes`), not the public API:
+engine's own layer (`model.inference.engine`, `model.inference.analysis.level_boxes`), not the public API:
 it runs on the checkout the command runs from and is skipped on a checkout without
 `model.reference`.
 """
@@ -24,18 +24,13 @@ TOL = 1e-9
 
 
 def infer_queries(net, states: np.ndarray):
-    """The queries `infer()` sends for node-state rows (`model.analysis.analyse_many`):
+    """The queries `infer()` sends for node-state rows (`model.inference.analysis.analyse_many`):
     each row's own query (its joints wanted) then its triage boxes (totals only).
     Returns the queries, the joint mask, and the row each box belongs to."""
-    from model import engine as E
-    from model.analysis import level_boxes
+    from model.inference.analysis import row_queries
 
-    q = E.from_states(net, states)
-    boxes, rows, _, _ = level_boxes(net, q, states)
-    both = q.concat(boxes)
-    mask = np.zeros(len(both), dtype=bool)
-    mask[: len(q)] = True
-    return both, mask, rows
+    asked = row_queries(net, states)
+    return asked.queries, asked.joint, asked.box_row
 
 
 def _as_reference(RB, q):
@@ -65,7 +60,7 @@ def compare_reference(net, states: np.ndarray, *, single: int = 100, repeat: int
     Both engines answer `net` without its twitch switches (every P(twitching | cause) =
     1): the model the reference computes.
     """
-    from model import engine as E
+    from model.inference import engine as E
 
     from model.reference import batched as RB
     from model.reference.engine import switch_free
@@ -131,7 +126,7 @@ def run(ctx: Context) -> tuple[dict, dict]:
         import model.reference.batched  # noqa: F401
     except ImportError:
         return {}, {"skipped": "this checkout has no model.reference"}
-    from model.analysis import node_states
+    from model.inference.analysis import node_states
 
     figures, details = {}, {}
     rows = ctx.opt("reference_rows")

@@ -44,7 +44,7 @@ def time_next_questions(net, evidence: list[dict], repeat: int, budget: float = 
 def screen_keys() -> tuple[str, ...]:
     """The keys of the red-flag screen and its follow-up (asked without ranking)."""
     try:
-        from model.questions import SCREEN, WHICH
+        from model.network.questions import SCREEN, WHICH
     except ImportError:
         return ("red_flags", "red_flag_which")
     return (SCREEN, WHICH)

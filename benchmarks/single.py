@@ -27,8 +27,8 @@ GROWTH = range(1, 11)  # numbers of positive findings of the growth table
 def _causes_only():
     """`encode` + `analyse(triage=False)` of the checkout, or None when it has none."""
     try:
-        from model.analysis import analyse
-        from model.evidence import encode
+        from model.inference.analysis import analyse
+        from model.network.evidence import encode
     except ImportError:
         return None
     return lambda net, ev: analyse(net, encode(ev), triage=False)

@@ -7,16 +7,16 @@
 """
 
 from .api import Result, infer
-from .interview import Interview
+from .interactive.interview import Interview
 from .batch import BatchResult
-from .network import Network, load_network
+from .network.build import Network, load_network
 
 __all__ = ["infer", "load_network", "Network", "Result", "BatchResult", "Interview", "fit", "Fit", "write_priors"]
 __version__ = "0.1.0"
 
 # Fitting loads scipy's optimisers (over a second, and warning filters of its own):
 # `import model` loads what `infer` needs, and `model.fit` arrives on first use.
-_LAZY = {"fit": "fit", "Fit": "fit", "write_priors": "fit"}
+_LAZY = {"fit": "learning.fit", "Fit": "learning.fit", "write_priors": "learning.fit"}
 
 
 def __getattr__(name: str):

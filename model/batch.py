@@ -1,7 +1,7 @@
 """Batches: one case a row (docs/model.md), answered by the vectorised engine.
 
 A batch is encoded column by column (each distinct value of a column once) into node
-state rows and answered by `model.analysis.analyse_many`, the path a single case takes
+state rows and answered by `model.inference.analysis.analyse_many`, the path a single case takes
 too. Rows whose encoding fails, or whose evidence is impossible, are reported in
 `errors`.
 """
@@ -14,10 +14,11 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from . import triage as T
-from . import vocabulary as V
-from .analysis import analyse_many, apply_recalibration, impossible_error
-from .evidence import ALL_KEYS, item_states, encode, is_label_column, is_missing, unknown_key_message
+from .network import rules as T
+from .network import vocabulary as V
+from .inference import levels as L
+from .inference.analysis import analyse_many, apply_recalibration, impossible_error
+from .network.evidence import ALL_KEYS, item_states, encode, is_label_column, is_missing, unknown_key_message
 
 
 @dataclass(frozen=True, repr=False)
@@ -109,7 +110,7 @@ class BatchResult:
         return self.row_result(evidence, network=self.network, recalibration=self.recalibration)
 
     def _repr_html_(self) -> str:
-        from .display import batch_html
+        from .presentation.display import batch_html
 
         return batch_html(self)
 
@@ -309,7 +310,7 @@ def infer_batch(
 ) -> BatchResult:
     """Infer every row (docs/model.md): exact, vectorised, equal to `infer` row by row.
 
-    The label columns of a sampled case set (`model.synthetic.sample_cases`: true_level,
+    The label columns of a sampled case set (`model.validation.synthetic.sample_cases`: true_level,
     primary, responsible, present, present:<cause>) are set aside, not read as evidence
     (`BatchResult.set_aside` names them). With ``errors="collect"`` every row is kept,
     in the input's order and index; a failed row is NaN, and `errors` says why. An empty
@@ -354,10 +355,9 @@ def infer_batch(
     all_levels[good] = levels
     advice = np.full(n_rows, np.nan, dtype=object)  # NaN where the row failed
     if len(good):
-        loss = levels @ T.triage_of(net).loss
-        advice[good] = np.array(T.LEVELS, dtype=object)[loss.argmin(axis=1)]
+        advice[good] = np.array(L.LEVELS, dtype=object)[L.advise(net, levels)]
     index = frame.index
-    urgency = all_levels[:, 2:].sum(axis=1)  # NaN where the row failed
+    urgency = L.urgency(all_levels)  # NaN where the row failed
     kept_states = states.copy()
     failed = np.ones(n_rows, dtype=bool)
     failed[good] = False

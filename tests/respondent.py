@@ -5,11 +5,11 @@ for what they don't know; and a standardized patient who answers only what is as
 import io
 
 from model import load_network
-from model import triage as T
-from model import triage_scores as TS
-from model.evidence import USER_KEYS
-from model.questions import SCREEN, WHICH
-from model.vocabulary import BINARY_FINDINGS
+from model.network import rules as T
+from model.validation import scoring as TS
+from model.network.evidence import USER_KEYS
+from model.network.questions import SCREEN, WHICH
+from model.network.vocabulary import BINARY_FINDINGS
 
 _QUESTIONS = T.triage_of(load_network()).questions
 

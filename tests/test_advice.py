@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from model import infer, load_network
-from model import triage as T
-from model.cli import main
+from model.network import rules as T
+from model.cli.main import main
 from respondent import Respondent
-from model.evidence import encode
-from model.synthetic import evidence_of, sample_cases
-from model.vignettes import load_vignettes
+from model.network.evidence import encode
+from model.validation.synthetic import evidence_of, sample_cases
+from model.validation.vignettes import load_vignettes
 
 # docs/validation.md: exposures that feed both benign and serious causes are observed
 SHARED = {"age": 45, "sex": "female", "diet": "balanced", "kidney_disease_known": False, "family_history": False}

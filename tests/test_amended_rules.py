@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from model import infer, load_network
-from model import triage as T
-from model.synthetic import evidence_of, sample_cases
+from model.network import rules as T
+from model.validation.synthetic import evidence_of, sample_cases
 
 # every finding and the context answered, none of them a rule: the rules then hold or not
 # on what is written, not on what is summed out

@@ -21,7 +21,7 @@ from benchmarks import cli, engines, report, single
 from benchmarks.questions import interview, reply
 from benchmarks.targets import TARGETS, Bound, Target
 from model import Interview, infer, load_network
-from model.evidence import encode
+from model.network.evidence import encode
 
 ROOT = Path(__file__).resolve().parents[1]
 TOL = 1e-9
@@ -154,6 +154,7 @@ def test_interview_answers_from_the_row(net):
     assert reply(iv.question("red_flag_which"), {**no_flags, "breathing": True}) == ["breathing"]
 
 
+@pytest.mark.full
 def test_reference_engines_agree_with_infer(net, tmp_path):
     evidence = C.quick(net, 3, seed=11)
     timed = single.time_infer(net, evidence, 1, list(net.causes))

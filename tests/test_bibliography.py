@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from model import load_network
-from model.priors import BIBLIOGRAPHY, FILES, PriorsError, Source, default_priors_dir, load_priors
+from model.network.priors import BIBLIOGRAPHY, FILES, PriorsError, Source, default_priors_dir, load_priors
 
 BUNDLED = default_priors_dir()
 DOCS = Path(__file__).resolve().parents[1] / "docs"

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from model import BatchResult, infer, load_network
-from model.evidence import NODE_KEYS, USER_KEYS
+from model.network.evidence import NODE_KEYS, USER_KEYS
 from model.synthetic import DEFAULT_SEED, evidence_of, sample_cases, truth_columns, truth_of
 
 TOL = 1e-12

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from model import BatchResult, infer, load_network
-from model import triage as T
-from model.cli import main
-from model.evidence import NODE_KEYS, USER_KEYS
-from model.synthetic import evidence_of, sample_cases, truth_of
+from model.network import rules as T
+from model.cli.main import main
+from model.network.evidence import NODE_KEYS, USER_KEYS
+from model.validation.synthetic import evidence_of, sample_cases, truth_of
 
 ALLOWED_KEYS = f"allowed: {', '.join(USER_KEYS)} (or a node name: {', '.join(NODE_KEYS)})"
 EYELIDS = "location: 'eyelids' is not a location; did you mean 'eyelid'? allowed: eyelid, face, tongue, arm, leg, trunk, widespread"
@@ -298,7 +298,7 @@ def test_parquet_without_pyarrow_says_which_extra(monkeypatch, tmp_path, capsys)
 
 
 def test_a_long_file_gets_the_batch_paths_progress_bar(monkeypatch, tmp_path, capsys):
-    import model.analysis as A
+    import model.inference.analysis as A
 
     bars = []
 

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from model import infer, load_network
-from model.engine import evaluate
-from model.network import Network
-from model.priors import default_priors_dir
+from model.inference.engine import evaluate
+from model.network.build import Network
+from model.network.priors import default_priors_dir
 from model.reference.enumeration import random_network, random_query
 
 THREADS = 8
@@ -228,7 +228,7 @@ for m in sys.argv[1:]:
 after = snap()
 print(json.dumps({k: [before[k][:300], after[k][:300]] for k in before if before[k] != after[k]}))
 """
-MODULES = ["model", "model.api", "model.cli", "model.engine", "model.evidence", "model.network", "model.priors", "model.triage", "model.batch", "model.synthetic", "model.validation", "model.vignettes", "model.export"]
+MODULES = ["model", "model.api", "model.cli.main", "model.inference.engine", "model.network.evidence", "model.network.build", "model.network.priors", "model.network.rules", "model.batch", "model.validation.synthetic", "model.validation.metrics", "model.validation.vignettes", "model.network.export"]
 
 
 def test_importing_the_package_changes_no_global_state():
@@ -241,7 +241,7 @@ def test_importing_the_package_changes_no_global_state():
 
 from pathlib import Path  # noqa: E402
 
-from model import engine  # noqa: E402
+from model.inference import engine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -251,9 +251,9 @@ def test_validate_on_forked_workers_announces_a_compile_once_before_the_bars(tmp
     parent loads both kernels before forking, so its two workers (and the interviews'
     workers) inherit them and say nothing."""
     code = (
-        "import model.engine as E\n"
+        "import model.inference.engine as E\n"
         "E.COMPILE_NOTICE_AFTER = 0.0\n"
-        "from model.report import run\n"
+        "from model.validation.report import run\n"
         "run(n=200, worlds=['model', 'misreport'], workers=2, interviews=4, vignettes=False, progress=True)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=600)
@@ -266,7 +266,7 @@ def test_validate_on_forked_workers_announces_a_compile_once_before_the_bars(tmp
 def test_cases_per_second_leaves_the_engines_first_load_out(monkeypatch):
     import time
 
-    from model import report
+    from model.validation import report
 
     calls = []
 

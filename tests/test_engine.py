@@ -10,15 +10,15 @@ import dataclasses
 import numpy as np
 import pytest
 
-from model import engine as E
+from model.inference import engine as E
 from model import load_network
-from model.analysis import level_boxes
+from model.inference.analysis import level_boxes
 from model.batch import encode_frame
 from model.reference import batched as reference_batched
 from model.reference.engine import switch_free
 from model.reference.enumeration import arm_and_leg_alone, brute_force, random_network, random_query
-from model.synthetic import evidence_of, sample_cases
-from model.uncertainty import stack_networks
+from model.validation.synthetic import evidence_of, sample_cases
+from model.uncertainty.draws import stack_networks
 
 TOL = 1e-9
 ENTRY_POINTS = ("single", "batch", "boxes", "draws")
@@ -223,7 +223,7 @@ def test_kernel_entry_points_take_the_named_fields_in_order():
     must be those named tuples' fields in that order (a swap would read wrong arrays)."""
     import inspect
 
-    from model import kernels as K
+    from model.inference import kernels as K
 
     want = [*K.Rows._fields, *K.Tables._fields, "bound", *K.Answers._fields]
     assert list(inspect.signature(K.evaluate_rows.py_func).parameters) == want

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from model.evidence import encode
+from model.network.evidence import encode
 
 
 def test_aliases_bands_and_lists():

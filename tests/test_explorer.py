@@ -1,11 +1,11 @@
-"""The notebook explorer (model/explorer.py): the update the widgets call, and its display."""
+"""The notebook explorer (model/interactive/explorer.py): the update the widgets call, and its display."""
 
 import sys
 
 import pytest
 
 from model import infer
-from model.explorer import CONTROLS, NO_MEDICATIONS, Explorer
+from model.interactive.explorer import CONTROLS, NO_MEDICATIONS, Explorer
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_bad_names_and_values_are_errors_that_name_them(explorer):
 
 
 def test_evidence_infer_rejects_is_shown_not_raised(monkeypatch):
-    import model.explorer
+    import model.interactive.explorer
 
     ex = Explorer({"location": "arm"})
     message = "evidence is impossible under the model: tics=present cannot occur together"
@@ -88,7 +88,7 @@ def test_evidence_infer_rejects_is_shown_not_raised(monkeypatch):
     def refuse(evidence, **kwargs):
         raise ValueError(message)
 
-    monkeypatch.setattr(model.explorer, "infer", refuse)
+    monkeypatch.setattr(model.interactive.explorer, "infer", refuse)
     view = ex.update(tics=True)
     assert view.result is None and view.error == message
     assert view.evidence == {"location": ["arm"], "tics": True}

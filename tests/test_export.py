@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from model import infer, load_network
-from model.cli import main
-from model.export import (MAX_TABLE, NETWORK_NAME, NOTES, PREMISE_NODE, SITES_PREFIX, SWITCH_PREFIX, WEAK_PREFIX, site_states,
+from model.cli.main import main
+from model.network.export import (MAX_TABLE, NETWORK_NAME, NOTES, PREMISE_NODE, SITES_PREFIX, SWITCH_PREFIX, WEAK_PREFIX, site_states,
                           sites_node, switch_node, to_pgmpy, weak_node)
 from model.reference.enumeration import arm_and_leg_alone
 
@@ -58,7 +58,7 @@ def test_the_readme_pgmpy_example_reproduces_infer(tmp_path, monkeypatch):
 
 
 def test_export_rejects_an_unknown_format(tmp_path):
-    from model.export import write
+    from model.network.export import write
 
     with pytest.raises(ValueError, match=r"^format: 'dot' is not one of bif, xmlbif$"):
         write(load_network(), tmp_path / "x", "dot")
@@ -139,7 +139,7 @@ def test_the_regions_read_one_chain_of_region_sets():
     """`_regions_<k>`: the set of regions twitching from the leak and the first k causes
     (states b<one digit a region>); each region is its digit of the last node, and the
     chain's first node given no cause twitching is the leaks' noisy-OR."""
-    from model.export import region_set_states
+    from model.network.export import region_set_states
 
     net = load_network()
     model = to_pgmpy(net)

@@ -1,11 +1,11 @@
-"""model.fit's estimators against pgmpy's on a small network of plain tables.
+"""model.learning.fit's estimators against pgmpy's on a small network of plain tables.
 
 twitchdx's own network cannot be made plain (every finding is a noisy-OR/MAX of 25
 causes under the premise), so the agreement is checked on what the fit is made of: its
 M-step (`_map`: the posterior mode under a Dirichlet whose weight comes from a range)
 against pgmpy's BayesianEstimator with the same pseudo-counts on complete data, and EM
 with that M-step and an exact E-step against pgmpy's ExpectationMaximization with a
-latent cause, from the same starting tables. The exactness of model.fit's E-step on the
+latent cause, from the same starting tables. The exactness of model.learning.fit's E-step on the
 real network is checked in test_fit.py (its counts are the log-likelihood's gradient).
 """
 
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-F = importlib.import_module("model.fit")  # the module (model.fit is also the function)
+F = importlib.import_module("model.learning.fit")  # the module (model.learning.fit is also the function)
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)

@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from model import BatchResult, Result, infer
-from model.cli import main
-from model.evidence import ALL_KEYS, NODE_KEYS, USER_KEYS, encode
-from model import vocabulary as V
+from model.cli.main import main
+from model.network.evidence import ALL_KEYS, NODE_KEYS, USER_KEYS, encode
+from model.network import vocabulary as V
 
 FUZZ = settings(derandomize=True, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 EXAMPLES = {"encode": 600, "infer_single": 300, "infer_batch": 80, "not_a_dict": 30, "cli": 150}

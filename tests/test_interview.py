@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from model import Interview, infer, load_network
-from model import questions as Q
-from model import triage as T
-from model.cli import main
+from model.network import questions as Q
+from model.network import rules as T
+from model.cli.main import main
 from respondent import Respondent, knows
 
 # the 27-year-old of issue 15: a 3-day eyelid twitch, short sleep, coffee, no medicines
@@ -270,7 +270,7 @@ def test_a_yes_to_the_screen_is_one_state_the_engine_conditions_on():
 
 def test_at_least_one_sign_is_p_e_minus_p_e_with_all_of_them_absent():
     """The exact meaning of a group's "any": by the two engine answers it is made of."""
-    from model.analysis import analyse
+    from model.inference.analysis import analyse
 
     net = load_network()
     base = {"location": "leg", "duration": 20}
@@ -346,14 +346,14 @@ def test_goal_is_checked_and_the_interview_settings_live_in_priors():
 
 @pytest.mark.parametrize("typed, days", [("3 days", 3.0), ("2 weeks", 14.0), ("3 months", 3 * 365.25 / 12), ("10", 10.0)])
 def test_ask_takes_durations_with_units(typed, days):
-    from model.cli import _ask_value
+    from model.cli.main import _ask_value
 
     q = Interview().question("duration")
     assert _ask_value(q, typed) == pytest.approx(days)
 
 
 def test_ask_takes_group_answers_by_number_or_word_and_explains_a_bad_one_in_words():
-    from model.cli import _ask_value
+    from model.cli.main import _ask_value
 
     q = Interview().question("muscles")
     assert _ask_value(q, "1,3") == [q.nodes[0], q.nodes[2]]

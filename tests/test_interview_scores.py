@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from model import infer, load_network
-from model.report import advice_section, validate
-from model.synthetic import evidence_of, sample_cases
-from model.triage_scores import advice_figures, full_information_figures, interview_cases
+from model.validation.report import advice_section, validate
+from model.validation.synthetic import evidence_of, sample_cases
+from model.validation.scoring import advice_figures, full_information_figures, interview_cases
 
 LEVELS = ["self_care", "routine", "soon", "emergency"]
 

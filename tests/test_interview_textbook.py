@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from model import infer, load_network
-from model.vignettes import load_textbook
+from model.validation.vignettes import load_textbook
 
 sys.path.insert(0, str(Path(__file__).parent))
 from respondent import interview, standardized  # noqa: E402

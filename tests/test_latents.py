@@ -9,10 +9,10 @@ import itertools
 import numpy as np
 import pytest
 
-from model import engine as E
+from model.inference import engine as E
 from model import infer, load_network
-from model import vocabulary as V
-from model.synthetic import sample_cases
+from model.network import vocabulary as V
+from model.validation.synthetic import sample_cases
 
 # docs/model.md: each cause's site marginals and P(two or more regions) within this of the targets.
 SITE_TOLERANCE = 0.05

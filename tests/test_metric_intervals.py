@@ -1,4 +1,4 @@
-"""Metrics with uncertainty (issue 17 item 4): the intervals of model.validation cover the
+"""Metrics with uncertainty (issue 17 item 4): the intervals of model.validation.metrics cover the
 true value at their nominal rate on repeated seeded draws of worlds whose answer is known
 exactly.
 
@@ -12,8 +12,8 @@ that covers by being wide fails too.
 import numpy as np
 import pytest
 
-from model import validation as M
-from model.vocabulary import TRIAGE_LEVELS
+from model.validation import metrics as M
+from model.network.vocabulary import TRIAGE_LEVELS
 
 
 def _coverage(draw, interval, truth, reps):

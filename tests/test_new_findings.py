@@ -17,12 +17,12 @@ import pandas as pd
 import pytest
 
 from model import infer, load_network
-from model import questions as Q
-from model import triage as T
-from model import vocabulary as V
-from model.cli import main
-from model.evidence import encode
-from model.priors import PriorsError, default_priors_dir, load_priors
+from model.network import questions as Q
+from model.network import rules as T
+from model.network import vocabulary as V
+from model.cli.main import main
+from model.network.evidence import encode
+from model.network.priors import PriorsError, default_priors_dir, load_priors
 
 NEW_BINARY = ("perioral_tingling", "hand_spasm", "heat_or_weight_loss", "sudden_one_sided", "fever_or_confusion")
 NEW_EMERGENCY_SIGNS = ("hand_spasm", "sudden_one_sided", "fever_or_confusion")

@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 
 from model import infer, load_network
-from model.synthetic import sample_cases
-from model.vocabulary import TRIAGE_LEVELS
+from model.validation.synthetic import sample_cases
+from model.network.vocabulary import TRIAGE_LEVELS
 
 CASES = 20_000
 SEED = 23
+# statistical floors on 20,000 sampled cases: with --full
+pytestmark = pytest.mark.full
 
 
 @pytest.fixture(scope="module")

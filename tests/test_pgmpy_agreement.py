@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 
 from model import load_network
-from model.analysis import analyse, analyse_many, node_states
-from model.engine import Query, evaluate, query_from_evidence
-from model.evidence import encode
-from model.export import PREMISE_NODE, switch_node, to_pgmpy
+from model.inference.analysis import analyse, analyse_many, node_states
+from model.inference.engine import Query, evaluate, query_from_evidence
+from model.network.evidence import encode
+from model.network.export import PREMISE_NODE, switch_node, to_pgmpy
 from model.reference.enumeration import brute_force, random_network, random_query
-from model.synthetic import evidence_of, sample_cases
+from model.validation.synthetic import evidence_of, sample_cases
 
 TOL = 1e-9
 POSITIVE_FINDINGS = ["numbness", "cramps", "stiffness", "pain", "fatigue", "sweating", "tremor", "vision", "tics", "wasting"]
@@ -93,9 +93,16 @@ def test_to_pgmpy_is_a_valid_network_with_small_tables():
     assert reads("weakness", "_weak_als_mnd") and reads("weak_one_limb", "_weak_als_mnd") and not reads("weakness", "als_mnd")
 
 
+def test_engine_equals_pgmpy_on_3_cases():
+    """The quick suite's agreement check: 3 bundled cases (the 12 heavier ones run with
+    --full, the 300-case sweep with --runslow)."""
+    _check(agreement_cases(3, seed=2))
+
+
+@pytest.mark.full
 def test_engine_equals_pgmpy_on_12_cases():
     """12 cases, 4 of them with 6 or more positive findings (the 300-case sweep is slow;
-    the default suite must stay under 10 minutes on 2 cores)."""
+    the full suite must stay under 10 minutes on 2 cores)."""
     cases = agreement_cases(12, seed=1)
     assert sum(sum(s == "present" for k, s in c.items() if k not in load_network().exposures) >= 6 for c in cases) >= 4
     _check(cases)

@@ -15,8 +15,10 @@ import pytest  # noqa: E402
 from matplotlib.container import BarContainer, ErrorbarContainer  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from model import infer, load_network, plots, validation  # noqa: E402
-from model.vocabulary import TRIAGE_LEVELS  # noqa: E402
+from model import infer, load_network, validation  # noqa: E402
+from model.presentation import plots  # noqa: E402
+from model.validation import plots as validation_plots  # noqa: E402
+from model.network.vocabulary import TRIAGE_LEVELS  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +37,7 @@ def bars(ax):
 
 
 def test_import_model_does_not_import_matplotlib():
-    code = "import sys, model, model.plots; assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
+    code = "import sys, model, model.presentation.plots; assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -132,7 +134,7 @@ def _calibration_sets(rng):
 @pytest.mark.parametrize("strategy", ["uniform", "quantile"])
 def test_reliability_points_and_counts_are_the_validation_bins(strategy):
     curves = _calibration_sets(np.random.default_rng(11))
-    fig = plots.plot_reliability(curves, title="urgency", strategy=strategy, panels=False)
+    fig = validation_plots.plot_reliability(curves, title="urgency", strategy=strategy, panels=False)
     main, hist = fig.axes
     assert main.get_title() == "urgency"
     lines = {line.get_label(): line for line in main.get_lines()}
@@ -153,7 +155,7 @@ def test_reliability_default_is_fifteen_equal_count_bins_and_draws_into_a_given_
     p = rng.uniform(0, 1, size=2000)
     y = (rng.uniform(size=p.size) < p).astype(float)
     fig, ax = plt.subplots()
-    assert plots.plot_reliability({"urgency": (y, p)}, ax=ax) is fig
+    assert validation_plots.plot_reliability({"urgency": (y, p)}, ax=ax) is fig
     (line,) = [line for line in ax.get_lines() if line.get_label().startswith("urgency")]
     assert len(line.get_xdata()) == 15
     # the counts go on a twin axis of the given one, not on a new panel
@@ -163,7 +165,7 @@ def test_reliability_default_is_fifteen_equal_count_bins_and_draws_into_a_given_
     np.testing.assert_array_equal(heights, validation.reliability(y, p, strategy="quantile")[2])
     assert max(heights) - min(heights) <= 1  # equal counts
     fig.canvas.draw()
-    fig2 = plots.plot_reliability({"urgency": (y, p)}, counts=False)
+    fig2 = validation_plots.plot_reliability({"urgency": (y, p)}, counts=False)
     assert len(fig2.axes) == 1
 
 
@@ -171,21 +173,21 @@ def test_reliability_bins_are_as_many_as_the_cases_support_and_ties_never_leave_
     rng = np.random.default_rng(14)
     p = rng.uniform(0, 1, size=200)
     y = (rng.uniform(size=p.size) < p).astype(float)
-    fig = plots.plot_reliability({"few": (y, p)}, counts=False)
+    fig = validation_plots.plot_reliability({"few": (y, p)}, counts=False)
     (line,) = [ln for ln in fig.axes[0].get_lines() if ln.get_label().startswith("few")]
     assert len(line.get_xdata()) == 200 // plots.MIN_BIN_CASES == validation.supported_bins(200, 15, plots.MIN_BIN_CASES)
     tied = np.r_[np.full(500, 0.01), rng.uniform(0, 1, size=40)]  # one value holds most cases
     _, _, count = validation.reliability(np.zeros_like(tied), tied, n_bins=15, strategy="quantile", min_count=30)
     assert count.min() >= 30 and count.sum() == tied.size
     with pytest.raises(ValueError, match=r"^min_count: 0 is not a positive whole number of cases$"):
-        plots.plot_reliability({"few": (y, p)}, min_count=0)
+        validation_plots.plot_reliability({"few": (y, p)}, min_count=0)
 
 
 def test_reliability_band_is_each_bins_exact_interval_and_bars_carry_their_counts():
     rng = np.random.default_rng(13)
     p = rng.beta(0.5, 3.0, size=400)  # sparse high bins: a few cases each
     y = (rng.uniform(size=p.size) < p).astype(float)
-    fig = plots.plot_reliability({"urgency": (y, p)}, strategy="uniform", min_count=1)
+    fig = validation_plots.plot_reliability({"urgency": (y, p)}, strategy="uniform", min_count=1)
     main, hist = fig.axes
     (band,) = [c for c in main.collections if c.get_gid() == "band:urgency"]
     mean_p, _, count = validation.reliability(y, p)
@@ -208,7 +210,7 @@ def test_confusion_annotations_are_the_counts_and_under_triage_is_marked():
     true = rng.choice(TRIAGE_LEVELS, size=400, p=[0.5, 0.3, 0.15, 0.05])
     advice = np.where(rng.uniform(size=true.size) < 0.7, true, rng.choice(TRIAGE_LEVELS, size=true.size))
     confusion = validation.triage_confusion(true, advice)
-    fig = plots.plot_confusion(confusion)
+    fig = validation_plots.plot_confusion(confusion)
     ax = fig.axes[0]
     matrix = np.asarray(confusion["matrix"])
     n = len(TRIAGE_LEVELS)
@@ -232,12 +234,12 @@ def test_confusion_annotations_are_the_counts_and_under_triage_is_marked():
 
 def test_topk_single_and_grouped_bars():
     one = {"top1": 0.62, "top3": 0.91, "cases": 900, "leak_only": 100}
-    fig = plots.plot_topk(one)
+    fig = validation_plots.plot_topk(one)
     top1, top3 = bars(fig.axes[0])
     assert [r.get_height() for r in top1] == [0.62] and [r.get_height() for r in top3] == [0.91]
 
     worlds = {"model": one, "perturbed": {"top1": 0.55, "top3": 0.85, "cases": 880, "leak_only": 120}}
-    ax = plots.plot_topk(worlds).axes[0]
+    ax = validation_plots.plot_topk(worlds).axes[0]
     top1, top3 = bars(ax)
     assert [r.get_height() for r in top1] == [0.62, 0.55]
     assert [r.get_height() for r in top3] == [0.91, 0.85]
@@ -252,7 +254,7 @@ def test_topk_from_validation_and_a_world_without_cases():
     primary = rng.integers(-1, 6, size=50)
     acc = validation.topk_accuracy(post, responsible, primary)
     empty = validation.topk_accuracy(post[:2], responsible[:2], np.array([-1, -1]))
-    ax = plots.plot_topk({"sampled": acc, "leak only": empty}).axes[0]
+    ax = validation_plots.plot_topk({"sampled": acc, "leak only": empty}).axes[0]
     top1, _ = bars(ax)
     assert top1[0].get_height() == pytest.approx(acc["top1"])
     assert "n/a" in [t.get_text() for t in ax.texts]
@@ -313,7 +315,7 @@ def test_save_writes_a_png_and_closes_the_figure(tmp_path, eyelid):
 
 def test_many_saved_figures_raise_no_warning(tmp_path):
     for i in range(25):  # past pyplot's 20-open-figures warning, an error under pytest
-        plots.save(plots.plot_topk({"top1": 0.5, "top3": 0.8}), tmp_path / f"r{i}.png", dpi=10)
+        plots.save(validation_plots.plot_topk({"top1": 0.5, "top3": 0.8}), tmp_path / f"r{i}.png", dpi=10)
     assert plt.get_fignums() == []
 
 
@@ -341,7 +343,7 @@ def test_plot_result_takes_a_result_with_its_own_intervals(with_intervals):
 
 
 def test_explorer_draws_a_result_with_intervals(with_intervals):
-    from model.explorer import draw
+    from model.interactive.explorer import draw
 
     fig = draw({"location": ["arm"]}, with_intervals)
     assert [c for c in fig.axes[0].containers if isinstance(c, ErrorbarContainer)]
@@ -368,37 +370,39 @@ def test_plot_tornado_takes_the_sensitivity_table_as_it_comes():
 
 @pytest.fixture(scope="module")
 def validated():
-    from model.report import validate
+    from model.validation.report import validate
 
     return validate(network=load_network(), n=300, seed=3, workers=1)
 
 
+@pytest.mark.full
 def test_validation_figures_take_validate_output(validated):
     v = validated
     m = v.metrics
-    ax = plots.plot_confusion(m["triage"]).axes[0]
+    ax = validation_plots.plot_confusion(m["triage"]).axes[0]
     counts = {t.get_gid(): t.get_text() for t in ax.texts if t.get_gid()}
     assert counts["count-0-0"] == str(m["triage"]["matrix"][0][0])
-    top1, top3 = bars(plots.plot_topk(m["ranking"]).axes[0])
+    top1, top3 = bars(validation_plots.plot_topk(m["ranking"]).axes[0])
     assert top1[0].get_height() == pytest.approx(m["ranking"]["top1"]) and top3[0].get_height() == pytest.approx(m["ranking"]["top3"])
     rows = v.result.urgency.index[v.result.ok]
     urgent = v.cases.loc[rows, "true_level"].isin(["soon", "emergency"]).to_numpy()
-    fig = plots.plot_reliability({"urgency": (urgent, v.result.urgency[rows].to_numpy())}, strategy="uniform", min_count=1)
+    fig = validation_plots.plot_reliability({"urgency": (urgent, v.result.urgency[rows].to_numpy())}, strategy="uniform", min_count=1)
     (line,) = [ln for ln in fig.axes[0].get_lines() if ln.get_label().startswith("urgency")]
     assert line.get_label() == f"urgency (ECE {m['urgency']['ece']:.3f})"
 
 
 @pytest.fixture(scope="module")
 def four_worlds():
-    from model.report import WORLDS, validate
+    from model.validation.report import WORLDS, validate
 
     net = load_network()
     return [validate(network=net, n=500, world=w, seed=5, workers=1, interviews=0) for w in WORLDS]
 
 
+@pytest.mark.full
 def test_the_reports_urgency_diagram_has_one_panel_per_world_on_shared_axes_with_full_bins(four_worlds):
     """issue 26 item 8: on real batch results, a reader can read each world's curve."""
-    from model.report import urgency_curves, urgency_reliability
+    from model.validation.report import urgency_curves, urgency_reliability
 
     fig = urgency_reliability(four_worlds)
     shown = [ax for ax in fig.axes if ax.get_visible()]
@@ -422,7 +426,7 @@ def test_the_reports_urgency_diagram_has_one_panel_per_world_on_shared_axes_with
 
 
 def test_write_report_saves_the_panelled_figures(four_worlds, tmp_path):
-    from model.report import write_report
+    from model.validation.report import write_report
 
     write_report(tmp_path, four_worlds[:2], None, 1.0)
     import matplotlib.image as mpimg

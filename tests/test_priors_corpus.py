@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from model import infer, load_network
-from model.network import _DEFAULT
-from model.priors import FILES, PriorsError, default_priors_dir, load_priors
+from model.network.build import _DEFAULT
+from model.network.priors import FILES, PriorsError, default_priors_dir, load_priors
 
 BUNDLED = default_priors_dir()
 

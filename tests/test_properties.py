@@ -21,11 +21,11 @@ from hypothesis import strategies as st
 from test_fuzz import coherent, valid_value
 
 from model import infer, load_network
-from model import triage as T
-from model import vocabulary as V
-from model.analysis import analyse
-from model.engine import CANCELLATION_BOUND, Query, evaluate
-from model.evidence import ALL_KEYS, USER_KEYS
+from model.network import rules as T
+from model.network import vocabulary as V
+from model.inference.analysis import analyse
+from model.inference.engine import CANCELLATION_BOUND, Query, evaluate
+from model.network.evidence import ALL_KEYS, USER_KEYS
 from model.reference.enumeration import brute_force, brute_force_triage, random_network, random_query, with_random_triage
 
 TOL = 1e-9

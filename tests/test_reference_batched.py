@@ -58,7 +58,7 @@ REACHED = {
 
 
 @pytest.mark.parametrize(("method", "passes", "enumerate_up_to", "count", "matrix_work"), [
-    ("auto", "extended_first", 0, 300, batched.MATRIX_WORK),  # the factored sum everywhere
+    pytest.param("auto", "extended_first", 0, 300, batched.MATRIX_WORK, marks=pytest.mark.full),  # the factored sum everywhere
     ("auto", "float64", 0, 100, batched.MATRIX_WORK),
     ("auto", "float64_then_extended", batched.ENUMERATE_UP_TO, 100, batched.MATRIX_WORK),  # the flat sum too
     ("auto", "float64", batched.ENUMERATE_UP_TO, 60, batched.MATRIX_WORK),
@@ -110,10 +110,10 @@ def test_extended_precision_equals_coverage_on_bundled_full_evidence():
     """On the bundled network with every node observed, most cases cancel in float64
     (kappa up to 1e6 after telescoping); the path infer() takes agrees with the
     subtraction-free coverage recursion to 1e-9 on each of them."""
-    from model.analysis import node_states
-    from model.evidence import encode
-    from model.network import load_network
-    from model.synthetic import evidence_of, sample_cases
+    from model.inference.analysis import node_states
+    from model.network.evidence import encode
+    from model.network.build import load_network
+    from model.validation.synthetic import evidence_of, sample_cases
 
     net = switch_free(load_network())
     frame = evidence_of(sample_cases(net, 40, rng=np.random.default_rng(5), missing=0.0))
@@ -160,7 +160,7 @@ def test_the_joint_mask_leaves_totals_unchanged():
 def test_the_bundled_network_sums_age_and_sex_first():
     """The factored layout the engine picks for the bundled network: age and sex are the
     hubs, and every shared exposure sits in exactly one factor."""
-    from model.network import load_network
+    from model.network.build import load_network
 
     net = switch_free(load_network())
     hubs, factors = batched._tables(net)["factored"]

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.priors import default_priors_dir, load_priors
-from model.vocabulary import CAUSES, REGIONS
+from model.network.priors import default_priors_dir, load_priors
+from model.network.vocabulary import CAUSES, REGIONS
 
 SITES = default_priors_dir() / "sites.toml"
 TOLERANCE = 0.05

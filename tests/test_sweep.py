@@ -1,10 +1,10 @@
-"""The sweep machinery (model.sweep): seeded cells, Dask equals serial, failures reported."""
+"""The sweep machinery (model.validation.sweep): seeded cells, Dask equals serial, failures reported."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from model import sweep as S
+from model.validation import sweep
 
 # The sweep extra (Dask distributed and pyarrow): tests that need it skip without it.
 SWEEP_EXTRA = 'pip install -e ".[sweep]"'
@@ -32,7 +32,7 @@ def failing_cell(*, world: str, missing: float, seed: int) -> dict:
 
 @pytest.fixture(scope="module")
 def serial():
-    return S.run_sweep(GRID, cell=toy_cell, serial=True)
+    return sweep.run_sweep(GRID, cell=toy_cell, serial=True)
 
 
 def _client(n):
@@ -63,11 +63,11 @@ def test_cells_and_table(serial):
 
 
 def test_two_workers_equal_serial_and_one_worker(serial, two_workers):
-    on_two = S.run_sweep(GRID, cell=toy_cell, client=two_workers)
+    on_two = sweep.run_sweep(GRID, cell=toy_cell, client=two_workers)
     pd.testing.assert_frame_equal(on_two.table, serial.table)
     cluster, one = _client(1)
     try:
-        on_one = S.run_sweep(GRID, cell=toy_cell, client=one)
+        on_one = sweep.run_sweep(GRID, cell=toy_cell, client=one)
     finally:
         one.close()
         cluster.close()
@@ -75,15 +75,15 @@ def test_two_workers_equal_serial_and_one_worker(serial, two_workers):
 
 
 def test_fixed_arguments_reach_every_cell(two_workers):
-    doubled = S.run_sweep(GRID, cell=toy_cell, client=two_workers, fixed={"scale": 2.0})
-    plain = S.run_sweep(GRID, cell=toy_cell, serial=True)
+    doubled = sweep.run_sweep(GRID, cell=toy_cell, client=two_workers, fixed={"scale": 2.0})
+    plain = sweep.run_sweep(GRID, cell=toy_cell, serial=True)
     np.testing.assert_array_equal(doubled.table["mean"], 2.0 * plain.table["mean"])
 
 
 @pytest.mark.parametrize("mode", ["serial", "dask"])
 def test_a_failing_cell_is_reported_and_the_others_complete(mode, serial, request):
     kw = {"serial": True} if mode == "serial" else {"client": request.getfixturevalue("two_workers")}
-    out = S.run_sweep(GRID, cell=failing_cell, retries=1, **kw)
+    out = sweep.run_sweep(GRID, cell=failing_cell, retries=1, **kw)
     failed = out.failures
     assert len(failed) == 2
     assert failed[["world", "seed"]].drop_duplicates().values.tolist() == [["b", 2]]
@@ -96,7 +96,7 @@ def test_a_failing_cell_is_reported_and_the_others_complete(mode, serial, reques
 
 def test_report_files(serial, tmp_path):
     needs_pyarrow()
-    path = S.write_sweep_report(tmp_path, serial)
+    path = sweep.write_sweep_report(tmp_path, serial)
     back = pd.read_parquet(tmp_path / "sweep.parquet")
     pd.testing.assert_frame_equal(back, serial.table)
     text = path.read_text()
@@ -106,29 +106,29 @@ def test_report_files(serial, tmp_path):
 
 def test_grid_errors():
     with pytest.raises(ValueError, match=r"^grid: unknown axis 'worlds'; allowed: world, missing, n, seed, draw$"):
-        S.run_sweep({"worlds": ["model"]}, serial=True)
+        sweep.run_sweep({"worlds": ["model"]}, serial=True)
     with pytest.raises(ValueError, match=r"^grid\['world'\]: 'moon' is not a world; allowed: model, redrawn, misreport, correlated$"):
-        S.run_sweep({"world": ["moon"], "missing": [0.3], "n": [10], "seed": [0]}, serial=True)
+        sweep.run_sweep({"world": ["moon"], "missing": [0.3], "n": [10], "seed": [0]}, serial=True)
     with pytest.raises(ValueError, match=r"^grid\['missing'\]: 1.5 is outside \[0, 1\]$"):
-        S.run_sweep({"world": ["model"], "missing": [1.5], "n": [10], "seed": [0]}, serial=True)
+        sweep.run_sweep({"world": ["model"], "missing": [1.5], "n": [10], "seed": [0]}, serial=True)
     with pytest.raises(ValueError, match=r"^grid\['n'\]: 0 is not a whole number >= 1$"):
-        S.run_sweep({"world": ["model"], "missing": [0.3], "n": [0], "seed": [0]}, serial=True)
+        sweep.run_sweep({"world": ["model"], "missing": [0.3], "n": [0], "seed": [0]}, serial=True)
     with pytest.raises(ValueError, match=r"^grid\['seed'\]: a value appears twice in \[1, 1\]$"):
-        S.run_sweep({"seed": [1, 1]}, cell=toy_cell, serial=True)
+        sweep.run_sweep({"seed": [1, 1]}, cell=toy_cell, serial=True)
     with pytest.raises(ValueError, match=r"^give one of scheduler, client, serial; got scheduler, serial$"):
-        S.run_sweep(GRID, cell=toy_cell, serial=True, scheduler="tcp://127.0.0.1:1")
+        sweep.run_sweep(GRID, cell=toy_cell, serial=True, scheduler="tcp://127.0.0.1:1")
     with pytest.raises(ValueError, match=r"^fixed: 'seed' is also an axis of the grid$"):
-        S.run_sweep(GRID, cell=toy_cell, serial=True, fixed={"seed": 1})
+        sweep.run_sweep(GRID, cell=toy_cell, serial=True, fixed={"seed": 1})
 
 
 def test_real_validation_cells():
-    """The default cell: model.report.validate on a tiny grid, same numbers twice."""
+    """The default cell: model.validation.report.validate on a tiny grid, same numbers twice."""
     grid = {"world": ["model", "misreport"], "missing": [0.3], "n": [200], "seed": [4], "draw": [0, 1]}
-    a = S.run_sweep(grid, serial=True)
+    a = sweep.run_sweep(grid, serial=True)
     assert (a.table["status"] == "ok").all(), a.failures
     assert {"top1", "top3", "urgency_ece", "under_triage"} <= set(a.table.columns)
-    assert not set(S.TIMING_KEYS) & set(a.table.columns)
-    b = S.run_sweep({k: v[::-1] if k == "world" else v for k, v in grid.items()}, serial=True)
+    assert not set(sweep.TIMING_KEYS) & set(a.table.columns)
+    b = sweep.run_sweep({k: v[::-1] if k == "world" else v for k, v in grid.items()}, serial=True)
     merged = a.table.merge(b.table, on=list(grid), suffixes=("", "_b"))
     np.testing.assert_array_equal(merged["top1"], merged["top1_b"])
     assert a.table.loc[0, "top1"] != a.table.loc[1, "top1"]  # draw 1 is another network
@@ -138,7 +138,7 @@ def test_cli_sweep(tmp_path):
     needs_pyarrow()  # the report's sweep.parquet
     import io
 
-    from model.cli import main
+    from model.cli.main import main
 
     out = io.StringIO()
     code = main(["sweep", "--world", "model", "--missing", "0.2", "0.4", "--cases", "150", "--seed", "1", "--serial", "--out", str(tmp_path)], stdout=out)
@@ -156,14 +156,14 @@ def cell_with_a_constant(*, world: str, missing: float, seed: int) -> dict:
 
 def test_summary_says_n_1_rather_than_nan_and_leaves_out_what_never_varies(tmp_path):
     needs_pyarrow()
-    one_seed = S.run_sweep({"world": ["a", "b"], "missing": [0.0, 0.5], "seed": [1]}, cell=cell_with_a_constant, serial=True)
-    text = S.write_sweep_report(tmp_path, one_seed).read_text()
+    one_seed = sweep.run_sweep({"world": ["a", "b"], "missing": [0.0, 0.5], "seed": [1]}, cell=cell_with_a_constant, serial=True)
+    text = sweep.write_sweep_report(tmp_path, one_seed).read_text()
     assert "nan" not in text
     row = one_seed.table.iloc[0]
     assert f"| a | 0 | {row['top1']:.4g} (n=1) | {row['calibration_slope']:.4g} (n=1) |" in text
     assert "The same in every cell (left out of the table and the figures): rows that failed (errors) = 0." in text
-    three = S.run_sweep({"world": ["a"], "missing": [0.0, 0.5], "seed": [1, 2, 3]}, cell=cell_with_a_constant, serial=True)
-    text = S.write_sweep_report(tmp_path / "three", three).read_text()
+    three = sweep.run_sweep({"world": ["a"], "missing": [0.0, 0.5], "seed": [1, 2, 3]}, cell=cell_with_a_constant, serial=True)
+    text = sweep.write_sweep_report(tmp_path / "three", three).read_text()
     cells = three.table[three.table["missing"] == 0.0]["top1"]
     assert f"| a | 0 | {cells.mean():.4g} ± {cells.std():.2g} (n=3) |" in text
 
@@ -174,8 +174,8 @@ def test_sweep_figure_is_titled_in_words_with_reference_lines_and_no_flat_panel(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sweep = S.run_sweep({"world": ["a", "b"], "missing": [0.0, 0.5], "seed": [1, 2]}, cell=cell_with_a_constant, serial=True)
-    fig = S.sweep_figure(sweep, "missing")
+    result = sweep.run_sweep({"world": ["a", "b"], "missing": [0.0, 0.5], "seed": [1, 2]}, cell=cell_with_a_constant, serial=True)
+    fig = sweep.sweep_figure(result, "missing")
     try:
         shown = [ax for ax in fig.axes if ax.get_visible()]
         assert [ax.get_title() for ax in shown] == ["top-1 accuracy", "urgency: calibration slope"]  # no "errors" panel
@@ -185,7 +185,7 @@ def test_sweep_figure_is_titled_in_words_with_reference_lines_and_no_flat_panel(
         assert refs == {"top-1 accuracy": [1.0], "urgency: calibration slope": [1.0]}
         # each line is the mean over the seeds
         line = [ln for ln in shown[0].get_lines() if ln.get_label() == "a"][0]
-        expected = sweep.table[sweep.table["world"] == "a"].groupby("missing")["top1"].mean()
+        expected = result.table[result.table["world"] == "a"].groupby("missing")["top1"].mean()
         np.testing.assert_allclose(line.get_ydata(), expected.to_numpy())
     finally:
         plt.close(fig)

@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 
 from model import infer, load_network
-from model.analysis import analyse
-from model.evidence import encode
-from model import vocabulary as V
-from model.synthetic import _draw_causes, _draw_twitches, evidence_of, perturbed_network, redraw_values, sample_cases
+from model.inference.analysis import analyse
+from model.network.evidence import encode
+from model.network import vocabulary as V
+from model.network.draws import perturbed_network, redraw_values
+from model.validation.synthetic import _draw_causes, _draw_twitches, evidence_of, sample_cases
 
 
 def test_same_seed_same_cases_and_every_case_twitches():
@@ -67,7 +68,7 @@ def test_a_cause_alone_twitches_its_regions_by_its_site_pattern(cause):
     `cause` (P(twitching | cause) < 1, both patterns possible), each region and each pair
     of regions twitches as often as they say given twitching somewhere, and two or more
     regions as often as the pattern says, not as regions independent given the switch."""
-    from model import engine as E
+    from model.inference import engine as E
 
     net = load_network()
     i = net.causes.index(cause)
@@ -233,7 +234,7 @@ def test_impossible_evidence_names_the_conflict_single_and_batch():
 
 
 def test_the_default_share_of_missing_answers_is_validation_toml_s():
-    from model.settings import load_settings
+    from model.validation.settings import load_settings
 
     net = load_network()
     default = sample_cases(net, 200, rng=np.random.default_rng(8))

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from model import load_network
-from model.vignettes import PARTIAL_ITEMS, PICTURES, load_textbook, score_textbook
-from model.vocabulary import CAUSES, TRIAGE_LEVELS
+from model.validation.vignettes import PARTIAL_ITEMS, PICTURES, load_textbook, score_textbook
+from model.network.vocabulary import CAUSES, TRIAGE_LEVELS
 from test_vignettes import network_level, spec_level
 
 

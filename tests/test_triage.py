@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from model.analysis import analyse
+from model.inference.analysis import analyse
 from model.reference.enumeration import brute_force_triage, random_network, random_query, with_random_triage
 
 TOL = 1e-9

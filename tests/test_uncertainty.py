@@ -5,12 +5,15 @@ import pandas as pd
 import pytest
 
 from model import infer, load_network
-from model import uncertainty as U
-from model.engine import network_tables
-from model.analysis import analyse
-from model.network import compile_network
-from model.synthetic import marginal_prior, priors_with_values, redraw_priors, redraw_values
-from model import triage as T
+from model.presentation.plots import plot_tornado
+from model.uncertainty import draws as U
+from model.uncertainty import oneway as SA
+from model.inference.engine import network_tables
+from model.inference.analysis import analyse
+from model.network.build import compile_network
+from model.network.draws import marginal_prior, priors_with_values, redraw_priors, redraw_values
+from model.inference import levels as L
+from model.network import rules as T
 
 # Exposures observed (docs/validation.md) keep the exposure grid small and the tests fast.
 CASE = {
@@ -103,7 +106,7 @@ def test_interval_inputs_are_checked(net, rng):
 
 def _pick(net):
     """One parameter of each kind and shape."""
-    by = {p.name: p for p in U.parameters(net)}
+    by = {p.name: p for p in SA.parameters(net)}
     names = [
         "prior:stress_anxiety", "prior:als_mnd",
         "link:cramps|benign_fasciculation_syndrome",  # binary noisy-OR link
@@ -122,21 +125,21 @@ def _pick(net):
 def test_one_way_curve_is_exact(net, case):
     evidence = net.encode(case)
     for p in _pick(net):
-        curve = U.one_way(net, evidence, p)
+        curve = SA.one_way(net, evidence, p)
         thetas = np.linspace(p.low, p.high, 5)[[0, 1, 3, 4]].tolist() + [p.value]
         got = curve.at(thetas)
         for theta, (_, row) in zip(thetas, got.iterrows()):
-            direct = analyse(with_net := U.with_parameter(net, p, theta), evidence)
+            direct = analyse(with_net := SA.with_parameter(net, p, theta), evidence)
             np.testing.assert_allclose(row[list(net.causes)].to_numpy(float), direct.causes, atol=EXACT, rtol=0, err_msg=p.name)
             assert abs(row["urgency"] - direct.triage[2:].sum()) < EXACT, p.name
-            assert row["advice"] == T.LEVELS[int(np.argmin(T.expected_loss(with_net, direct.triage)))]
+            assert row["advice"] == T.LEVELS[L.advise(with_net, direct.triage)]
 
 
 def test_with_parameter_sets_the_parameter(net):
     base_table = net.cause_table["stress_anxiety"].copy()
     for p in _pick(net):
         theta = 0.5 * (p.low + p.high)
-        moved = U.with_parameter(net, p, theta)
+        moved = SA.with_parameter(net, p, theta)
         if p.kind == "prior":
             assert marginal_prior(moved, p.cause) == pytest.approx(theta, rel=1e-12)
         elif p.kind == "twitch":
@@ -149,7 +152,7 @@ def test_with_parameter_sets_the_parameter(net):
         else:
             assert moved.exposure_prob[p.node][p.state] == theta
     np.testing.assert_array_equal(net.cause_table["stress_anxiety"], base_table)  # not mutated
-    moved = U.with_parameter(net, "prior:stress_anxiety", marginal_prior(net, "stress_anxiety"))
+    moved = SA.with_parameter(net, "prior:stress_anxiety", marginal_prior(net, "stress_anxiety"))
     assert moved is not net and network_tables(moved) is not network_tables(net)
 
 
@@ -171,7 +174,7 @@ def test_twitch_parameter_is_p_twitching_given_the_cause_with_its_range(net):
     site pattern, so a region's link is P(site | cause, spread pattern) over its range in
     sites.toml (`spread_sites`), and P(spread pattern | cause, twitching) is a parameter
     `spread:<cause>` over sites.toml's range."""
-    by = {p.name: p for p in U.parameters(net)}
+    by = {p.name: p for p in SA.parameters(net)}
     assert "twitch" in U.KINDS
     for c in net.causes:
         number = net.priors.causes[c].twitch
@@ -189,12 +192,12 @@ def test_twitch_parameter_is_p_twitching_given_the_cause_with_its_range(net):
     w = net.priors.sites["stress_anxiety"].spread
     assert (spread.kind, spread.value, spread.low, spread.high) == ("spread", float(net.spread["stress_anxiety"]), w.low, w.high)
     assert spread.value == w.value
-    moved = U.with_parameter(net, "twitch:stress_anxiety", 0.6)
+    moved = SA.with_parameter(net, "twitch:stress_anxiety", 0.6)
     assert float(moved.twitch["stress_anxiety"]) == 0.6
     assert all(float(moved.twitch[c]) == float(net.twitch[c]) for c in net.causes if c != "stress_anxiety")
     _same_arrays(moved, net, skip=("twitch",))  # only the switch moves
     with pytest.raises(ValueError, match=r"^theta: 1.5 is not a probability for twitch:stress_anxiety$"):
-        U.with_parameter(net, "twitch:stress_anxiety", 1.5)
+        SA.with_parameter(net, "twitch:stress_anxiety", 1.5)
 
 
 def test_each_draw_of_a_stack_carries_its_drawn_twitch(net):
@@ -225,8 +228,8 @@ def test_each_draw_of_a_stack_carries_its_drawn_twitch(net):
 def test_loss_entries_move_only_the_expected_loss(net):
     evidence = net.encode(SERIOUS)
     a = analyse(net, evidence)
-    p = next(x for x in U.parameters(net) if x.name == "loss:soon->routine")
-    got = U.one_way(net, evidence, p).at([p.low, p.high])
+    p = next(x for x in SA.parameters(net) if x.name == "loss:soon->routine")
+    got = SA.one_way(net, evidence, p).at([p.low, p.high])
     for theta, (_, row) in zip([p.low, p.high], got.iterrows()):
         loss = T.triage_of(net).loss.copy()
         loss[T.LEVELS.index("soon"), T.LEVELS.index("routine")] = theta
@@ -242,9 +245,9 @@ def test_sensitivity_table(net):
     assert table.attrs["target"] == "urgency" and table.attrs["point"] == pytest.approx(r.urgency, abs=EXACT)
     assert (table["low"] <= table["value"]).all() and (table["value"] <= table["high"]).all()
     top = table.iloc[0]
-    direct_low = analyse(U.with_parameter(net, top["parameter"], top["low"]), r.evidence).triage[2:].sum()
+    direct_low = analyse(SA.with_parameter(net, top["parameter"], top["low"]), r.evidence).triage[2:].sum()
     assert top["at_low"] == pytest.approx(direct_low, abs=EXACT)
-    loss_table = U.sensitivity(net, r.evidence, "expected_loss", k=3, kinds=("loss",))
+    loss_table = SA.sensitivity(net, r.evidence, "expected_loss", k=3, kinds=("loss",))
     assert set(loss_table["kind"]) == {"loss"} and loss_table["swing"].iloc[0] > 0
     assert loss_table["parameter"].iloc[0].endswith("->" + r.advice)  # only the advised column moves it
 
@@ -256,7 +259,7 @@ def test_sensitivity_errors(net):
     with pytest.raises(ValueError, match=r"^k: expected a whole number >= 1, got 0$"):
         r.sensitivity("urgency", k=0)
     with pytest.raises(ValueError, match=r"^parameter: 'prior:stres_anxiety' is not a parameter with a range; did you mean 'prior:stress_anxiety'\?$"):
-        U.one_way(net, r.evidence, "prior:stres_anxiety")
+        SA.one_way(net, r.evidence, "prior:stres_anxiety")
 
 
 def test_plots(net, tmp_path):
@@ -265,10 +268,10 @@ def test_plots(net, tmp_path):
     import matplotlib.pyplot as plt
 
     r = infer(CASE, network=net, intervals=20, rng=np.random.default_rng(0))
-    ax = r.plot()
+    ax = r.plot().axes[0]
     assert len(ax.get_yticklabels()) == 10
-    ax = U.plot_tornado(r.sensitivity("eyelid_myokymia", k=4))
-    assert [t.get_text() for t in ax.get_yticklabels()][-1] == r.sensitivity("eyelid_myokymia", k=1)["parameter"][0]
+    ax = plot_tornado(r.sensitivity("eyelid_myokymia", k=4)).axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()][0] == r.sensitivity("eyelid_myokymia", k=1)["parameter"][0]
     plt.close("all")
 
 
@@ -276,7 +279,7 @@ def test_cli_intervals():
     import io
     import json
 
-    from model.cli import main
+    from model.cli.main import main
 
     out = io.StringIO()
     assert main(["infer", "--location", "eyelid", "--age", "30", "--sex", "female", "--diet", "balanced", "--intervals", "20", "--seed", "3", "--json"], stdout=out) == 0

@@ -9,10 +9,10 @@ import pytest
 from sklearn.calibration import calibration_curve
 
 from model import infer, load_network
-from model import report
-from model import validation as M
-from model.cli import main
-from model.synthetic import evidence_of, sample_cases
+from model.validation import report
+from model.validation import metrics as M
+from model.cli.main import main
+from model.validation.synthetic import evidence_of, sample_cases
 
 
 # ---- metrics on small fixed arrays -------------------------------------------------
@@ -158,6 +158,7 @@ def test_case_sets_round_trip_through_csv(tmp_path):
 IN_MODEL_CASES = 100_000
 
 
+@pytest.mark.full
 def test_in_model_calibration_and_mean_posteriors():
     """On 100,000 cases drawn from the network, urgency and every cause present in more
     than 1% of cases are calibrated (ECE < 0.01), and each cause's mean posterior equals

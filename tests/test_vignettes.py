@@ -6,9 +6,9 @@ causes."""
 import pytest
 
 from model import load_network
-from model.triage import rules_holding, triage_of
-from model.vignettes import load_vignettes, score_vignettes
-from model.vocabulary import TRIAGE_LEVELS
+from model.network.rules import rules_holding, triage_of
+from model.validation.vignettes import load_vignettes, score_vignettes
+from model.network.vocabulary import TRIAGE_LEVELS
 
 LONG = {"2_weeks_to_3_months", "over_3_months"}
 REGIONS = ("twitch_eyelid", "twitch_face", "twitch_tongue", "twitch_arm", "twitch_leg", "twitch_trunk")

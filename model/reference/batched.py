@@ -1,4 +1,4 @@
-"""The exact engine of `model.engine`, vectorised over many queries at once: the path
+"""The exact engine of `model.inference.engine`, vectorised over many queries at once: the path
 `infer()` takes, for one case (its query and its triage boxes in one call) or a batch.
 
 The mathematics is engine.py's; what differs is how the work is laid out:
@@ -8,7 +8,7 @@ The mathematics is engine.py's; what differs is how the work is laid out:
 * The exposure layer. An exposure that feeds a single cause and is unknown is summed
   into that cause's table once (an extra "unknown" slot on its axis). The unknown
   exposures that feed several causes are summed in factors: the hubs (for the bundled
-  network age and sex, chosen by `model.engine.factor_layout`, the one layout both engines use) are enumerated, and given them the other
+  network age and sex, chosen by `model.inference.engine.factor_layout`, the one layout both engines use) are enumerated, and given them the other
   shared exposures fall apart into independent components, each summed over its own
   configurations with its own causes. With every exposure unknown that is 6 x (12 + 2
   x 2 + 64 x 8 + 2 x 3) cause-configurations instead of 1,536 x 25. Groups with few
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine import factor_layout
+from ..inference.engine import factor_layout
 from .engine import CANCELLATION_BOUND, CHUNK_ELEMENTS, memo as _memo
 
 

@@ -41,23 +41,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import weakref
 
 import numpy as np
 
-from ..engine import Query  # the query as the product describes it; the sums below are this reference's own
-
-# Values this reference derives from a network, per network object.
-_MEMO: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
+from ..inference.engine import Query  # the query as the product describes it; the sums below are this reference's own
 
 def memo(net) -> dict:
-    got = _MEMO.get(net)
-    if got is None:
-        if any(float(t) != 1.0 for t in net.twitch.values()) or net.spread or net.focal or net.weak_finding is not None:
-            raise ValueError("the numpy references model networks without switches or latents: pass switch_free(net)")
-        got = _MEMO[net] = {}
-    return got
+    """What this reference derives from a network (kept in the network's derived store)."""
+    if any(float(t) != 1.0 for t in net.twitch.values()) or net.spread or net.focal or net.weak_finding is not None:
+        raise ValueError("the numpy references model networks without switches or latents: pass switch_free(net)")
+    return net.derived.get("reference", dict)
 
 
 def switch_free(net):

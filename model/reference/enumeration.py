@@ -7,8 +7,8 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ..engine import Query
-from ..network import Network
+from ..inference.engine import Query
+from ..network.build import Network
 
 
 def random_network(

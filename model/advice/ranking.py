@@ -1,0 +1,211 @@
+"""The value of asking: each open question (or pair of questions) scored by the expected
+change its answers make to the advice and, for the causes goal, to the ranking of the
+causes, every answer enumerated exactly in one engine call (docs/model.md, "Next
+questions"). `Result.next_questions` and the `Interview` read this.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..inference import levels as L
+from ..inference.analysis import Analysis, Combination, analyse_evidence
+from ..network import questions as Q
+from ..network import rules as T
+from ..network.build import Network
+from ..network.evidence import Evidence, with_any_of
+
+
+def _entropy(p: np.ndarray) -> float:
+    p = np.clip(p, 0.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = -(np.where(p > 0, p * np.log2(p), 0.0) + np.where(p < 1, (1 - p) * np.log2(1 - p), 0.0))
+    return float(h.sum())
+
+
+def open_questions(net: Network, evidence: Mapping[str, str]) -> list[Q.Question]:
+    """The questions still open (docs/model.md: the person's items, one question each)."""
+    return [q for key, q in net.triage.questions.items() if Q.is_open(q, evidence)]
+
+
+def askable(net: Network) -> list[Q.Question]:
+    """The questions an interview asks after the screen: every item but the red-flag
+    screen, its follow-up and the findings asked inside a group question."""
+    qs = net.triage.questions
+    grouped = {n for q in qs.values() if q.group for n in q.nodes}
+    return [q for k, q in qs.items() if k not in ("default", Q.SCREEN, Q.WHICH)
+            and not (not q.group and len(q.nodes) == 1 and q.nodes[0] in grouped)]
+
+
+def price_of(net: Network, goal: str) -> float:
+    """The diagnostic loss's price per bit under `goal` (0 for "triage")."""
+    return Q.settings(net).diagnostic_price if Q.check_goal(goal) == "causes" else 0.0
+
+
+def after_answer(evidence: Evidence | Mapping[str, str], nodes: Mapping[str, str]) -> Evidence | None:
+    """The evidence after an answer that sets `nodes`, or None when the answer cannot be
+    (it says absent every sign of a group known to hold one)."""
+    groups = getattr(evidence, "any_of", ())
+    try:
+        return with_any_of({**dict(evidence), **nodes}, [("", g) for g in groups])
+    except ValueError:
+        return None
+
+
+def outcome_rows(net: Network, evidence, questions) -> list[tuple[Q.Question, str, Evidence]]:
+    """Every possible answer of every question, as (question, label, evidence after it)."""
+    out = []
+    for q in questions:
+        for label, nodes in Q.outcomes(net, q, evidence):
+            after = after_answer(evidence, nodes)
+            if after is not None:
+                out.append((q, label, after))
+    return out
+
+
+def coarse_rows(net: Network, evidence, questions) -> list[tuple[Q.Question, str, Any]]:
+    """`outcome_rows`, but a group question's answers taken as none, each sign alone, and
+    "two or more" (one answer, exactly: P(e) minus the others, a `Combination`): coarser
+    than every subset, so the value it gives is a lower bound on the group's value, at
+    k + 2 engine rows instead of 2^k, none of them with several signs present (the
+    engine's time grows with the signs present in a query)."""
+    out = []
+    for q in questions:
+        open_nodes = [n for n in q.nodes if n not in evidence]
+        if not q.group or len(open_nodes) < 3:
+            out += outcome_rows(net, evidence, [q])
+            continue
+        none = after_answer(evidence, {n: net.states[n][0] for n in open_nodes})
+        singles = [(n, after_answer(evidence, {m: net.states[m][-1 if m == n else 0] for m in open_nodes})) for n in open_nodes]
+        parts = [e for e in [none] + [e for _, e in singles] if e is not None]
+        if none is not None:
+            out.append((q, "none", none))
+        out += [(q, n, e) for n, e in singles if e is not None]
+        out.append((q, "two or more", Combination(((1.0, evidence),) + tuple((-1.0, e) for e in parts))))
+    return out
+
+
+def score(net: Network, price: float, now_total: float, now_triage: np.ndarray, now_causes: np.ndarray, answers) -> tuple[float, float, list[str], dict, float]:
+    """The value of a question from its answers (label, P(evidence, answer), causes,
+    levels): the expected drop of the advice's loss (exactly 0 when no answer changes the
+    advice), the expected drop of the diagnostic loss (`price` a bit of the causes' summed
+    binary entropy), the answers that change the advice, each answer's probability, and
+    the expected drop of the entropy itself (bits)."""
+    loss_now = L.expected_loss(net, now_triage)
+    advice_now = int(np.argmin(loss_now))
+    after_loss, after_h, changes, probs_of = 0.0, 0.0, [], {}
+    h_now = _entropy(now_causes)
+    for label, total, post, probs in answers:
+        p = total / now_total
+        probs_of[label] = p
+        if p <= 0.0:
+            continue
+        loss = L.expected_loss(net, probs)
+        after_loss += p * loss.min()
+        after_h += p * _entropy(post)
+        if int(np.argmin(loss)) != advice_now:
+            changes.append(f"{label} -> {T.LEVELS[int(np.argmin(loss))]}")
+    # >= 0: the loss is concave in the beliefs. When no answer changes the advice it
+    # is exactly 0 (the answers' beliefs average to today's, and the advice's loss is
+    # linear in them): say so, rather than rank questions by rounding noise.
+    value = max(float(loss_now.min()) - after_loss, 0.0) if changes else 0.0
+    drop = h_now - after_h
+    return value, max(price * drop, 0.0), changes, probs_of, drop
+
+
+def rank_questions(net: Network, evidence: Evidence, now: Analysis, keys=None, *, goal: str = "triage") -> pd.DataFrame:
+    """Every open question (or those of `keys`) with the expected value of its answer.
+
+    value: expected reduction of the advice's expected loss (priors/triage.toml units),
+    every answer enumerated exactly (a set or group question: every subset);
+    diagnostic: with goal="causes", the expected drop of the diagnostic loss (the
+    causes' summed binary entropy at the price of priors/triage.toml [interview]), else 0;
+    net_value = value + diagnostic - cost; ties by the expected drop in the sum of the
+    causes' binary entropies. Every answer of every question is answered in ONE call of
+    the vectorised engine.
+    """
+    price = price_of(net, goal)
+    pool = askable(net) if keys is None else [q for k, q in net.triage.questions.items() if k in keys]
+    asked = [q for q in pool if Q.is_open(q, evidence)]
+    trials = outcome_rows(net, evidence, asked)
+    totals, causes, levels = analyse_evidence(net, [e for _, _, e in trials])
+    answered: dict[str, list] = {}
+    for (q, label, _), total, post, probs in zip(trials, totals, causes, levels):
+        answered.setdefault(q.key, []).append((label, total, post, probs))
+    rows = []
+    for q in asked:
+        value, diag, changes, probs_of, drop = score(net, price, now.total, now.triage, now.causes, answered.get(q.key, []))
+        rows.append({
+            "question": q.key,
+            "text": q.text,
+            "value": value,
+            "diagnostic": diag,
+            "cost": q.cost,
+            "net_value": value + diag - q.cost,
+            "entropy_drop": drop,
+            "answers": {label: round(float(p), 6) for label, p in probs_of.items()},
+            "changes_advice": "; ".join(changes),
+        })
+    columns = ["question", "text", "value", "diagnostic", "cost", "net_value", "entropy_drop", "answers", "changes_advice"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values(["net_value", "entropy_drop"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def next_questions(net: Network, evidence: Evidence, now: Analysis, *, k: int = 5, goal: str = "triage") -> pd.DataFrame:
+    return rank_questions(net, evidence, now, goal=goal).head(k).reset_index(drop=True)
+
+
+def lookahead(net: Network, evidence: Evidence, now: Analysis, firsts, seconds, *, goal: str, min_probability: float = 0.0) -> pd.DataFrame:
+    """The two-step value of each question of `firsts`: its own value plus, after each of
+    its answers, the best net value of one more question of `seconds` (0 if none is worth
+    its cost), weighted by the answer's probability. Every answer pair of every question
+    goes to the engine in ONE call (after one call for the first answers' probabilities).
+    An answer less probable than `min_probability` is not followed by a next question
+    (its share of the later value counted 0: `value2` is then a lower bound, short of the
+    exact value by at most that answer's probability times the advice's expected loss).
+    A group question as the next question is valued on none, each sign alone and "two
+    or more" (`coarse_rows`: a lower bound on its value). One row a first question:
+    `value2` (before its cost), `net_value2` = value2 - cost, and the best next question
+    after its most probable answer."""
+    price = price_of(net, goal)
+    first_rows = outcome_rows(net, evidence, firsts)
+    p_first, _, _ = analyse_evidence(net, [e for _, _, e in first_rows], triage=False)
+    second_rows, second_of = [], []
+    for i, (q, _, ev) in enumerate(first_rows):
+        if p_first[i] < min_probability * now.total:
+            continue
+        nexts = [q2 for q2 in seconds if q2.key != q.key and Q.is_open(q2, ev)]
+        for q2, label2, ev2 in coarse_rows(net, ev, nexts):
+            second_rows.append((q2, label2, ev2))
+            second_of.append(i)
+    totals, causes, levels = analyse_evidence(net, [e for _, _, e in first_rows] + [e for _, _, e in second_rows])
+    n1 = len(first_rows)
+    # the second-step questions' answers, grouped by (first answer, next question)
+    by_pair: dict[tuple[int, str], list] = {}
+    for j, (i, (q2, label2, _)) in enumerate(zip(second_of, second_rows)):
+        by_pair.setdefault((i, q2.key), []).append((label2, totals[n1 + j], causes[n1 + j], levels[n1 + j]))
+    costs = {q.key: q.cost for q in seconds}
+    best_after = np.zeros(n1)
+    best_key: list[str] = [""] * n1
+    for (i, key2), answers in by_pair.items():
+        if not totals[i] > 0:
+            continue
+        v, d, _, _, _ = score(net, price, totals[i], levels[i], causes[i], answers)
+        net2 = v + d - costs[key2]
+        if net2 > best_after[i]:
+            best_after[i], best_key[i] = net2, key2
+    rows = []
+    for q in firsts:
+        idx = [i for i, (q1, _, _) in enumerate(first_rows) if q1.key == q.key]
+        answers = [(first_rows[i][1], totals[i], causes[i], levels[i]) for i in idx]
+        v, d, _, probs_of, _ = score(net, price, now.total, now.triage, now.causes, answers)
+        later = sum(probs_of[first_rows[i][1]] * best_after[i] for i in idx)
+        likely = max(idx, key=lambda i: probs_of[first_rows[i][1]]) if idx else None
+        rows.append({"question": q.key, "value": v + d, "later": later, "value2": v + d + later,
+                     "cost": q.cost, "net_value2": v + d + later - q.cost,
+                     "then": best_key[likely] if likely is not None else ""})
+    table = pd.DataFrame(rows, columns=["question", "value", "later", "value2", "cost", "net_value2", "then"])
+    return table.sort_values("net_value2", ascending=False, kind="stable").reset_index(drop=True)

@@ -1,0 +1,1 @@
+"""Sessions over `infer`: the interview (`Interview`) and the notebook explorer."""
