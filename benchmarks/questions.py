@@ -51,7 +51,11 @@ def screen_keys() -> tuple[str, ...]:
 
 
 def _yes(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.lower() in ("yes", "present", "true"))
+    try:
+        from model.network.vocabulary import YES_WORDS
+    except ImportError:  # a checkout from before the layout (--against)
+        YES_WORDS = ("yes", "present", "true")
+    return value is True or (isinstance(value, str) and value.lower() in YES_WORDS)
 
 
 def reply(question, answers: dict[str, Any]) -> Any:

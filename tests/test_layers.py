@@ -34,3 +34,23 @@ def test_a_lower_layer_importing_a_higher_one_fails(tmp_path):
     out = lint_imports(tmp_path)
     assert out.returncode != 0
     assert "model.network.vocabulary -> model.api" in out.stdout
+
+
+def test_the_public_names_stay_where_users_import_them():
+    """The move into subpackages changed no public name: the package's names, the two
+    modules the contract names (`model.synthetic`, `model.validation`) and the console
+    script's entry point."""
+    import importlib.metadata
+
+    import model
+    from model import BatchResult, Fit, Interview, Network, Result, fit, infer, load_network, write_priors
+    from model.synthetic import perturbed_network, redraw_priors, sample_cases
+    from model.validation import brier, ece, fit_recalibration, reliability, topk_accuracy, triage_confusion
+
+    assert set(model.__all__) == {"infer", "load_network", "Network", "Result", "BatchResult", "Interview", "fit", "Fit", "write_priors"}
+    assert callable(fit) and callable(write_priors) and isinstance(Fit, type)
+    assert all(callable(f) for f in (infer, load_network, sample_cases, perturbed_network, redraw_priors, brier, ece,
+                                     fit_recalibration, reliability, topk_accuracy, triage_confusion))
+    assert all(isinstance(c, type) for c in (BatchResult, Interview, Network, Result))
+    script = [e for e in importlib.metadata.entry_points(group="console_scripts") if e.name == "twitchdx"]
+    assert script and script[0].value == "model.cli:main" and callable(script[0].load())
