@@ -116,6 +116,7 @@ def test_log_posterior_never_falls(fitted):
     assert (np.diff(lp) >= -1e-8 * abs(lp[0])).all()
 
 
+@pytest.mark.full
 def test_maximum_likelihood_log_likelihood_never_falls(net, cases):
     f = F.fit(cases, network=net, strength=0.0, max_iter=3, tol=0.0, progress=False)
     ll = np.array(f.log_likelihood)
@@ -137,6 +138,32 @@ def test_parameters_name_what_is_not_fitted(fitted):
     assert not p.loc["weakness.links.als_mnd[mild]", "fitted"]
     assert p.loc["cramps.links.benign_fasciculation_syndrome", "fitted"]
     assert not p[~p.fitted].informed.any()
+
+
+def test_a_number_the_data_holds_no_information_about_is_not_informed(fitted):
+    """P(twitching | eyelid myokymia) is 1 (range [0.9, 1]): no case and no range informs
+    a probability at 1, so it is not informed whatever its share (a ratio of rounding
+    errors there); every informed number holds at least fit.toml's informed_cases."""
+    p, settings = fitted.parameters, F.load_fit_settings()
+    assert p.loc["eyelid_myokymia.twitch", "prior"] == 1.0
+    assert p.loc["eyelid_myokymia.twitch", "data"] < settings.informed_cases
+    assert not p.loc["eyelid_myokymia.twitch", "informed"]
+    assert (p[p.informed].data >= settings.informed_cases).all() and p.informed.any()
+
+
+def test_expected_closer_is_the_chance_an_exact_update_beats_the_prior():
+    """recovery.expected_closer against a simulation: a truth drawn from a normal prior,
+    the data's estimate around it, the exact posterior mean; the share of draws where it
+    is closer to the truth than the prior's mean."""
+    recovery = importlib.import_module("model.learning.recovery")
+    rng = np.random.default_rng(28)
+    truth, noise = rng.standard_normal(200_000), rng.standard_normal(200_000)
+    for share in (0.2, 0.5, 0.8, 0.9, 0.97):
+        sd = math.sqrt((1 - share) / share)  # the data's error, in prior sds
+        update = share * (truth + sd * noise)
+        assert recovery.expected_closer(share) == pytest.approx((np.abs(update - truth) < np.abs(truth)).mean(), abs=0.005)
+    assert recovery.expected_closer(0.5) == pytest.approx(0.6476, abs=1e-4)
+    np.testing.assert_allclose(recovery.expected_closer([0.0, 1.0]), [0.0, 1.0])
 
 
 def test_the_same_input_gives_the_same_fit(net, cases, fitted):
@@ -235,6 +262,7 @@ def test_the_fit_command(net, tmp_path, capsys):
     assert "not an empty folder" in capsys.readouterr().err
 
 
+@pytest.mark.full
 def test_a_dask_cluster_gives_the_local_fit(net, cases):
     distributed = pytest.importorskip("distributed", reason="the sweep extra: pip install -e '.[sweep]'")
     local = F.fit(cases.head(120), network=net, max_iter=2, tol=0.0, chunk=40, progress=False)
@@ -271,6 +299,7 @@ def _kill_the_first_chunks_worker(distributed, marker):
     return KillTheFirstChunksWorker(marker)
 
 
+@pytest.mark.full
 def test_a_chunk_lost_with_its_worker_is_recomputed(net, cases, tmp_path):
     """A worker killed while it runs a chunk (its nanny restarts it): the scheduler runs the
     chunk again, and the fit is the local one to 1e-9, not one short of a chunk."""
@@ -336,21 +365,31 @@ def test_the_datas_information_is_the_sum_of_squared_case_scores(net, cases):
 @pytest.mark.slow
 def test_recovery_at_10000_cases(net):
     """On a redrawn world, 10,000 cases move the numbers the data informs toward the truth
-    (docs/fitting.md; about 15 minutes on 2 cores). Measured (seed 28, 20 iterations):
-    209 numbers informed, 70% of them closer than the prior, their mean error 0.076 ->
-    0.045. The issue's target, 80% closer, is not met: a number whose true value happens
-    to sit near its prior is seldom improved by any estimate (docs/fitting.md)."""
+    (docs/fitting.md; about 12 minutes on 2 busy cores). Measured (seed 28, 20 iterations):
+    211 numbers informed, 69% of them closer than the prior (before the links and leaks
+    were freed of the people who do not twitch: 209 and 70%, at a mean error of 0.045),
+    their mean error 0.075 -> 0.042. The issue's target, 80% of the informed numbers
+    closer than the prior, is not met, and no estimate can meet it at this definition of informed: an exact
+    Bayesian update from a correct prior lands closer to the truth than the prior with a
+    probability set by the share of the prior's variance the data removed (65% at 0.5,
+    81% at 0.9; `recovery.expected_closer`), 72% on average for these numbers. So
+    besides the floor measured, the fit must do as well as that bound, within two
+    binomial standard errors: a biased fit falls below it (one that stops short of its
+    optimum can sit above it: a small step the right way is often "closer"; the error
+    ratio checks the size of the steps)."""
     recovery = importlib.import_module("model.learning.recovery")
     r = recovery.recovery((10_000,), held_out=2_000, network=net, max_iter=20, progress=False)
     row = r.table.loc[10_000]
-    assert row.informed >= 100
-    assert row.informed_improved >= 0.65
-    assert row.informed_error_fitted < 0.75 * row.informed_error_prior
+    assert row.informed >= 150
+    assert row.informed_improved >= 0.68
+    expected = row.informed_improved_expected
+    assert row.informed_improved >= expected - 2 * math.sqrt(expected * (1 - expected) / row.informed)
+    assert row.informed_error_fitted < 0.7 * row.informed_error_prior
     assert row.uninformed_error_fitted <= row.uninformed_error_prior
     assert row.heldout_loglik_fitted > row.heldout_loglik_prior
 
 
-@pytest.mark.parametrize("first", ["import model.learning.fit", "from model import fit"])
+@pytest.mark.parametrize("first", ["import model.learning.fit", pytest.param("from model import fit", marks=pytest.mark.full)])
 def test_from_model_import_fit_is_the_function(net, cases, first):
     """`from model import fit` and `model.fit` are the function `model.learning.fit.fit`
     (model/__init__.py's lazy `__getattr__`), whichever import came first: checked in a
