@@ -53,6 +53,7 @@ def check(d, goal, *, averages):
         assert d["questions"].mean() <= MEAN_QUESTIONS[goal], d["questions"].describe()
 
 
+@pytest.mark.full
 @pytest.mark.parametrize("goal", ["causes", "triage"])
 def test_scripted_textbook_people_sample(goal):
     d = score(goal, load_textbook()[::SAMPLE])
@@ -68,12 +69,12 @@ def test_scripted_textbook_people_every_presentation(goal):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 25 asks the expected cause in the top 3 for 90% under goal=causes; measured 86.2% "
-    "(50 of 58; 48.3% before the issue), where told everything it is 94.8%: the 8 misses are "
-    "partial pictures (stress, sleep, myositis, dystrophy, SMA, Isaacs, bulbar ALS) whose context "
-    "the person does not know"))
 def test_scripted_textbook_people_rank_the_expected_cause_in_the_top_3():
+    # measured 91.4% (53 of 58; 86.2% before a group answered "some of those" was
+    # followed sign by sign, 48.3% before the issue), 94.8% told everything. The misses
+    # are partial pictures: myositis and SMA (7th told everything too), Isaacs (4th told
+    # everything too), a dystrophy whose family history is not asked, and bulbar ALS
+    # whose speech is not asked once the tongue has made the case soon
     d = score("causes", load_textbook())
     ranked = d["top3"].dropna().astype(bool)
     assert ranked.mean() >= TOP3_CAUSES, d[d["top3"] == False]  # noqa: E712

@@ -88,15 +88,25 @@ def coarse_rows(net: Network, evidence, questions) -> list[tuple[Q.Question, str
     return out
 
 
-def score(net: Network, price: float, now_total: float, now_triage: np.ndarray, now_causes: np.ndarray, answers) -> tuple[float, float, list[str], dict, float]:
+def _gap(loss: np.ndarray, advice: int) -> float:
+    """How far the advice `advice` is from being changed: the expected loss of the best
+    other advice minus its own (0 or less: another advice is as good or better)."""
+    return float(np.delete(loss, advice).min() - loss[advice])
+
+
+def score(net: Network, price: float, now_total: float, now_triage: np.ndarray, now_causes: np.ndarray, answers) -> tuple[float, float, list[str], dict, float, float]:
     """The value of a question from its answers (label, P(evidence, answer), causes,
     levels): the expected drop of the advice's loss (exactly 0 when no answer changes the
     advice), the expected drop of the diagnostic loss (`price` a bit of the causes' summed
-    binary entropy), the answers that change the advice, each answer's probability, and
-    the expected drop of the entropy itself (bits)."""
+    binary entropy), the answers that change the advice, each answer's probability, the
+    expected drop of the entropy itself (bits), and the reach: the expected part of the
+    way to another advice that the answer covers (the drop of `_gap`, where it drops;
+    in the loss's unit), how near its answers come to changing the advice when none
+    does, so that a question that changes it only together with others is found."""
     loss_now = L.expected_loss(net, now_triage)
     advice_now = int(np.argmin(loss_now))
-    after_loss, after_h, changes, probs_of = 0.0, 0.0, [], {}
+    gap_now = _gap(loss_now, advice_now)
+    after_loss, after_h, reach, changes, probs_of = 0.0, 0.0, 0.0, [], {}
     h_now = _entropy(now_causes)
     for label, total, post, probs in answers:
         p = total / now_total
@@ -106,6 +116,7 @@ def score(net: Network, price: float, now_total: float, now_triage: np.ndarray, 
         loss = L.expected_loss(net, probs)
         after_loss += p * loss.min()
         after_h += p * _entropy(post)
+        reach += p * max(gap_now - _gap(loss, advice_now), 0.0)
         if int(np.argmin(loss)) != advice_now:
             changes.append(f"{label} -> {T.LEVELS[int(np.argmin(loss))]}")
     # >= 0: the loss is concave in the beliefs. When no answer changes the advice it
@@ -113,7 +124,7 @@ def score(net: Network, price: float, now_total: float, now_triage: np.ndarray, 
     # linear in them): say so, rather than rank questions by rounding noise.
     value = max(float(loss_now.min()) - after_loss, 0.0) if changes else 0.0
     drop = h_now - after_h
-    return value, max(price * drop, 0.0), changes, probs_of, drop
+    return value, max(price * drop, 0.0), changes, probs_of, drop, reach
 
 
 def rank_questions(net: Network, evidence: Evidence, now: Analysis, keys=None, *, goal: str = "triage") -> pd.DataFrame:
@@ -124,7 +135,8 @@ def rank_questions(net: Network, evidence: Evidence, now: Analysis, keys=None, *
     diagnostic: with goal="causes", the expected drop of the diagnostic loss (the
     causes' summed binary entropy at the price of priors/triage.toml [interview]), else 0;
     net_value = value + diagnostic - cost; ties by the expected drop in the sum of the
-    causes' binary entropies. Every answer of every question is answered in ONE call of
+    causes' binary entropies; reach: how near its answers come to changing the advice
+    (`score`), what the interview's look-ahead starts from. Every answer of every question is answered in ONE call of
     the vectorised engine.
     """
     price = price_of(net, goal)
@@ -137,7 +149,7 @@ def rank_questions(net: Network, evidence: Evidence, now: Analysis, keys=None, *
         answered.setdefault(q.key, []).append((label, total, post, probs))
     rows = []
     for q in asked:
-        value, diag, changes, probs_of, drop = score(net, price, now.total, now.triage, now.causes, answered.get(q.key, []))
+        value, diag, changes, probs_of, drop, reach = score(net, price, now.total, now.triage, now.causes, answered.get(q.key, []))
         rows.append({
             "question": q.key,
             "text": q.text,
@@ -146,10 +158,11 @@ def rank_questions(net: Network, evidence: Evidence, now: Analysis, keys=None, *
             "cost": q.cost,
             "net_value": value + diag - q.cost,
             "entropy_drop": drop,
+            "reach": reach,
             "answers": {label: round(float(p), 6) for label, p in probs_of.items()},
             "changes_advice": "; ".join(changes),
         })
-    columns = ["question", "text", "value", "diagnostic", "cost", "net_value", "entropy_drop", "answers", "changes_advice"]
+    columns = ["question", "text", "value", "diagnostic", "cost", "net_value", "entropy_drop", "reach", "answers", "changes_advice"]
     table = pd.DataFrame(rows, columns=columns)
     return table.sort_values(["net_value", "entropy_drop"], ascending=False, kind="stable").reset_index(drop=True)
 
@@ -193,7 +206,7 @@ def lookahead(net: Network, evidence: Evidence, now: Analysis, firsts, seconds, 
     for (i, key2), answers in by_pair.items():
         if not totals[i] > 0:
             continue
-        v, d, _, _, _ = score(net, price, totals[i], levels[i], causes[i], answers)
+        v, d, _, _, _, _ = score(net, price, totals[i], levels[i], causes[i], answers)
         net2 = v + d - costs[key2]
         if net2 > best_after[i]:
             best_after[i], best_key[i] = net2, key2
@@ -201,7 +214,7 @@ def lookahead(net: Network, evidence: Evidence, now: Analysis, firsts, seconds, 
     for q in firsts:
         idx = [i for i, (q1, _, _) in enumerate(first_rows) if q1.key == q.key]
         answers = [(first_rows[i][1], totals[i], causes[i], levels[i]) for i in idx]
-        v, d, _, probs_of, _ = score(net, price, now.total, now.triage, now.causes, answers)
+        v, d, _, probs_of, _, _ = score(net, price, now.total, now.triage, now.causes, answers)
         later = sum(probs_of[first_rows[i][1]] * best_after[i] for i in idx)
         likely = max(idx, key=lambda i: probs_of[first_rows[i][1]]) if idx else None
         rows.append({"question": q.key, "value": v + d, "later": later, "value2": v + d + later,

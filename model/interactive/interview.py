@@ -11,15 +11,18 @@ as one question; a yes is evidence the engine conditions on exactly ("at least o
 these signs", `Evidence.any_of`) and asks which next. Then by value, every answer of
 every open question enumerated exactly in one engine call (`advice.ranking.rank_questions`): the
 person's items, and the review-of-systems groups of priors/triage.toml ([group.*]: "do
-you have any of these?", the value exact over the subsets of their open signs). Two
+you have any of these?", the value exact over the subsets of their open signs; a group
+answered "at least one" without saying which opens its signs as questions of their own, as
+a clinician who hears "some of those" asks which). Two
 goals: "triage" values an answer by the drop of the advice's expected loss; "causes"
 (the default) adds the drop of a diagnostic loss (priors/triage.toml [interview]), so it
 also asks the context and the signs that tell the leading causes apart.
 
 It stops at once when the case is an emergency for certain (P(emergency) = 1: an
 emergency sign said, under either goal), and otherwise when nothing left is worth its cost: alone (one step), two steps ahead (the
-best few questions not worth their cost alone, each answer followed by the best next
-question: `advice.ranking.lookahead`), or together (the value of perfect information on the level,
+few questions whose answers come nearest to changing the advice, their reach, and to
+settling the causes, for their cost, each answer followed by the best next question, a
+sign or a context item: `advice.ranking.lookahead`), or together (the value of perfect information on the level,
 the advice's expected loss now, against the cost of everything left).
 """
 
@@ -65,9 +68,11 @@ class Interview:
         self._any: list[tuple[str, tuple[str, ...]]] = [("evidence", g) for g in start.any_of]
         self.asked: list[tuple[str, Any]] = []
         self._done: set[str] = set(said)  # asked, or answered "don't know"
+        # the groups answered "at least one" without saying which: their open signs are
+        # asked one by one, as a clinician who hears "some of those" asks which
+        self._opened: list[str] = [k for k in said if k != Q.SCREEN and group_states(k, groups[k], evidence[k])[1]]
         self._which = False  # a yes to the screen: ask which next
         self._pool = askable(self.network)
-        self._findings = set(self.network.findings)
         self.result: Result = result_of(self.network, start)
 
     def __repr__(self) -> str:
@@ -86,13 +91,11 @@ class Interview:
         return self._questions[key]
 
     def _open(self) -> list[Q.Question]:
-        """The questions still to ask: the pool, and the signs of every group asked but
-        not settled (answered "at least one" without saying which, or "don't know"), each
-        on its own, as a clinician who hears "some of those" asks which."""
+        """The questions still to ask: the pool, and the open signs of every group
+        answered "at least one" without saying which, each on its own."""
         ev = self.result.evidence
-        unsettled = [self._questions[n] for g, q in self._questions.items() if q.group and g in self._done
-                     for n in q.nodes if n in self._questions]
-        return [q for q in self._pool + unsettled if q.key not in self._done and Q.is_open(q, ev)]
+        which = [self._questions[n] for g in self._opened for n in self._questions[g].nodes if n in self._questions]
+        return [q for q in self._pool + which if q.key not in self._done and Q.is_open(q, ev)]
 
     def next_question(self) -> Q.Question | None:
         """The next question to ask, or None when the interview is done."""
@@ -113,15 +116,18 @@ class Interview:
         best = table.iloc[0]
         if best["net_value"] > 0:
             return self._questions[best["question"]]
-        # two steps ahead: the best few questions not worth their cost alone, each
-        # answer followed by the best next question
+        # two steps ahead: the few questions whose answers come nearest to changing the
+        # advice (their reach) and to settling the causes, for their cost, each answer
+        # followed by the best next question: a sign or a context item, as the rules
+        # that need two things together read both (tics that worsen; heavy drinking with
+        # tremor and sweating). Not "where" and "which medicines" as the next step: up
+        # to 127 answers each, after every first answer.
         k = self._settings.lookahead
         if k > 0:
-            firsts = [self._questions[key] for key in table["question"].head(k)]
-            # the next step among the signs (a cause that needs two of them together),
-            # not the context questions
-            signs = [q for q in pool if all(n in self._findings for n in q.nodes) and q.key != "location"]
-            ahead = lookahead(self.network, r.evidence, r.analysis, firsts, signs, goal=self.goal,
+            near = (table["reach"] + table["diagnostic"] - table["cost"]).sort_values(ascending=False, kind="stable")
+            firsts = [self._questions[table.loc[i, "question"]] for i in near.index[:k]]
+            nexts = [q for q in pool if q.key not in ("location", "medications")]
+            ahead = lookahead(self.network, r.evidence, r.analysis, firsts, nexts, goal=self.goal,
                               min_probability=self._settings.lookahead_min_probability)
             if len(ahead) and ahead.iloc[0]["net_value2"] > 0:
                 return self._questions[ahead.iloc[0]["question"]]
@@ -154,6 +160,7 @@ class Interview:
             self.asked.append((key, None))
             return self.result
         groups = list(self._any)
+        opened = None
         if key == Q.SCREEN or q.group:
             word = value if not isinstance(value, bool) else ("yes" if value else "no")
             # every sign of the group may be named (one answered before, consistently);
@@ -161,6 +168,8 @@ class Interview:
             states, anyone = group_states(key, q.nodes, word)
             if anyone:
                 groups.append((key, tuple(n for n in q.nodes if n not in self._nodes)))
+                if key != Q.SCREEN:
+                    opened = key
         elif key == Q.WHICH:
             nodes = Q.answer_nodes(self.network, q, value, self._nodes)
             states, anyone = nodes, False
@@ -177,5 +186,7 @@ class Interview:
         self._which = key == Q.SCREEN and anyone
         self._nodes, self.result = merged, result
         self._done.add(key)
+        if opened is not None:
+            self._opened.append(opened)
         self.asked.append((key, value))
         return result

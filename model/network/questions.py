@@ -205,8 +205,9 @@ GOALS = ("causes", "triage")
 class Settings:
     """diagnostic_price : the diagnostic loss of goal "causes", in the loss matrix's unit
         per bit of the causes' summed binary entropy.
-    lookahead : how many of the best questions not worth their cost alone are valued
-        two steps ahead (each with every next question after each of its answers).
+    lookahead : how many questions not worth their cost alone are valued two steps
+        ahead (those that come nearest to changing the advice, by reach plus diagnostic
+        value less cost; each with every next question after each of its answers).
     lookahead_min_probability : an answer less probable than this is not followed by a
         next question in the look-ahead.
     """
