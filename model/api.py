@@ -151,20 +151,19 @@ class Result:
 
 
 def _reason(net: Network, evidence: Evidence, analysis: Analysis, advice: int) -> str:
+    if advice == 0:  # self-care: no rule is named, so the rules are not read
+        return f"P(needs a doctor) = {analysis.triage[1:].sum():.1%}, too low to outweigh the visit"
     level = T.LEVELS[advice]
-    held = [r for r in T.rules_holding(net, {n: net.states[n].index(s) for n, s in evidence.items()}) if r.level >= advice]
+    p_at_least = analysis.triage[advice:].sum()
+    held = [r for r in T.rules_holding_states(net, evidence) if r.level >= advice]
     parts = []
-    if held and advice > 0:
+    if held:
         top = max(held, key=lambda r: r.level)
         parts.append(f"{top.text} (at least {T.LEVELS[top.level]})")
-    elif advice > 0 and getattr(evidence, "any_of", ()) and analysis.triage[advice:].sum() >= 1.0:
+    elif getattr(evidence, "any_of", ()) and p_at_least >= 1.0:
         signs = "; ".join(" or ".join(g) for g in evidence.any_of)
         parts.append(f"a yes to at least one of {signs} (at least {level})")
-    p_at_least = analysis.triage[advice:].sum()
-    if advice > 0:
-        parts.append(f"P(needs {net.triage.need[level]}) = {p_at_least:.1%}")
-    else:
-        parts.append(f"P(needs a doctor) = {analysis.triage[1:].sum():.1%}, too low to outweigh the visit")
+    parts.append(f"P(needs {net.triage.need[level]}) = {p_at_least:.1%}")
     return "; ".join(parts)
 
 
@@ -184,7 +183,16 @@ def result_of(net: Network, encoded: Evidence, recalibration=None) -> Result:
 def group_keys(net: Network) -> dict[str, tuple[str, ...]]:
     """The group questions `infer` takes as keys (the red-flag screen `red_flags` and the
     review-of-systems groups of priors/triage.toml): key -> member nodes."""
-    return Q.group_members(net.triage.questions)
+    return dict(_group_keys(net))
+
+
+def _group_keys(net: Network) -> dict[str, tuple[str, ...]]:
+    """`group_keys`, built once per network (kept in its derived store) for `infer`,
+    which reads it on every case and never changes it (`group_keys` hands out copies)."""
+    # the triage rules are fetched first: a build must not ask the store for another
+    # value (its lock is held while building, and is not reentrant)
+    questions = net.triage.questions
+    return net.derived.get("group_keys", lambda: Q.group_members(questions))
 
 
 def _result(net: Network, encoded: Evidence, recalibration=None) -> Result:
@@ -256,7 +264,7 @@ def infer(
         if intervals is not None:
             raise ValueError("intervals: only for a single case (a dict); for a batch, call infer on each case")
         return infer_batch(evidence, network=net, errors=errors, recalibration=recalibration, row_result=infer)
-    result = _result(net, encode(evidence, groups=group_keys(net)), recalibration)
+    result = _result(net, encode(evidence, groups=_group_keys(net)), recalibration)
     if intervals is None:
         return result
 

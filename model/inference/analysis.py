@@ -57,12 +57,17 @@ def node_states(net, rows: Sequence[Mapping[str, str]]) -> np.ndarray:
     # node -> (column, state name -> state index), once per network
     index = net.derived.get("state_index", lambda: {n: (j, {s: i for i, s in enumerate(net.states[n])})
                                                     for j, n in enumerate(net.exposures + net.findings)})
-    out = np.full((len(rows), len(index)), -1, dtype=np.int8)
-    for r, row in enumerate(rows):
+    # the rows are filled as Python lists and made an array once: writing an int8
+    # array one element at a time costs a numpy call an item (a case has about 60)
+    unknown = [-1] * len(index)
+    out = []
+    for row in rows:
+        filled = unknown.copy()
         for node, state in row.items():
             j, states = index[node]
-            out[r, j] = states[state]
-    return out
+            filled[j] = states[state]
+        out.append(filled)
+    return np.array(out, dtype=np.int8).reshape(len(rows), len(index))
 
 
 def _rule_nodes(net) -> list[str]:
@@ -70,15 +75,57 @@ def _rule_nodes(net) -> list[str]:
 
 
 def _box_overrides(net, box: Mapping[str, frozenset[int]]):
-    """A box as the list of its disjoint pieces, each (finding ranges, exposure states)."""
-
+    """A box as the list of its disjoint pieces, each (finding ranges, exposure states),
+    keyed by the node's column in `Queries.lo`/`hi` and `Queries.exposure`."""
+    layout = _box_layout(net)
     findings, exposures = [], []
     for node, cell in box.items():
         if node in net.exposure_prob:
-            exposures.append([(node, s) for s in sorted(cell)])
+            exposures.append([(layout.e_index[node], s) for s in sorted(cell)])
         else:
-            findings.append([(node, r) for r in T.runs(cell)])
+            findings.append([(layout.f_index[node], r) for r in T.runs(cell)])
     return [(dict(f), dict(e)) for f in itertools.product(*findings) for e in itertools.product(*exposures)]
+
+
+@dataclass(frozen=True)
+class _BoxLayout:
+    """What `level_boxes` reads of the network on every call, derived once per network
+    (kept in its derived store): a single case is one call, and rebuilding these costs
+    more than the case's own boxes.
+
+    levels : per level k = routine..emergency, (the conjunctions of the rules of level
+        >= k, the nodes they read, sorted, and those nodes' columns in a state row).
+    f_index, e_index : a finding's column in `Queries.lo`/`hi`, an exposure's in
+        `Queries.exposure`.
+    cause_levels : (1, n) the triage level of each cause, network order.
+    """
+
+    levels: tuple[tuple[list, list[str], list[int]], ...]
+    f_index: dict[str, int]
+    e_index: dict[str, int]
+    cause_levels: np.ndarray
+
+
+def _box_layout(net) -> _BoxLayout:
+    # the checked rules are fetched first: a build must not ask the store for another
+    # value (its lock is held while building, and is not reentrant)
+    tri = net.triage
+
+    def build() -> _BoxLayout:
+        order = {node: j for j, node in enumerate(net.exposures + net.findings)}
+        levels = []
+        for k in range(1, len(T.LEVELS)):
+            conjunctions = [c for r in tri.rules if r.level >= k for c in r.conjunctions]
+            nodes = sorted({node for conj in conjunctions for node, _ in conj})
+            levels.append((conjunctions, nodes, [order[n] for n in nodes]))
+        return _BoxLayout(
+            levels=tuple(levels),
+            f_index={f: j for j, f in enumerate(net.findings)},
+            e_index={e: j for j, e in enumerate(net.exposures)},
+            cause_levels=np.array([[net.cause_level[c] for c in net.causes]]),
+        )
+
+    return net.derived.get("box_layout", build)
 
 
 def level_boxes(net, base: Queries, states: np.ndarray):
@@ -88,21 +135,20 @@ def level_boxes(net, base: Queries, states: np.ndarray):
     Returns the queries, the row and level index (0: routine) each belongs to, and
     `holds` (rows, 3): a rule of level >= k already holds on the row's observed nodes.
     """
-    tri = net.triage
-    order = {node: j for j, node in enumerate(net.exposures + net.findings)}
-    f_index = {f: j for j, f in enumerate(net.findings)}
-    e_index = {e: j for j, e in enumerate(net.exposures)}
+    layout = _box_layout(net)
     holds = np.zeros((len(states), len(T.LEVELS) - 1), dtype=bool)
     pieces, q_rows, q_level = [], [], []
-    for k in range(1, len(T.LEVELS)):
-        conjunctions = [c for r in tri.rules if r.level >= k for c in r.conjunctions]
+    # one case (infer): its row as a Python list, read by column below (no array
+    # indexing per level; a pattern is a tuple of Python ints either way)
+    single = states[0].tolist() if len(states) == 1 else None
+    for k, (conjunctions, nodes, columns) in enumerate(layout.levels, start=1):
         # rows that agree on the nodes these rules read share their boxes
-        nodes = sorted({node for conj in conjunctions for node, _ in conj})
-        on_nodes = states[:, [order[n] for n in nodes]]
-        if len(states) == 1:  # one case (infer): nothing to share, skip the sort
-            keys, rows_of, bounds = on_nodes, np.zeros(1, dtype=np.int64), np.array([0, 1])
+        if single is not None:  # one case: nothing to share, skip the sort
+            patterns = [tuple([single[c] for c in columns])]
+            rows_of, bounds = np.zeros(1, dtype=np.int64), (0, 1)
         else:
-            keys, inverse = np.unique(on_nodes, axis=0, return_inverse=True)
+            keys, inverse = np.unique(states[:, columns], axis=0, return_inverse=True)
+            patterns = [tuple(key) for key in keys.tolist()]
             inverse = inverse.ravel()
             rows_of = np.argsort(inverse, kind="stable")
             bounds = np.searchsorted(inverse[rows_of], np.arange(len(keys) + 1))
@@ -112,8 +158,7 @@ def level_boxes(net, base: Queries, states: np.ndarray):
         # many patterns leave the same conjunctions open (most values of a node fail its
         # atoms alike): the Shannon expansion is done once per such set
         by_live = net.derived.memo(("boxes_of_live", k), BOX_MEMO)
-        for g, key in enumerate(keys):
-            key_t = tuple(key.tolist())
+        for g, key_t in enumerate(patterns):
             got = memo.get(key_t)
             if got is None:
                 observed = {n: int(s) for n, s in zip(nodes, key_t) if s >= 0}
@@ -144,14 +189,13 @@ def level_boxes(net, base: Queries, states: np.ndarray):
     start = 0
     for (ranges, fixed), size in zip(pieces, sizes):  # each piece's rows are one slice
         part = slice(start, start + size)
-        for node, (a, b) in ranges.items():
-            lo[part, f_index[node]] = a
-            hi[part, f_index[node]] = b
-        for node, s in fixed.items():
-            exposure[part, e_index[node]] = s
+        for j, (a, b) in ranges.items():
+            lo[part, j] = a
+            hi[part, j] = b
+        for j, s in fixed.items():
+            exposure[part, j] = s
         start += size
-    levels = np.array([[net.cause_level[c] for c in net.causes]])
-    absent = levels >= (level[:, None] + 1)  # (boxes, n): the causes of level >= k
+    absent = layout.cause_levels >= (level[:, None] + 1)  # (boxes, n): the causes of level >= k
     return Queries(lo, hi, exposure, absent), rows_all, level, holds
 
 

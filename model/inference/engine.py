@@ -393,23 +393,33 @@ def evaluate_many(net_or_tables, q: Queries, *, joint=True, bound: float = CANCE
     Returns total (Q,), joint (Q, n) (0 where not asked; None if no row asked) and the
     path code of each row (PATHS).
     """
-    t = net_or_tables if isinstance(net_or_tables, Tables) else network_tables(net_or_tables)
+    if isinstance(net_or_tables, Tables):
+        t = net_or_tables
+        tables = t.kernel_tables()
+    else:
+        t = network_tables(net_or_tables)
+        # the kernels' tuple of a network's tables, made once per network (a single case
+        # is one call: rebuilding it reads 22 attributes every time)
+        tables = net_or_tables.derived.get("kernel_tables", t.kernel_tables)
     n_q, n = len(q), len(t.offsets)
-    want = np.ascontiguousarray(np.broadcast_to(np.asarray(joint, dtype=bool), (n_q,)))
+    if isinstance(joint, np.ndarray) and joint.dtype == np.bool_ and joint.shape == (n_q,) and joint.flags.c_contiguous:
+        want = joint  # already the kernel's mask (`row_queries` gives one): no conversions
+    else:
+        want = np.ascontiguousarray(np.broadcast_to(np.asarray(joint, dtype=bool), (n_q,)))
     total = np.zeros(n_q)
     out_joint = np.zeros((n_q, n))
     path = np.zeros(n_q, dtype=np.int8)
     used = np.zeros(n_q, dtype=np.int64)
     if n_q:
         draw = np.ascontiguousarray(q.draw, dtype=np.int64)
-        if draw.min() < 0 or draw.max() >= t.draws:
+        # with one draw every row must read draw 0: one test instead of a min and a max
+        if (draw.any() if t.draws == 1 else (draw.min() < 0 or draw.max() >= t.draws)):
             raise ValueError(f"draw: rows read draws up to {int(draw.max())}, but the tables hold {t.draws}")
         if threads is None:
             threads = n_q >= PARALLEL_FROM or (n_q > 1 and _heaviest(q) >= PARALLEL_WORK)
         rows = K.Rows(np.ascontiguousarray(q.lo, dtype=np.int64), np.ascontiguousarray(q.hi, dtype=np.int64),
                       np.ascontiguousarray(q.exposure, dtype=np.int64), np.ascontiguousarray(q.absent, dtype=np.bool_),
                       draw, want)
-        tables = t.kernel_tables()
         answers = K.Answers(total, out_joint, path, used)
         n_threads = numba.config.NUMBA_NUM_THREADS if threads is True else int(threads)
         if n_threads <= 1:

@@ -47,7 +47,9 @@ class Derived:
 
     def __init__(self) -> None:
         self._values: dict[Hashable, Any] = {}
-        self._lock = threading.Lock()  # two threads asking at once build one value
+        # two threads asking at once build one value; re-entrant, so a build may ask the
+        # store for another value (the box layout reads the triage rules)
+        self._lock = threading.RLock()
 
     def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
         """The value under `key`, built by `build()` the first time."""

@@ -30,6 +30,8 @@ NODE_KEYS = V.REGION_NODES + V.MEDICATION_NODES + V.WEAKNESS_WHERE_NODES
 # the set items (a list or a ';'-separated string): location, medications, weakness_where
 LIST_KEYS = ("location", "medications", "weakness_where")
 ALL_KEYS = USER_KEYS + NODE_KEYS
+# the same keys as a set: `encode` asks "is this an evidence key?" once an item
+_ALL_KEYS = frozenset(ALL_KEYS)
 # The label columns of a sampled case set (`model.validation.synthetic.sample_cases`): what the
 # sampler knows of each case, not evidence. A batch sets them aside (issue 17).
 LABEL_COLUMNS = ("true_level", "primary", "responsible", "present")
@@ -71,6 +73,24 @@ class Evidence(Mapping):
 
     def __len__(self) -> int:
         return len(self._states)
+
+    # The Mapping mixins would answer these through __iter__ and __getitem__, one Python
+    # call an item; the engine and the reasons read every item of every case, so they
+    # come straight from the (read-only) dict: the same answers, a C loop instead.
+    def __contains__(self, node: object) -> bool:
+        return node in self._states
+
+    def get(self, node: str, default=None):
+        return self._states.get(node, default)
+
+    def keys(self):
+        return self._states.keys()
+
+    def items(self):
+        return self._states.items()
+
+    def values(self):
+        return self._states.values()
 
     def __hash__(self) -> int:
         return hash((tuple(self._states.items()), self.any_of))
@@ -171,6 +191,13 @@ def is_missing(value: Any) -> bool:
     """None, a float NaN, or pandas' own missing scalars (pd.NA, pd.NaT)."""
     if value is None:
         return True
+    # the common answers first, by exact type (every case's every item comes here): a
+    # string or a bool is never missing, a float is missing when NaN (x != x only then)
+    kind = type(value)
+    if kind is str or kind is bool:
+        return False
+    if kind is float:
+        return value != value
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         try:
             return math.isnan(value)
@@ -293,8 +320,49 @@ def _weakness_where(value: Any) -> dict[str, str]:
     return {f"weak_{w}": ("present" if w in tokens else "absent") for w in V.WEAKNESS_WHERE}
 
 
+def _canonical_answers() -> dict[str, dict[Any, str]]:
+    """For each key that sets the one node of its name (every key but the set items), the
+    answers already in canonical form and the state each sets: each of the node's state
+    names, and for a yes/no node its yes and no words (as `_boolean` reads them) and True
+    and False. Built once at import from the vocabulary (a constant, no network in it)."""
+    out: dict[str, dict[Any, str]] = {}
+    for key in ALL_KEYS:
+        if key in LIST_KEYS:
+            continue
+        states = V.node_states(key)
+        if states == V.BINARY_STATES:
+            # `_boolean` tries the yes words before the no words: the yes words win here too
+            table: dict[Any, str] = {w: "absent" for w in V.NO_WORDS if w == w.strip().lower()}
+            table.update({w: "present" for w in V.YES_WORDS if w == w.strip().lower()})
+            table.update({False: "absent", True: "present"})
+        else:
+            table = {s: s for s in states}
+        out[key] = table
+    return out
+
+
+# A fast path for the common answers (a case is about 40 of them, each a state name or a
+# bool): `item_states` looks the answer up here before parsing it. Only a `str` or a
+# `bool` is looked up (1 == True == 1.0 hash alike; ints, floats and numpy scalars take
+# the parsing path), and an answer found here gets exactly the state the parsing path
+# gives it (tests/test_python_path.py checks every entry); anything not found (other
+# case, spaces, numbers, typos) is parsed as before, with the same errors.
+CANONICAL_ANSWERS = _canonical_answers()
+_NO_ANSWERS: dict = {}
+
+
 def item_states(key: str, value: Any) -> dict[str, str]:
     """The node states one evidence item sets."""
+    kind = type(value)
+    if kind is str or kind is bool:
+        state = CANONICAL_ANSWERS.get(key, _NO_ANSWERS).get(value)
+        if state is not None:
+            return {key: state}
+    return _parsed_states(key, value)
+
+
+def _parsed_states(key: str, value: Any) -> dict[str, str]:
+    """`item_states` for any answer: parsed, checked, a ValueError a person can act on."""
     if key == "location":
         return _location(value)
     if key == "medications":
@@ -386,8 +454,17 @@ def encode(evidence: Mapping[str, Any], *, batch: bool = False, groups: Mapping[
     any_of: list[tuple[str, tuple[str, ...]]] = []
     for key in evidence:
         value = evidence[key]
-        if not isinstance(key, str) or (key not in ALL_KEYS and key not in groups):
-            if isinstance(key, str) and groups and key not in ALL_KEYS:
+        # the fast path of the common answer, inlined (a case has about 40 items): a key
+        # of its own node (not a group question) with a canonical str or bool answer sets
+        # exactly what the checks below would set; only a clash takes the long way
+        kind = type(value)
+        if (kind is str or kind is bool) and key not in groups:
+            state = CANONICAL_ANSWERS.get(key, _NO_ANSWERS).get(value)
+            if state is not None and out.get(key, state) == state:
+                out[key], setter[key] = state, key
+                continue
+        if not isinstance(key, str) or (key not in _ALL_KEYS and key not in groups):
+            if isinstance(key, str) and groups and key not in _ALL_KEYS:
                 hint = close_match(key, ALL_KEYS + tuple(groups))
                 raise ValueError(
                     f"{_show(key)} is not an evidence key{hint}{'' if hint else ';'} allowed: "

@@ -240,3 +240,32 @@ def rules_holding(net, observed: Mapping[str, int]) -> list[Rule]:
                 out.append(rule)
                 break
     return out
+
+
+def rules_holding_states(net, states: Mapping[str, str]) -> list[Rule]:
+    """`rules_holding` on evidence by state name (node -> state, as `encode` gives it):
+    the same rules, in the same order. Each atom's allowed states are turned into names
+    once per network (kept in its derived store), so a case needs no name -> index
+    conversion of its every node (it is read once a case, for the advice's reason)."""
+
+    # the checked rules are fetched first: a build must not ask the store for another
+    # value (its lock is held while building, and is not reentrant)
+    rules = triage_of(net).rules
+
+    def build():
+        return [(rule, [tuple((node, frozenset(net.states[node][i] for i in allowed)) for node, allowed in conj)
+                        for conj in rule.conjunctions])
+                for rule in rules]
+
+    out = []
+    for rule, conjunctions in net.derived.get("rules_by_state_name", build):
+        for conj in conjunctions:
+            # plain loops, not all(generator): a generator a conjunction costs more than
+            # its atoms; a node not observed is None, never an allowed name
+            for node, allowed in conj:
+                if states.get(node) not in allowed:
+                    break
+            else:
+                out.append(rule)
+                break
+    return out
