@@ -120,6 +120,7 @@ def population():
     return cases["true_level"].to_numpy(), advice, evidence["location"].notna().to_numpy()
 
 
+@pytest.mark.full
 def test_one_shot_advice_on_the_model_population(population):
     truth, advice, located = population
     self_care = truth == "self_care"

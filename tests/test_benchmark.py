@@ -43,6 +43,7 @@ def small_run(tmp_path_factory):
     return done, path
 
 
+@pytest.mark.full
 def test_small_run_prints_the_table_and_saves_every_target(small_run):
     done, path = small_run
     assert done.returncode == 0, done.stderr[-3000:]
@@ -69,6 +70,7 @@ def test_small_run_prints_the_table_and_saves_every_target(small_run):
     assert path.with_suffix(".md").read_text().strip() == done.stdout.strip()
 
 
+@pytest.mark.full
 def test_compare_prints_two_saved_runs_side_by_side(small_run, capsys):
     _, path = small_run
     assert cli.main(["--compare", str(path), str(path)]) == 0
@@ -79,6 +81,7 @@ def test_compare_prints_two_saved_runs_side_by_side(small_run, capsys):
     assert "|  | gain |" in out
 
 
+@pytest.mark.full
 def test_against_runs_each_checkout_in_its_own_process(tmp_path):
     path = tmp_path / "two.json"
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), *SMALL, "--only", "single",
@@ -154,7 +157,7 @@ def test_interview_answers_from_the_row(net):
     assert reply(iv.question("red_flag_which"), {**no_flags, "breathing": True}) == ["breathing"]
 
 
-@pytest.mark.full
+@pytest.mark.slow
 def test_reference_engines_agree_with_infer(net, tmp_path):
     evidence = C.quick(net, 3, seed=11)
     timed = single.time_infer(net, evidence, 1, list(net.causes))

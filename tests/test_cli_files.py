@@ -125,6 +125,7 @@ def round_trip(net, tmp_path_factory):
     return cases, folder, code, out.getvalue()
 
 
+@pytest.mark.full
 def test_a_csv_round_trip_of_10000_cases_equals_infer_on_the_frame(round_trip, net):
     cases, folder, code, out = round_trip
     assert code == 0
@@ -180,6 +181,7 @@ def test_bad_rows_are_reported_with_their_row_numbers_and_a_non_zero_exit(net, t
     np.testing.assert_allclose(results.drop(index=3)[list(net.causes)].to_numpy(), ok.causes.to_numpy(), atol=1e-12, rtol=0)
 
 
+@pytest.mark.full
 def test_two_failed_rows_are_counted_in_the_summary(net, tmp_path, capsys):
     cases = evidence_of(sample_cases(net, 12_000, rng=np.random.default_rng(8)))
     cases["age"] = cases["age"].astype(object)

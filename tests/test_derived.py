@@ -82,6 +82,7 @@ def box_memos(net: Network):
     return [net.derived.memo(key, analysis.BOX_MEMO) for key in net.derived.keys() if isinstance(key, tuple) and key[0].startswith("boxes")]
 
 
+@pytest.mark.full
 def test_the_box_memos_stay_under_their_bound_on_200000_cases(monkeypatch):
     rows = random_rows(load_network(), 200_000, np.random.default_rng(7))
     net = load_network(default_priors_dir())

@@ -53,7 +53,7 @@ def check(d, goal, *, averages):
         assert d["questions"].mean() <= MEAN_QUESTIONS[goal], d["questions"].describe()
 
 
-@pytest.mark.full
+@pytest.mark.slow
 @pytest.mark.parametrize("goal", ["causes", "triage"])
 def test_scripted_textbook_people_sample(goal):
     d = score(goal, load_textbook()[::SAMPLE])

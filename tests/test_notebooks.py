@@ -33,12 +33,9 @@ def _regenerate():
 regenerate = _regenerate()
 
 
-# the validation notebook runs 80,000 cases: with --full
-LONG = {"03_validation.ipynb"}
-
-
-@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.full) if p.name in LONG else p
-                                  for p in regenerate.notebooks()], ids=lambda p: p.name)
+# each notebook starts a kernel and compiles or loads the engine (5-40 s): with --full
+@pytest.mark.full
+@pytest.mark.parametrize("path", regenerate.notebooks(), ids=lambda p: p.name)
 def test_notebook_runs_cleanly_in_a_fresh_kernel(path):
     nb, seconds = regenerate.execute(path)
     assert seconds < BUDGET_SECONDS, f"{path.name} took {seconds:.0f} s"

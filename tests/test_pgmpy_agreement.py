@@ -94,12 +94,12 @@ def test_to_pgmpy_is_a_valid_network_with_small_tables():
 
 
 def test_engine_equals_pgmpy_on_3_cases():
-    """The quick suite's agreement check: 3 bundled cases (the 12 heavier ones run with
-    --full, the 300-case sweep with --runslow)."""
+    """The suite's agreement check: 3 bundled cases (the 12 heavier ones and the
+    300-case sweep run with --runslow: pgmpy's own inference takes most of their time)."""
     _check(agreement_cases(3, seed=2))
 
 
-@pytest.mark.full
+@pytest.mark.slow
 def test_engine_equals_pgmpy_on_12_cases():
     """12 cases, 4 of them with 6 or more positive findings (the 300-case sweep is slow;
     the full suite must stay under 10 minutes on 2 cores)."""

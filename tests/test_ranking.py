@@ -98,7 +98,7 @@ def test_rank_questions_agrees_with_one_infer_per_answer():
     assert sum(check(net, e) for e in evidences) > 0
 
 
-@pytest.mark.full
+@pytest.mark.slow
 def test_rank_questions_agrees_with_one_infer_per_answer_on_200_cases():
     net, evidences = cases(CASES)
     assert len(evidences) == CASES

@@ -58,7 +58,7 @@ REACHED = {
 
 
 @pytest.mark.parametrize(("method", "passes", "enumerate_up_to", "count", "matrix_work"), [
-    pytest.param("auto", "extended_first", 0, 300, batched.MATRIX_WORK, marks=pytest.mark.full),  # the factored sum everywhere
+    pytest.param("auto", "extended_first", 0, 300, batched.MATRIX_WORK, marks=pytest.mark.slow),  # the factored sum everywhere
     ("auto", "float64", 0, 100, batched.MATRIX_WORK),
     ("auto", "float64_then_extended", batched.ENUMERATE_UP_TO, 100, batched.MATRIX_WORK),  # the flat sum too
     ("auto", "float64", batched.ENUMERATE_UP_TO, 60, batched.MATRIX_WORK),

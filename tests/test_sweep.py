@@ -191,6 +191,7 @@ def test_sweep_figure_is_titled_in_words_with_reference_lines_and_no_flat_panel(
         plt.close(fig)
 
 
+@pytest.mark.full
 def test_without_the_extra_the_tests_that_need_it_skip_with_its_install_line(tmp_path):
     """issue 26 item 7: run this file with dask, distributed and pyarrow hidden."""
     import subprocess
