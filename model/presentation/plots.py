@@ -40,6 +40,13 @@ COUNT_ALPHA = 0.35
 BAND_ALPHA = 0.2
 DIAGONAL_STYLE = {"color": "0.5", "linestyle": "--", "linewidth": 1.0}
 INTERVAL_COLUMNS = ("p05", "p50", "p95")
+# Horizontal bar charts (a case's causes, a tornado): this wide, this many inches a bar,
+# plus room for the axis labels and title.
+BAR_CHART_WIDTH = 7.0
+BAR_INCHES = 0.35
+BAR_CHART_MARGIN = 1.6
+# Raised this much above its pair, the shorter of two overlapping bars is drawn in front.
+IN_FRONT = 0.5
 # Reliability diagrams: at least this many cases a bin (a bin of a handful of cases
 # swings from 0 to 1), panels of this many inches, this many panels a row.
 MIN_BIN_CASES = 30
@@ -59,6 +66,11 @@ def figure(ax, figsize):
         return ax.figure, ax
     fig, ax = pyplot().subplots(figsize=figsize, layout="constrained")
     return fig, ax
+
+
+def bar_chart_size(bars: int) -> tuple[float, float]:
+    """The figure size (inches) of a horizontal bar chart of `bars` bars."""
+    return (BAR_CHART_WIDTH, BAR_INCHES * bars + BAR_CHART_MARGIN)
 
 
 def level_name(level: Any) -> str:
@@ -131,7 +143,7 @@ def plot_result(result, ax=None, *, top: int = 10, intervals: pd.DataFrame | Non
     causes = result.causes.head(top)
     levels = [level_name(result.network.cause_level[c]) for c in causes.index]
     y = np.arange(len(causes))
-    fig, ax = figure(ax, figsize=(7.0, 0.35 * len(causes) + 1.6))
+    fig, ax = figure(ax, figsize=bar_chart_size(len(causes)))
 
     ax.barh(y, causes.to_numpy(dtype=float), color=[LEVEL_COLOURS[lv] for lv in levels], label="posterior")
     spread = None
@@ -210,11 +222,11 @@ def plot_tornado(frame: pd.DataFrame, ax=None, *, baseline: float | None = None,
     low, high = low[order], high[order]
     y = np.arange(len(order))
 
-    fig, ax = figure(ax, figsize=(7.0, 0.35 * len(order) + 1.6))
+    fig, ax = figure(ax, figsize=bar_chart_size(len(order)))
     lows = ax.barh(y, low - baseline, left=baseline, color=TORNADO_COLOURS["low"], label="parameter at its low end")
     highs = ax.barh(y, high - baseline, left=baseline, color=TORNADO_COLOURS["high"], label="parameter at its high end")
     for a, b in zip(lows, highs):  # both ends on one side: the shorter bar in front
-        (a if abs(a.get_width()) < abs(b.get_width()) else b).set_zorder(a.get_zorder() + 0.5)
+        (a if abs(a.get_width()) < abs(b.get_width()) else b).set_zorder(a.get_zorder() + IN_FRONT)
     ax.axvline(baseline, color="black", linewidth=1.0)
     ax.set_yticks(y, labels=list(names))
     ax.invert_yaxis()  # the largest swing on top
