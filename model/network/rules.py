@@ -232,14 +232,8 @@ def runs(states: frozenset[int]) -> list[tuple[int, int]]:
 
 
 def rules_holding(net, observed: Mapping[str, int]) -> list[Rule]:
-    """The rules that hold on the observed nodes alone."""
-    out = []
-    for rule in triage_of(net).rules:
-        for conj in rule.conjunctions:
-            if all(node in observed and observed[node] in allowed for node, allowed in conj):
-                out.append(rule)
-                break
-    return out
+    """The rules that hold on the observed nodes alone (node -> state index)."""
+    return rules_holding_states(net, {node: net.states[node][i] for node, i in observed.items()})
 
 
 def rules_holding_states(net, states: Mapping[str, str]) -> list[Rule]:
@@ -248,8 +242,6 @@ def rules_holding_states(net, states: Mapping[str, str]) -> list[Rule]:
     once per network (kept in its derived store), so a case needs no name -> index
     conversion of its every node (it is read once a case, for the advice's reason)."""
 
-    # the checked rules are fetched first: a build must not ask the store for another
-    # value (its lock is held while building, and is not reentrant)
     rules = triage_of(net).rules
 
     def build():
