@@ -58,11 +58,11 @@ def _binary(net, node: str) -> bool:
 
 def _two_state(net, node: str) -> bool:
     """A node a group question may ask: two states, its first "no" and its last "yes",
-    and a question of its own (not a region, a medicine, a weakness pattern, a follow-up
-    or the lead of one)."""
-    leads = {lead for lead, _ in FOLLOW_UPS.values()}
+    and a question of its own (not a region, a medicine, a weakness pattern or a
+    follow-up). A lead of two states may be a member (heavy drinking): its follow-up is
+    asked after a yes, as after the lead's own question."""
     return (node in net.states and len(net.states[node]) == 2 and node not in net.causes and node not in FOLLOW_UPS
-            and node not in leads and node not in V.REGION_NODES + V.MEDICATION_NODES + V.WEAKNESS_WHERE_NODES)
+            and node not in V.REGION_NODES + V.MEDICATION_NODES + V.WEAKNESS_WHERE_NODES)
 
 
 # The group questions of priors/triage.toml ([group.<key>]: a clinician's review of
@@ -294,7 +294,10 @@ def outcomes(net, q: Question, evidence: Mapping[str, str]) -> Iterator[tuple[st
                 continue  # the premise: twitching somewhere
             on = [n for n, s in nodes.items() if s == net.states[n][-1]]
             label = "+".join(n.removeprefix("twitch_").removeprefix("med_").removeprefix("weak_") for n in on) or "none"
-            follow = [f for f, (lead, _) in FOLLOW_UPS.items() if lead == q.key and f in net.states and f not in evidence]
+            # a follow-up opened by this answer: of the set question itself (a medicine), or
+            # of a group's member answered yes (heavy drinking)
+            follow = [f for f, (lead, _) in FOLLOW_UPS.items()
+                      if (lead == q.key or (q.group and lead in on)) and f in net.states and f not in evidence]
             if follow and on:
                 (f,) = follow
                 yield label, {**nodes, f: "absent"}
