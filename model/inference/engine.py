@@ -70,11 +70,11 @@ CHUNKS_PER_THREAD = 4
 _POOL: dict = {}  # (process id, threads) -> ThreadPoolExecutor
 _POOL_LOCK = threading.Lock()
 # A kernel's first call in a process loads it from Numba's on-disk cache (about 0.3 s);
-# with an empty cache (the first use after install) it compiles, about 15-25 s. A first
+# with an empty cache (the first use after install) it compiles, about 45 s. A first
 # call still running after this many seconds is compiling: say so on stderr.
 COMPILE_NOTICE_AFTER = 1.5
 COMPILE_NOTICE = ("twitchdx: compiling the exact engine for this machine (the first use after install "
-                  "takes about 20 s; later runs load it from the cache)\n")
+                  "takes about a minute; later runs load it from the cache)\n")
 _LOADED: set = set()
 _COMPILING = threading.Lock()
 _ANNOUNCED = False

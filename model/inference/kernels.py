@@ -475,7 +475,7 @@ def _pairs(r):
     return src, dst
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _step_r(c, V, Z, n_cfg, nl, adjoint, steps, cs, cov, L, A, U, spare):
     """Z <- cause c's present step applied to V (its transpose when `adjoint`): V[st,
     cfg, lane] is coverage state st in exposure configuration cfg (the first n_cfg) of
@@ -639,6 +639,11 @@ def _sweep_r(r, cov, sgn, k, cols, chain, want, joint, terms):
     per_chunk = max(1, min(n_terms, LANE_STATES // (size * n_hub)))  # terms a chunk
     n_lanes = per_chunk * n_hub
     steps = _moved_bits(r, cov, cols, n_lanes)
+    # run-time flags and counts for the callees: a literal True, False or 1 in a call
+    # compiles one more specialisation of the callee per value (first use's compile time)
+    no = r < 0
+    yes = r >= 0
+    one = np.int64(1) + 0 * r
     folded, K, n_mv, mv, wts = steps.folded, steps.K, steps.n_mv, steps.mv, steps.wts
     moves = n_mv > 0
     k_low = k // 2
@@ -740,7 +745,7 @@ def _sweep_r(r, cov, sgn, k, cols, chain, want, joint, terms):
                 w_lane[lane0 + h] = hub_w[h] * sign
         # forward
         if moves[n]:  # the leak: always present
-            _step_r(n, e0, z0, 1, nl, False, steps, cs, cov, L, A, U, spare)
+            _step_r(n, e0, z0, one, nl, no, steps, cs, cov, L, A, U, spare)
             for st in range(size):
                 for lane in range(nl):
                     alphas[0, st, lane] = z0[st, 0, lane]
@@ -749,7 +754,7 @@ def _sweep_r(r, cov, sgn, k, cols, chain, want, joint, terms):
             for lane in range(nl):
                 alphas[0, 0, lane] = be[n, lane]
         for f in range(n_f_all):
-            _factor_forward(f, alphas[f], alphas[f + 1], nl, False, chain, hub_of, steps, moves, be, cs, cov, L, A, U,
+            _factor_forward(f, alphas[f], alphas[f + 1], nl, no, chain, hub_of, steps, moves, be, cs, cov, L, A, U,
                             X, sc, Z, spare, pv, snap, fs, slot)
         for ti in range(n_t):
             term = 0.0
@@ -764,7 +769,7 @@ def _sweep_r(r, cov, sgn, k, cols, chain, want, joint, terms):
             beta[full, :] = 1.0
             for f in range(n_f_all - 1, -1, -1):
                 # forward again, keeping the tables backward needs, then backward
-                _factor_forward(f, alphas[f], alphas[f + 1], nl, True, chain, hub_of, steps, moves, be, cs, cov, L, A,
+                _factor_forward(f, alphas[f], alphas[f + 1], nl, yes, chain, hub_of, steps, moves, be, cs, cov, L, A,
                                 U, X, sc, Z, spare, pv, snap, fs, slot)
                 _factor_backward(f, beta, nl, w_lane, joint, chain, hub_of, steps, moves, be, cs, cov, L, A, U,
                                  G, gs, Z, spare, pv, snap, fs, slot, dot)
@@ -817,7 +822,7 @@ def _factor_forward(f, alpha, out, nl, keep, chain, hub_of, steps, moves, be, cs
                     for lane in range(nl):
                         fs[o - first, cfg, lane] = sc[cfg, lane]
             if moves[c]:
-                _step_r(c, X, Z, cols, nl, False, steps, cs, cov, L, A, U, spare)
+                _step_r(c, X, Z, cols, nl, keep and not keep, steps, cs, cov, L, A, U, spare)
                 for st in range(size):
                     for cfg in range(cols):
                         for lane in range(nl):
@@ -912,7 +917,7 @@ def _factor_backward(f, beta, nl, w_lane, joint, chain, hub_of, steps, moves, be
                 for lane in range(nl):
                     pv[cfg, lane] = P[hub_of[lane] + at]
             if moves[c]:
-                _step_r(c, G, Z, cols, nl, True, steps, cs, cov, L, A, U, spare)
+                _step_r(c, G, Z, cols, nl, nl >= 0, steps, cs, cov, L, A, U, spare)
                 for cfg in range(cols):
                     for lane in range(nl):
                         dot[cfg, lane] = 0.0
