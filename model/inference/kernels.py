@@ -799,6 +799,8 @@ def _factor_forward(f, alpha, out, nl, keep, chain, hub_of, steps, moves, be, cs
         sc[0, lane] = 1.0
     cols = 1
     kk = 0
+    # False as a run-time value: a literal False would compile one more copy of _step_r
+    forward = nl < 0
     if keep:
         for st in range(size):
             for lane in range(nl):
@@ -822,7 +824,7 @@ def _factor_forward(f, alpha, out, nl, keep, chain, hub_of, steps, moves, be, cs
                     for lane in range(nl):
                         fs[o - first, cfg, lane] = sc[cfg, lane]
             if moves[c]:
-                _step_r(c, X, Z, cols, nl, keep and not keep, steps, cs, cov, L, A, U, spare)
+                _step_r(c, X, Z, cols, nl, forward, steps, cs, cov, L, A, U, spare)
                 for st in range(size):
                     for cfg in range(cols):
                         for lane in range(nl):
@@ -904,6 +906,8 @@ def _factor_backward(f, beta, nl, w_lane, joint, chain, hub_of, steps, moves, be
     cols = 1
     first = prog.ptr[f]
     fresh = False  # whether dot = <G, the snapshot> per column and lane is current
+    # True as a run-time value: a literal True would compile one more copy of _step_r
+    adjoint = nl >= 0
     for o in range(prog.ptr[f + 1] - 1, first - 1, -1):
         kind = prog.kind[o]
         if kind == STEP:
@@ -917,7 +921,7 @@ def _factor_backward(f, beta, nl, w_lane, joint, chain, hub_of, steps, moves, be
                 for lane in range(nl):
                     pv[cfg, lane] = P[hub_of[lane] + at]
             if moves[c]:
-                _step_r(c, G, Z, cols, nl, nl >= 0, steps, cs, cov, L, A, U, spare)
+                _step_r(c, G, Z, cols, nl, adjoint, steps, cs, cov, L, A, U, spare)
                 for cfg in range(cols):
                     for lane in range(nl):
                         dot[cfg, lane] = 0.0
