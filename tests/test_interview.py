@@ -381,6 +381,7 @@ def test_ask_takes_group_answers_by_number_or_word_and_explains_a_bad_one_in_wor
     q = Interview().question("muscles")
     assert _ask_value(q, "1,3") == [q.nodes[0], q.nodes[2]]
     assert _ask_value(q, "none") == [] and _ask_value(q, "yes") == "any"
+    assert _ask_value(q, "1") == [q.nodes[0]]  # a number alone is the first sign, not "any"
     out = io.StringIO()
     duration = Interview().question("duration").text
 

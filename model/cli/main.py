@@ -308,7 +308,9 @@ def _ask_value(q, line: str) -> Any:
     duration); a group question also takes yes or any (at least one, not said which)."""
     keys = list(q.answers)
     labels = {label.lower(): key for key, label in q.answers.items()}
-    if getattr(q, "group", False) and line.strip().lower() in V.ANY_WORDS:
+    # "yes" or "any" to a group: at least one, not said which. Not "1": a number is the
+    # sign listed under it ("1" alone is the first sign, as "1,3" are the first and third)
+    if getattr(q, "group", False) and line.strip().lower() in V.ANY_WORDS and not line.strip().isdigit():
         return "any"
 
     def one(token: str) -> Any:
