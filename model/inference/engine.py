@@ -74,7 +74,7 @@ _POOL_LOCK = threading.Lock()
 # call still running after this many seconds is compiling: say so on stderr.
 COMPILE_NOTICE_AFTER = 1.5
 COMPILE_NOTICE = ("twitchdx: compiling the exact engine for this machine (the first use after install "
-                  "takes about a minute; later runs load it from the cache)\n")
+                  "takes about 45 s; later runs load it from the cache)\n")
 _LOADED: set = set()
 _COMPILING = threading.Lock()
 _ANNOUNCED = False
