@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -70,8 +71,6 @@ class Result:
         priors/ (one row a cause, then `urgency`; see `model.uncertainty.draws`); else None.
     """
 
-    causes: pd.Series
-    triage: pd.Series
     urgency: float
     advice: str
     advice_reason: str
@@ -79,6 +78,21 @@ class Result:
     network: Network = field(compare=False)
     analysis: Analysis = field(compare=False)
     intervals: pd.DataFrame | None = field(default=None, compare=False)
+
+    # `causes` and `triage` are built from `analysis` when first read: two pandas Series
+    # cost about as much as the exact sums of a case on full evidence, and a batch row's
+    # Result or an interview step may never read them. (A cached_property writes the
+    # instance's __dict__ directly, which a frozen dataclass allows.)
+    @cached_property
+    def causes(self) -> pd.Series:
+        names, _ = _indexes(self.network)
+        order = np.argsort(-self.analysis.causes, kind="stable")  # descending; ties in network order
+        return pd.Series(self.analysis.causes[order], index=names[order], name="P(present | evidence)", copy=False)
+
+    @cached_property
+    def triage(self) -> pd.Series:
+        _, levels = _indexes(self.network)
+        return pd.Series(self.analysis.triage, index=levels, name="P(level | evidence)", copy=False)
 
     def __repr__(self) -> str:
         top = ", ".join(f"{c}={p:.3f}" for c, p in self.causes.head(3).items())
@@ -199,14 +213,9 @@ def _result(net: Network, encoded: Evidence, recalibration=None) -> Result:
     a = analyse(net, encoded)
     if recalibration is not None:
         a = Analysis(a.total, a.causes, apply_recalibration(a.triage, recalibration), a.method)
-    names, levels = _indexes(net)
-    order = np.argsort(-a.causes, kind="stable")  # descending; ties in network order
-    causes = pd.Series(a.causes[order], index=names[order], name="P(present | evidence)", copy=False)
     level = L.Level.of(net, a.triage)
     advice = level.advice
     return Result(
-        causes=causes,
-        triage=pd.Series(a.triage, index=levels, name="P(level | evidence)", copy=False),
         urgency=level.urgency,
         advice=T.LEVELS[advice],
         advice_reason=_reason(net, encoded, a, advice),

@@ -384,10 +384,15 @@ def analyse(net: Network, evidence: Mapping[str, str], *, triage: bool = True) -
         if not total[0] > 0.0:
             raise impossible_error(net, evidence.nodes())
         return Analysis(float(total[0]), causes[0], levels[0], "inclusion-exclusion")
-    totals, causes, levels, paths = analyse_many(net, node_states(net, [evidence]), triage=triage)
-    if not totals[0] > 0.0:
+    # one row: `analyse_many`'s arithmetic without its chunks, progress bar and buffers
+    # (on full evidence they cost as much as the exact sums)
+    total, joint, path, safe = _raw_many(net, node_states(net, [evidence]), triage)
+    t = float(total[0])
+    if not t > 0.0:
         raise impossible_error(net, evidence)
-    return Analysis(float(totals[0]), causes[0], levels[0], PATHS[int(paths[0])])
+    causes = np.clip(joint[0] / t, 0.0, 1.0)
+    levels = L.distribution(L.at_least(safe, total))[0] if triage else np.full(len(T.LEVELS), np.nan)
+    return Analysis(t, causes, levels, PATHS[int(path[0])])
 
 
 def apply_recalibration(probs: np.ndarray, recalibration: Callable[[float], float] | None) -> np.ndarray:
