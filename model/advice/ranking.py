@@ -19,11 +19,12 @@ from ..network.build import Network
 from ..network.evidence import Evidence, with_any_of
 
 
-def _entropy(p: np.ndarray) -> float:
+def _entropies(p: np.ndarray) -> np.ndarray:
+    """The summed binary entropy (bits) of the cause probabilities of each row of `p`."""
     p = np.clip(p, 0.0, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         h = -(np.where(p > 0, p * np.log2(p), 0.0) + np.where(p < 1, (1 - p) * np.log2(1 - p), 0.0))
-    return float(h.sum())
+    return h.sum(axis=-1)
 
 
 def open_questions(net: Network, evidence: Mapping[str, str]) -> list[Q.Question]:
@@ -94,37 +95,52 @@ def _gap(loss: np.ndarray, advice: int) -> float:
     return float(np.delete(loss, advice).min() - loss[advice])
 
 
-def score(net: Network, price: float, now_total: float, now_triage: np.ndarray, now_causes: np.ndarray, answers) -> tuple[float, float, list[str], dict, float, float]:
-    """The value of a question from its answers (label, P(evidence, answer), causes,
-    levels): the expected drop of the advice's loss (exactly 0 when no answer changes the
-    advice), the expected drop of the diagnostic loss (`price` a bit of the causes' summed
-    binary entropy), the answers that change the advice, each answer's probability, the
-    expected drop of the entropy itself (bits), and the reach: the expected part of the
-    way to another advice that the answer covers (the drop of `_gap`, where it drops;
-    in the loss's unit), how near its answers come to changing the advice when none
-    does, so that a question that changes it only together with others is found."""
+def score_all(net: Network, price: float, now_total: float, now_triage: np.ndarray, now_causes: np.ndarray,
+              owner: np.ndarray, totals: np.ndarray, causes: np.ndarray, levels: np.ndarray, n: int):
+    """The value of `n` questions from their answers at once: answer i (P(evidence,
+    answer) `totals[i]`, its causes' and levels' probabilities) belongs to question
+    `owner[i]`. Per question: the expected drop of the advice's loss (exactly 0 when no
+    answer changes the advice), the expected drop of the diagnostic loss (`price` a bit
+    of the causes' summed binary entropy), the expected drop of the entropy itself
+    (bits), and the reach: the expected part of the way to another advice that the
+    answer covers (the drop of `_gap`, where it drops; in the loss's unit), how near its
+    answers come to changing the advice when none does, so that a question that changes
+    it only together with others is found. Per answer: its probability and the advice it
+    changes to (-1: none). Answers of probability 0 count for nothing."""
     loss_now = L.expected_loss(net, now_triage)
     advice_now = int(np.argmin(loss_now))
     gap_now = _gap(loss_now, advice_now)
-    after_loss, after_h, reach, changes, probs_of = 0.0, 0.0, 0.0, [], {}
-    h_now = _entropy(now_causes)
-    for label, total, post, probs in answers:
-        p = total / now_total
-        probs_of[label] = p
-        if p <= 0.0:
-            continue
-        loss = L.expected_loss(net, probs)
-        after_loss += p * loss.min()
-        after_h += p * _entropy(post)
-        reach += p * max(gap_now - _gap(loss, advice_now), 0.0)
-        if int(np.argmin(loss)) != advice_now:
-            changes.append(f"{label} -> {T.LEVELS[int(np.argmin(loss))]}")
+    p = totals / now_total
+    live = p > 0.0
+    w = np.where(live, p, 0.0)
+    loss = L.expected_loss(net, np.where(live[:, None], levels, 0.0))  # (answers, advice)
+    choice = loss.argmin(axis=1)
+    gap = np.delete(loss, advice_now, axis=1).min(axis=1) - loss[:, advice_now]
+    after_loss = np.bincount(owner, w * loss.min(axis=1), minlength=n)
+    after_h = np.bincount(owner, w * _entropies(causes), minlength=n)
+    reach = np.bincount(owner, w * np.maximum(gap_now - gap, 0.0), minlength=n)
+    changed = live & (choice != advice_now)
     # >= 0: the loss is concave in the beliefs. When no answer changes the advice it
     # is exactly 0 (the answers' beliefs average to today's, and the advice's loss is
     # linear in them): say so, rather than rank questions by rounding noise.
-    value = max(float(loss_now.min()) - after_loss, 0.0) if changes else 0.0
-    drop = h_now - after_h
-    return value, max(price * drop, 0.0), changes, probs_of, drop, reach
+    any_change = np.bincount(owner, changed, minlength=n) > 0
+    value = np.where(any_change, np.maximum(float(loss_now.min()) - after_loss, 0.0), 0.0)
+    drop = _entropies(now_causes) - after_h
+    return value, np.maximum(price * drop, 0.0), drop, reach, p, np.where(changed, choice, -1)
+
+
+def score(net: Network, price: float, now_total: float, now_triage: np.ndarray, now_causes: np.ndarray, answers) -> tuple[float, float, list[str], dict, float, float]:
+    """`score_all` of one question from its answers (label, P(evidence, answer), causes,
+    levels): the value, the diagnostic value, the answers that change the advice
+    ("label -> level"), each answer's probability, the entropy drop and the reach."""
+    labels = [a[0] for a in answers]
+    n_causes, n_levels = len(now_causes), len(now_triage)
+    value, diag, drop, reach, p, change = score_all(
+        net, price, now_total, now_triage, now_causes, np.zeros(len(answers), dtype=np.int64),
+        np.array([a[1] for a in answers], dtype=float), np.array([a[2] for a in answers]).reshape(-1, n_causes),
+        np.array([a[3] for a in answers]).reshape(-1, n_levels), 1)
+    changes = [f"{label} -> {T.LEVELS[c]}" for label, c in zip(labels, change) if c >= 0]
+    return float(value[0]), float(diag[0]), changes, dict(zip(labels, p.tolist())), float(drop[0]), float(reach[0])
 
 
 def rank_questions(net: Network, evidence: Evidence, now: Analysis, keys=None, *, goal: str = "triage") -> pd.DataFrame:
@@ -144,27 +160,32 @@ def rank_questions(net: Network, evidence: Evidence, now: Analysis, keys=None, *
     asked = [q for q in pool if Q.is_open(q, evidence)]
     trials = outcome_rows(net, evidence, asked)
     totals, causes, levels = analyse_evidence(net, [e for _, _, e in trials])
-    answered: dict[str, list] = {}
-    for (q, label, _), total, post, probs in zip(trials, totals, causes, levels):
-        answered.setdefault(q.key, []).append((label, total, post, probs))
-    rows = []
-    for q in asked:
-        value, diag, changes, probs_of, drop, reach = score(net, price, now.total, now.triage, now.causes, answered.get(q.key, []))
-        rows.append({
-            "question": q.key,
-            "text": q.text,
-            "value": value,
-            "diagnostic": diag,
-            "cost": q.cost,
-            "net_value": value + diag - q.cost,
-            "entropy_drop": drop,
-            "reach": reach,
-            "answers": {label: round(float(p), 6) for label, p in probs_of.items()},
-            "changes_advice": "; ".join(changes),
-        })
-    columns = ["question", "text", "value", "diagnostic", "cost", "net_value", "entropy_drop", "reach", "answers", "changes_advice"]
-    table = pd.DataFrame(rows, columns=columns)
-    return table.sort_values(["net_value", "entropy_drop"], ascending=False, kind="stable").reset_index(drop=True)
+    place = {q.key: i for i, q in enumerate(asked)}
+    owner = np.array([place[q.key] for q, _, _ in trials], dtype=np.int64)
+    value, diag, drop, reach, p, change = score_all(net, price, now.total, now.triage, now.causes, owner,
+                                                    totals, causes, levels, len(asked))
+    answers: list[dict] = [{} for _ in asked]
+    changes: list[list[str]] = [[] for _ in asked]
+    for (q, label, _), i, p_a, c in zip(trials, owner.tolist(), [round(x, 6) for x in p.tolist()], change.tolist()):
+        answers[i][label] = p_a
+        if c >= 0:
+            changes[i].append(f"{label} -> {T.LEVELS[c]}")
+    cost = np.array([q.cost for q in asked], dtype=float)
+    net_value = value + diag - cost
+    # by net value, then entropy drop, both descending; ties keep the questions' order
+    order = np.lexsort((-drop, -net_value)) if len(asked) else np.zeros(0, dtype=np.int64)
+    return pd.DataFrame({
+        "question": [asked[i].key for i in order],
+        "text": [asked[i].text for i in order],
+        "value": value[order],
+        "diagnostic": diag[order],
+        "cost": cost[order],
+        "net_value": net_value[order],
+        "entropy_drop": drop[order],
+        "reach": reach[order],
+        "answers": [answers[i] for i in order],
+        "changes_advice": ["; ".join(changes[i]) for i in order],
+    })
 
 
 def next_questions(net: Network, evidence: Evidence, now: Analysis, *, k: int = 5, goal: str = "triage") -> pd.DataFrame:

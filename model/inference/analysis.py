@@ -322,7 +322,10 @@ def analyse_evidence(net, evidences: Sequence, *, triage: bool = True):
     rows, owner, sign, which = [], [], [], []
     for i, e in enumerate(evidences):
         for sg, row in _terms(net, e):
-            key = tuple(sorted(row.items()))
+            # equal rows are answered once: an `Evidence` keeps its nodes sorted, so equal
+            # rows have equal items in the same order (a row met in another order is only
+            # answered twice, the same way)
+            key = tuple(row.items())
             j = index.get(key)
             if j is None:
                 j = index[key] = len(rows)
