@@ -70,14 +70,21 @@ CHUNKS_PER_THREAD = 4
 _POOL: dict = {}  # (process id, threads) -> ThreadPoolExecutor
 _POOL_LOCK = threading.Lock()
 # A kernel's first call in a process loads it from Numba's on-disk cache (about 0.3 s);
-# with an empty cache (the first use after install) it compiles, about 45 s. A first
-# call still running after this many seconds is compiling: say so on stderr.
+# with an empty cache (the first use after install) it compiles: about 25 s for the
+# first kernel (`kernels.evaluate_rows`, which every query calls), and about 25 s more
+# for the second (`kernels.evaluate_rare_rows`) when a query first needs it (many
+# positive findings, the shared exposures unknown, the joints wanted: rare). Measured
+# with an empty cache on 2 idle cores: `infer({"location": "eyelid"})` 24-26 s in all
+# (44.6 s with one kernel), the second kernel 21-24 s. A first call still running after
+# this many seconds is compiling: say so on stderr.
 COMPILE_NOTICE_AFTER = 1.5
 COMPILE_NOTICE = ("twitchdx: compiling the exact engine for this machine (the first use after install "
-                  "takes about 45 s; later runs load it from the cache)\n")
+                  "takes about 25 s; later runs load it from the cache)\n")
+RARE_COMPILE_NOTICE = ("twitchdx: compiling the exact engine's pass for queries with many positive findings "
+                       "(once after install, about 25 s more; later runs load it from the cache)\n")
 _LOADED: set = set()
 _COMPILING = threading.Lock()
-_ANNOUNCED = False
+_ANNOUNCED: set = set()  # the notices said
 # The path codes of `evaluate_many`, by name.
 PATHS = ("coverage", "telescoped", "mixed", "impossible")
 
@@ -456,6 +463,13 @@ def evaluate_many(net_or_tables, q: Queries, *, joint=True, bound: float = CANCE
     Returns total (Q,), joint (Q, n) (0 where not asked; None if no row asked) and the
     path code of each row (PATHS).
     """
+    return _evaluate(net_or_tables, q, joint, bound, threads, K.evaluate_rows)
+
+
+def _evaluate(net_or_tables, q: Queries, joint, bound: float, threads, kernel):
+    """`evaluate_many` with `kernel` first (`kernels.evaluate_rows`; `warm` also calls
+    `kernels.evaluate_rare_rows` so), then `kernels.evaluate_rare_rows` on the rows it
+    deferred."""
     if isinstance(net_or_tables, Tables):
         t = net_or_tables
         tables = t.kernel_tables()
@@ -465,10 +479,13 @@ def evaluate_many(net_or_tables, q: Queries, *, joint=True, bound: float = CANCE
         # is one call: rebuilding it reads 22 attributes every time)
         tables = net_or_tables.derived.get("kernel_tables", t.kernel_tables)
     n_q, n = len(q), len(t.offsets)
-    if isinstance(joint, np.ndarray) and joint.dtype == np.bool_ and joint.shape == (n_q,) and joint.flags.c_contiguous:
+    # (writable: a read-only array is another type to Numba, and the kernels would compile
+    # once more for it; np.broadcast_to gives one, contiguous for a single row)
+    if (isinstance(joint, np.ndarray) and joint.dtype == np.bool_ and joint.shape == (n_q,)
+            and joint.flags.c_contiguous and joint.flags.writeable):
         want = joint  # already the kernel's mask (`row_queries` gives one): no conversions
     else:
-        want = np.ascontiguousarray(np.broadcast_to(np.asarray(joint, dtype=bool), (n_q,)))
+        want = np.array(np.broadcast_to(np.asarray(joint, dtype=bool), (n_q,)))
     total = np.zeros(n_q)
     out_joint = np.zeros((n_q, n))
     path = np.zeros(n_q, dtype=np.int8)
@@ -485,28 +502,44 @@ def evaluate_many(net_or_tables, q: Queries, *, joint=True, bound: float = CANCE
                       draw, want)
         answers = K.Answers(total, out_joint, path, used)
         n_threads = numba.config.NUMBA_NUM_THREADS if threads is True else int(threads)
-        if n_threads <= 1:
-            _run((*rows, *tables, float(bound), *answers))
-        else:
-            n_chunks = min(n_q, n_threads * CHUNKS_PER_THREAD)
-            edges = np.linspace(0, n_q, n_chunks + 1).astype(np.int64)
-
-            def chunk(i):
-                part = slice(edges[i], edges[i + 1])
-                _run((*(a[part] for a in rows), *tables, float(bound), *(a[part] for a in answers)))
-
-            for _ in _pool(n_threads).map(chunk, range(n_chunks)):
-                pass
+        _dispatch(kernel, rows, tables, float(bound), answers, n_threads)
+        # The rows whose joints need `_sweep_r` (many positives, the shared exposures
+        # unknown: rare), deferred by the first kernel with the r their ladder reached:
+        # the second kernel, compiled on its first need (the comment above
+        # `kernels.evaluate_rows` says why), on copies of those rows.
+        deferred = np.flatnonzero(path == K.DEFERRED)
+        if deferred.size:
+            rare = K.Answers(*(a[deferred] for a in answers))
+            _dispatch(K.evaluate_rare_rows, K.Rows(*(a[deferred] for a in rows)), tables, float(bound), rare,
+                      n_threads)
+            for a, part in zip(answers, rare):
+                a[deferred] = part
     return total, (out_joint if want.any() else None), path
 
 
-def _announce() -> None:
-    """Say once a process tree that the engine is compiling: a forked child inherits
-    `_ANNOUNCED` (and `warm` lets the parent load the kernel before forking)."""
-    global _ANNOUNCED
-    if not _ANNOUNCED:
-        _ANNOUNCED = True
-        sys.stderr.write(COMPILE_NOTICE)
+def _dispatch(kernel, rows: "K.Rows", tables: "K.Tables", bound: float, answers: "K.Answers", n_threads: int) -> None:
+    """`kernel` on every row, on the calling thread or in chunks on `n_threads` threads."""
+    if n_threads <= 1:
+        _run(kernel, (*rows, *tables, bound, *answers))
+        return
+    n_q = len(rows.lo)
+    n_chunks = min(n_q, n_threads * CHUNKS_PER_THREAD)
+    edges = np.linspace(0, n_q, n_chunks + 1).astype(np.int64)
+
+    def chunk(i):
+        part = slice(edges[i], edges[i + 1])
+        _run(kernel, (*(a[part] for a in rows), *tables, bound, *(a[part] for a in answers)))
+
+    for _ in _pool(n_threads).map(chunk, range(n_chunks)):
+        pass
+
+
+def _announce(notice: str) -> None:
+    """Say once a process tree that a kernel is compiling (`notice`): a forked child
+    inherits `_ANNOUNCED` (and `warm` lets the parent load the kernels before forking)."""
+    if notice not in _ANNOUNCED:
+        _ANNOUNCED.add(notice)
+        sys.stderr.write(notice)
         sys.stderr.flush()
 
 
@@ -529,33 +562,35 @@ def _pool(n_threads: int) -> ThreadPoolExecutor:
     return pool
 
 
-def _run(args) -> None:
-    """Call the kernel; on its first call in this process, announce a compilation that
+def _run(kernel, args) -> None:
+    """Call `kernel`; on its first call in this process, announce a compilation that
     takes longer than COMPILE_NOTICE_AFTER (once: see `_announce`)."""
-    if _LOADED:
-        K.evaluate_rows(*args)
+    if kernel in _LOADED:
+        kernel(*args)
         return
-    with _COMPILING:  # the first call compiles once, whichever thread makes it
-        if _LOADED:
-            K.evaluate_rows(*args)
+    with _COMPILING:  # a first call compiles once, whichever thread makes it
+        if kernel in _LOADED:
+            kernel(*args)
             return
-        timer = threading.Timer(COMPILE_NOTICE_AFTER, _announce)
+        notice = COMPILE_NOTICE if kernel is K.evaluate_rows else RARE_COMPILE_NOTICE
+        timer = threading.Timer(COMPILE_NOTICE_AFTER, _announce, (notice,))
         timer.daemon = True
         timer.start()
         try:
-            K.evaluate_rows(*args)
+            kernel(*args)
         finally:
             timer.cancel()
-            _LOADED.add(K.evaluate_rows)
+            _LOADED.add(kernel)
 
 
 def warm(net) -> None:
-    """Load (or, on the first use after install, compile) the kernel in this process,
+    """Load (or, on the first use after install, compile) both kernels in this process,
     announcing a compilation once. Call it before forking workers (they inherit the
-    loaded kernel and stay silent) and before timing anything."""
-    if _LOADED:
-        return
-    evaluate_many(net, query_rows(net, Query()), joint=False, threads=False)
+    loaded kernels and stay silent) and before timing anything."""
+    q = query_rows(net, Query())
+    for kernel in (K.evaluate_rows, K.evaluate_rare_rows):  # the second answers any row too
+        if kernel not in _LOADED:
+            _evaluate(net, q, False, CANCELLATION_BOUND, False, kernel)
 
 
 def query_rows(net, query: Query) -> Queries:

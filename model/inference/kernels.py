@@ -21,7 +21,7 @@ The sum for one query (see `model.inference.engine` for the model):
   kappa = sum |terms| / |sum|; float64 keeps about 16 - log10(bound) digits while kappa
   stays under the bound. r = m is the coverage recursion: no subtraction at all. Every
   step adds non-negative numbers, so links of exactly 0 or 1 need no special case.
-* Choosing r (`_query`): r = 1 (the telescoped sum) for most queries. With many
+* Choosing r (`_first_r`): r = 1 (the telescoped sum) for most queries. With many
   positives, one pass of the same sum on one averaged exposure configuration (a chain
   of n causes) at r = m - SIGNED_AT_MOST gives every larger r's kappa (`_cheapest_r`),
   and the exact pass starts at the first r it accepts; if its own kappa still passes
@@ -52,6 +52,9 @@ The sum for one query (see `model.inference.engine` for the model):
 * Joints P(query, cause present) by forward-backward over the same chain: the state
   before the cause, the adjoint after it, and the cause's "present" step between.
 * A query can read any draw of the network: every table has a leading draw axis.
+* Two entry points, so that the first use after install compiles less:
+  `evaluate_rows` answers every row but those whose joints need `_sweep_r`, and
+  `evaluate_rare_rows` those, compiled on their first need (the comment above them).
 * The arrays travel as named tuples (`Tables`, `Rows`, `Answers`, `Columns`, `Chain`,
   `Program`, `Steps`).
 """
@@ -91,6 +94,26 @@ Chain = namedtuple("Chain", "P n_hub hub_w fc_ptr fc_idx n_y y_off y_w p_off blo
 # exposure's probabilities).
 Program = namedtuple("Program", "ptr kind arg n_col stride off col_y w")
 
+# The compiled functions. The first use after install compiles them (an empty Numba
+# cache): `model.inference.engine` announces it, and these choices cut it (with the two
+# kernels: `evaluate_rows`; with one kernel it took 44.6 s, now about 25 s):
+# - `_internal`: called from compiled code only, so neither a CPython wrapper (unboxing
+#   every argument: the named tuples of arrays) nor a C wrapper is compiled for it;
+#   each wrapper was also linked into, and optimized again with, every caller.
+# - `_inlined`: the function's body is copied into its callers' (Numba IR, before
+#   typing), for small functions and those with one or two callers: Numba optimizes a
+#   callee's code again within each caller, so every level of calls removed is a
+#   whole re-optimization of all below it less.
+# - A literal argument (`True`, `False`, `1`) compiles one more copy of the callee for
+#   that value: calls pass run-time values instead.
+# - None, where it is passed, is a type: Numba drops the branches on `x is None` of an
+#   argument before typing them, so `_sweep_r(joint=None)`, `_factor_forward(keep=None)`
+#   and `_step_r(adjoint=None)` are copies without the joints' code, which the first
+#   kernel (`evaluate_rows`) never runs; the second compiles the copies with it.
+_internal = njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+_inlined = njit(cache=True, inline="always")
+_called_from_python = njit(cache=True)  # (a test calls it)
+
 # `_sweep_r` sums its signed terms and hub configurations side by side as lanes, at most
 # this many (coverage states x lanes) a chunk: a table column of 4,096 float64 (32 KB)
 # stays within a core's cache while the lanes give the loops length. (An engine
@@ -100,11 +123,12 @@ LANE_STATES = 4096
 # configuration, four numbers in registers) where the factors' elimination programs
 # need this many times fewer steps than summing every configuration (`_pass`).
 ELIMINATION_GAIN = 2
-# Path codes (`model.inference.engine.PATHS` names them).
-COVERAGE, TELESCOPED, MIXED, IMPOSSIBLE = 0, 1, 2, 3
+# Path codes (`model.inference.engine.PATHS` names them); DEFERRED: left by
+# `evaluate_rows` for `evaluate_rare_rows`, never an answer's.
+COVERAGE, TELESCOPED, MIXED, IMPOSSIBLE, DEFERRED = 0, 1, 2, 3, 4
 # The ops of a factor's elimination program (`Program`).
 STEP, EXPAND, SUM = 0, 1, 2
-# Queries with at least this many positives choose r by an estimate first (`_query`).
+# Queries with at least this many positives choose r by an estimate first (`_first_r`).
 ESTIMATE_FROM = 5
 # ... the estimate's kappa must be this far inside the bound.
 ESTIMATE_MARGIN = 1.0
@@ -115,7 +139,7 @@ ESTIMATE_MARGIN = 1.0
 SIGNED_AT_MOST = 6
 
 
-@njit(cache=True)
+@_internal
 def _term_weights(neg, U, L, sgn, k, k_low):
     """Each signed term's weight of every branch column, as the product of two tables: the
     first k_low expanded positives (rows of `low`) and the others (rows of `high`).
@@ -125,8 +149,10 @@ def _term_weights(neg, U, L, sgn, k, k_low):
     n_col = neg.shape[0]
     low = np.empty((1 << k_low, n_col))
     high = np.empty((1 << (k - k_low), n_col))
-    low[0, :] = neg
-    high[0, :] = 1.0
+    # (a loop, not `low[0, :] = neg`: that one's shape check compiles string formatting, 2 s)
+    for col in range(n_col):
+        low[0, col] = neg[col]
+        high[0, col] = 1.0
     for i in range(k):
         table = low if i < k_low else high
         half = 1 << (i if i < k_low else i - k_low)
@@ -139,7 +165,7 @@ def _term_weights(neg, U, L, sgn, k, k_low):
     return low, high
 
 
-@njit(cache=True, inline="always")
+@_inlined
 def _parity_sign(t):
     sign = 1.0
     while t:
@@ -148,7 +174,7 @@ def _parity_sign(t):
     return sign
 
 
-@njit(cache=True)
+@_internal
 def _sweep1(j1, sgn, k, cols, chain, want, joint, a0s, a1s, f0, f1):
     """`_sweep` for r = 1 (the telescoped sum, most queries): the coverage state is two
     numbers (positive j1 not yet covered, covered). A factor's configurations are
@@ -301,7 +327,7 @@ def _sweep1(j1, sgn, k, cols, chain, want, joint, a0s, a1s, f0, f1):
     return total, magnitude
 
 
-@njit(cache=True, inline="always")
+@_inlined
 def _step2(K, c, x0, x1, x2, x3):
     """Cause c's present step on two positives (bit 0, bit 1): z = K x, K upper
     triangular with nine entries (the Kronecker product of the two 2x2 coverage steps,
@@ -312,7 +338,7 @@ def _step2(K, c, x0, x1, x2, x3):
             K[5, c] * x0 + K[6, c] * x1 + K[7, c] * x2 + K[8, c] * x3)
 
 
-@njit(cache=True, inline="always")
+@_inlined
 def _adjoint2(K, c, g0, g1, g2, g3):
     """The adjoint of `_step2`: K^T g."""
     return (K[0, c] * g0 + K[1, c] * g1 + K[3, c] * g2 + K[5, c] * g3,
@@ -321,7 +347,7 @@ def _adjoint2(K, c, g0, g1, g2, g3):
             K[8, c] * g3)
 
 
-@njit(cache=True, inline="always")
+@_inlined
 def _advance2(K, be, moves, c, p, x0, x1, x2, x3):
     """The state after cause c, present with probability p: (1 - p) x + p K x, or a
     number times x for a cause that does not move the two positives."""
@@ -333,7 +359,7 @@ def _advance2(K, be, moves, c, p, x0, x1, x2, x3):
     return g * x0, g * x1, g * x2, g * x3
 
 
-@njit(cache=True)
+@_internal
 def _sweep2(j0, j1, sgn, k, cols, chain, want, joint, alpha, before):
     """`_sweep` for r = 2 (the next most common case): the four coverage states in
     registers. alpha (4, factors + 1) and before (4, causes of the largest factor).
@@ -454,7 +480,7 @@ def _sweep2(j0, j1, sgn, k, cols, chain, want, joint, alpha, before):
 
 
 
-@njit(cache=True)
+@_internal
 def _pairs(r):
     """The nonzero entries of a cause's present step on r coverage positives, as pairs
     (from subset S to superset S') in Kronecker order: base-3 digit jj of pair e says
@@ -475,9 +501,10 @@ def _pairs(r):
     return src, dst
 
 
-@njit(cache=True)
+@_internal
 def _step_r(c, V, Z, n_cfg, nl, adjoint, steps, cs, cov, L, A, U, spare):
-    """Z <- cause c's present step applied to V (its transpose when `adjoint`): V[st,
+    """Z <- cause c's present step applied to V (its transpose unless `adjoint` is None:
+    a type, not a value, so each is compiled apart, without the other's branches): V[st,
     cfg, lane] is coverage state st in exposure configuration cfg (the first n_cfg) of
     lane (the first nl: a signed term and a hub configuration, `_sweep_r`), each lane
     with its own step (the term's weights). On the bits of the positives c moves only
@@ -499,10 +526,10 @@ def _step_r(c, V, Z, n_cfg, nl, adjoint, steps, cs, cov, L, A, U, spare):
         for o in range(size >> s):
             base = outer[c, o]
             for e in range(n_p):
-                if adjoint:
-                    to, fr = base + inner[c, src[e]], base + inner[c, dst[e]]
-                else:
+                if adjoint is None:
                     to, fr = base + inner[c, dst[e]], base + inner[c, src[e]]
+                else:
+                    to, fr = base + inner[c, src[e]], base + inner[c, dst[e]]
                 for cfg in range(n_cfg):
                     for lane in range(nl):
                         Z[to, cfg, lane] += K[c, e, lane] * V[fr, cfg, lane]
@@ -524,12 +551,12 @@ def _step_r(c, V, Z, n_cfg, nl, adjoint, steps, cs, cov, L, A, U, spare):
                         for lane in range(nl):
                             x0 = spare[st, cfg, lane]
                             x1 = spare[hi_st, cfg, lane]
-                            if adjoint:
-                                spare[st, cfg, lane] = lo_w * x0 + in_w * x1
-                                spare[hi_st, cfg, lane] = up_w * x1
-                            else:
+                            if adjoint is None:
                                 spare[st, cfg, lane] = lo_w * x0
                                 spare[hi_st, cfg, lane] = in_w * x0 + up_w * x1
+                            else:
+                                spare[st, cfg, lane] = lo_w * x0 + in_w * x1
+                                spare[hi_st, cfg, lane] = up_w * x1
         for st in range(size):
             for cfg in range(n_cfg):
                 for lane in range(nl):
@@ -544,7 +571,7 @@ def _step_r(c, V, Z, n_cfg, nl, adjoint, steps, cs, cov, L, A, U, spare):
 Steps = namedtuple("Steps", "folded K n_mv mv inner outer src dst wts")
 
 
-@njit(cache=True)
+@_called_from_python
 def _moved_bits(r, cov, cols, lanes):
     """Which of the r coverage positives (`cov`) each cause moves, and its `Steps`
     layout. A cause moves positive j when some column of it has L != 1, U != 1 or
@@ -591,7 +618,7 @@ def _moved_bits(r, cov, cols, lanes):
         folded[c] = s > 0 and (size >> s) * n_p <= (cs[c + 1] - cs[c]) * (2 * size + s * (size // 2) * 3)
     # folded entries and pairs for the most bits a folded cause moves, not for all r:
     # 3^r of them would cost more to allocate than a large r's whole pass
-    s_fold = 0
+    s_fold = np.int64(0)  # not `0`: a literal would compile one more copy of _pairs
     for c in range(n1):
         if folded[c]:
             s_fold = max(s_fold, n_mv[c])
@@ -601,13 +628,14 @@ def _moved_bits(r, cov, cols, lanes):
                  np.empty((bw.shape[0], lanes)))
 
 
-@njit(cache=True)
+@_internal
 def _sweep_r(r, cov, sgn, k, cols, chain, want, joint, terms):
     """One pass with r positives (`cov`) in the coverage state and the other k (`sgn`)
     expanded as signed terms (any r; the r = 1 and r = 2 passes are faster for those).
     Returns the signed sum and the sum of |terms|; adds each cause's joint
-    P(query, present) to `joint` when `want`, and writes each term's value (before its
-    sign) to `terms` when it has room for them (the estimate: `_cheapest_r`).
+    P(query, present) to `joint` when `want` (`joint` None: a copy compiled without the
+    joints), and writes each term's value (before its sign) to `terms` when it has room
+    for them (the estimate: `_cheapest_r`).
 
     Per term, each cause's present step is its branch columns' coverage steps weighted
     and summed, on the bits of the positives it moves only (`_moved_bits`; s of them).
@@ -639,11 +667,9 @@ def _sweep_r(r, cov, sgn, k, cols, chain, want, joint, terms):
     per_chunk = max(1, min(n_terms, LANE_STATES // (size * n_hub)))  # terms a chunk
     n_lanes = per_chunk * n_hub
     steps = _moved_bits(r, cov, cols, n_lanes)
-    # run-time flags and counts for the callees: a literal True, False or 1 in a call
-    # compiles one more specialisation of the callee per value (first use's compile time)
-    no = r < 0
+    # True as a run-time value for `_factor_forward`'s `keep`: a literal would compile one
+    # more copy of it
     yes = r >= 0
-    one = np.int64(1) + 0 * r
     folded, K, n_mv, mv, wts = steps.folded, steps.K, steps.n_mv, steps.mv, steps.wts
     moves = n_mv > 0
     k_low = k // 2
@@ -745,7 +771,7 @@ def _sweep_r(r, cov, sgn, k, cols, chain, want, joint, terms):
                 w_lane[lane0 + h] = hub_w[h] * sign
         # forward
         if moves[n]:  # the leak: always present
-            _step_r(n, e0, z0, one, nl, no, steps, cs, cov, L, A, U, spare)
+            _step_r(n, e0, z0, e0.shape[1], nl, None, steps, cs, cov, L, A, U, spare)
             for st in range(size):
                 for lane in range(nl):
                     alphas[0, st, lane] = z0[st, 0, lane]
@@ -754,7 +780,7 @@ def _sweep_r(r, cov, sgn, k, cols, chain, want, joint, terms):
             for lane in range(nl):
                 alphas[0, 0, lane] = be[n, lane]
         for f in range(n_f_all):
-            _factor_forward(f, alphas[f], alphas[f + 1], nl, no, chain, hub_of, steps, moves, be, cs, cov, L, A, U,
+            _factor_forward(f, alphas[f], alphas[f + 1], nl, None, chain, hub_of, steps, moves, be, cs, cov, L, A, U,
                             X, sc, Z, spare, pv, snap, fs, slot)
         for ti in range(n_t):
             term = 0.0
@@ -764,19 +790,23 @@ def _sweep_r(r, cov, sgn, k, cols, chain, want, joint, terms):
             magnitude += term
             if terms.shape[0] > 0:
                 terms[t0 + ti] = term
-        if want:
-            beta[:, :] = 0.0
-            beta[full, :] = 1.0
-            for f in range(n_f_all - 1, -1, -1):
-                # forward again, keeping the tables backward needs, then backward
-                _factor_forward(f, alphas[f], alphas[f + 1], nl, yes, chain, hub_of, steps, moves, be, cs, cov, L, A,
-                                U, X, sc, Z, spare, pv, snap, fs, slot)
-                _factor_backward(f, beta, nl, w_lane, joint, chain, hub_of, steps, moves, be, cs, cov, L, A, U,
-                                 G, gs, Z, spare, pv, snap, fs, slot, dot)
+        # (`joint` None: this copy is compiled without the joints, its callers never want
+        # them; Numba prunes the branch before typing it, so `_factor_backward` is not
+        # compiled with it: the first kernel's compile, `evaluate_rows`)
+        if joint is not None:
+            if want:
+                beta[:, :] = 0.0
+                beta[full, :] = 1.0
+                for f in range(n_f_all - 1, -1, -1):
+                    # forward again, keeping the tables backward needs, then backward
+                    _factor_forward(f, alphas[f], alphas[f + 1], nl, yes, chain, hub_of, steps, moves, be, cs, cov,
+                                    L, A, U, X, sc, Z, spare, pv, snap, fs, slot)
+                    _factor_backward(f, beta, nl, w_lane, joint, chain, hub_of, steps, moves, be, cs, cov, L, A, U,
+                                     G, gs, Z, spare, pv, snap, fs, slot, dot)
     return total, magnitude
 
 
-@njit(cache=True)
+@_internal
 def _factor_forward(f, alpha, out, nl, keep, chain, hub_of, steps, moves, be, cs, cov, L, A, U, X, sc, Z, spare, pv,
                     snap, fs, slot):
     """`_sweep_r`'s states through factor f, lane by lane (nl lanes): alpha in, out out,
@@ -785,9 +815,9 @@ def _factor_forward(f, alpha, out, nl, keep, chain, hub_of, steps, moves, be, cs
     with its probability there, or (moving none of the coverage positives) multiplies
     the scales; EXPAND copies the columns once per state of the exposure, each scale
     times its probability; SUM adds the columns of the exposure's states (scales
-    applied) into one. With `keep`, the table before each op that changes it (snap,
-    its slot per op in `slot`) and the scales before each STEP (fs) are kept for
-    `_factor_backward`."""
+    applied) into one. Unless `keep` is None, the table before each op that changes it
+    (snap, its slot per op in `slot`) and the scales before each STEP (fs) are kept for
+    `_factor_backward` (None: a copy compiled without that, the first kernel's)."""
     P, n_y, p_off, fc_ptr, fc_idx, prog = chain.P, chain.n_y, chain.p_off, chain.fc_ptr, chain.fc_idx, chain.prog
     size = X.shape[0]
     start = fc_ptr[f]
@@ -797,18 +827,16 @@ def _factor_forward(f, alpha, out, nl, keep, chain, hub_of, steps, moves, be, cs
             X[st, 0, lane] = alpha[st, lane]
     for lane in range(nl):
         sc[0, lane] = 1.0
-    cols = 1
+    cols = np.int64(1)  # not `1`: a literal would compile one more copy of _step_r
     kk = 0
-    # False as a run-time value: a literal False would compile one more copy of _step_r
-    forward = nl < 0
-    if keep:
+    if keep is not None:
         for st in range(size):
             for lane in range(nl):
                 snap[0, st, 0, lane] = alpha[st, lane]
     first = prog.ptr[f]
     for o in range(first, prog.ptr[f + 1]):
         kind = prog.kind[o]
-        if keep:
+        if keep is not None:
             slot[o - first] = kk
         if kind == STEP:
             i = prog.arg[o]
@@ -819,12 +847,12 @@ def _factor_forward(f, alpha, out, nl, keep, chain, hub_of, steps, moves, be, cs
                 at = row + prog.col_y[off + cfg]
                 for lane in range(nl):
                     pv[cfg, lane] = P[hub_of[lane] + at]
-            if keep:
+            if keep is not None:
                 for cfg in range(cols):
                     for lane in range(nl):
                         fs[o - first, cfg, lane] = sc[cfg, lane]
             if moves[c]:
-                _step_r(c, X, Z, cols, nl, forward, steps, cs, cov, L, A, U, spare)
+                _step_r(c, X, Z, cols, nl, None, steps, cs, cov, L, A, U, spare)
                 for st in range(size):
                     for cfg in range(cols):
                         for lane in range(nl):
@@ -874,7 +902,7 @@ def _factor_forward(f, alpha, out, nl, keep, chain, hub_of, steps, moves, be, cs
                     sc[cfg, lane] = 1.0
             cols = new
         kk += 1
-        if keep:
+        if keep is not None:
             for st in range(size):
                 for cfg in range(cols):
                     for lane in range(nl):
@@ -884,11 +912,11 @@ def _factor_forward(f, alpha, out, nl, keep, chain, hub_of, steps, moves, be, cs
             out[st, lane] = sc[0, lane] * X[st, 0, lane]
 
 
-@njit(cache=True)
+@_internal
 def _factor_backward(f, beta, nl, w_lane, joint, chain, hub_of, steps, moves, be, cs, cov, L, A, U, G, gs, Z, spare,
                      pv, snap, fs, slot, dot):
-    """The adjoint of `_factor_forward` (run with `keep` just before): beta, the adjoint
-    leaving factor f (per lane), becomes the adjoint entering it, and each cause's
+    """The adjoint of `_factor_forward` (run keeping its tables just before): beta, the
+    adjoint leaving factor f (per lane), becomes the adjoint entering it, and each cause's
     P(query, present) is added to `joint`, each lane's share times w_lane (its hub
     configuration's weight and its term's sign). Walking the program backward: a STEP's
     joint is p <G, K X> (moving) or p b <G, X> (a number), with X the table before it
@@ -903,10 +931,10 @@ def _factor_backward(f, beta, nl, w_lane, joint, chain, hub_of, steps, moves, be
             G[st, 0, lane] = beta[st, lane]
     for lane in range(nl):
         gs[0, lane] = 1.0
-    cols = 1
+    cols = np.int64(1)  # not `1`: a literal would compile one more copy of _step_r
     first = prog.ptr[f]
     fresh = False  # whether dot = <G, the snapshot> per column and lane is current
-    # True as a run-time value: a literal True would compile one more copy of _step_r
+    # (not None: the transpose; a run-time value, a literal would compile one more copy)
     adjoint = nl >= 0
     for o in range(prog.ptr[f + 1] - 1, first - 1, -1):
         kind = prog.kind[o]
@@ -1009,10 +1037,38 @@ def _factor_backward(f, beta, nl, w_lane, joint, chain, hub_of, steps, moves, be
             beta[st, lane] = gs[0, lane] * G[st, 0, lane]
 
 
-@njit(cache=True)
-def _pass(r, order, m, cols, chain, want, joint):
+@_inlined
+def _lanes_at_2(chain):
+    """Whether r = 2 takes `_sweep_r` (elimination, lanes) rather than `_sweep2` (every
+    configuration, four numbers in registers): where the factors' elimination programs
+    need ELIMINATION_GAIN times fewer steps (shared exposures unknown), the lanes are
+    faster: measured 1.7 against 5.2 ms on a 9-positive query with every exposure
+    unknown, 0.7 against 1.4 ms without joints."""
+    fc_ptr, n_y, prog = chain.fc_ptr, chain.n_y, chain.prog
+    n_factors = fc_ptr.shape[0] - 1
+    enumerated = 0
+    for f in range(n_factors):
+        enumerated += n_y[f] * (fc_ptr[f + 1] - fc_ptr[f])
+    programmed = 0
+    for o in range(prog.ptr[n_factors]):
+        if prog.kind[o] == STEP:
+            programmed += prog.n_col[o]
+    return programmed * ELIMINATION_GAIN <= enumerated
+
+
+@_inlined
+def _takes_sweep_r(r, chain):
+    """Whether `_pass` at r takes `_sweep_r` (r = 2 where `_lanes_at_2`, and r = 3 on),
+    not `_sweep1` or `_sweep2`."""
+    return not (r == 1 or (r == 2 and not _lanes_at_2(chain)))
+
+
+@_inlined
+def _pass(r, order, m, cols, chain, want, joint, joint_r):
     """One exact pass with the r rarest positives (order[:r]) in the coverage state and
-    the other m - r as signed terms: the signed sum and the sum of |terms|."""
+    the other m - r as signed terms: the signed sum and the sum of |terms|. joint_r:
+    `joint` for `_sweep_r` too, or None (`_sweep_r` compiled without its joints:
+    `_query` defers the rows that would need them)."""
     fc_ptr = chain.fc_ptr
     n_y = chain.n_y
     n_factors = fc_ptr.shape[0] - 1
@@ -1021,30 +1077,16 @@ def _pass(r, order, m, cols, chain, want, joint):
     for f in range(n_factors):
         n_max = max(n_max, fc_ptr[f + 1] - fc_ptr[f])
         y_max = max(y_max, n_y[f])
-    if r == 1:
-        return _sweep1(order[0], order[1:m], m - 1, cols, chain, want, joint, np.empty(n_factors + 1),
-                       np.empty(n_factors + 1), np.empty((n_max + 1, y_max)), np.empty((n_max + 1, y_max)))
-    if r == 2:
-        # `_sweep2` steps every cause in every configuration of its factor; `_sweep_r`
-        # by the factors' elimination programs, its terms and hub configurations as
-        # lanes. Where the programs need ELIMINATION_GAIN times fewer steps (shared
-        # exposures unknown), the lanes are faster: measured 1.7 against 5.2 ms on a
-        # 9-positive query with every exposure unknown, 0.7 against 1.4 ms without joints.
-        prog = chain.prog
-        enumerated = 0
-        for f in range(n_factors):
-            enumerated += n_y[f] * (fc_ptr[f + 1] - fc_ptr[f])
-        programmed = 0
-        for o in range(prog.ptr[n_factors]):
-            if prog.kind[o] == STEP:
-                programmed += prog.n_col[o]
-        if programmed * ELIMINATION_GAIN > enumerated:
-            return _sweep2(order[0], order[1], order[2:m], m - 2, cols, chain, want, joint,
-                           np.empty((4, n_factors + 1)), np.empty((4, n_max)))
-    return _sweep_r(r, order[:r], order[r:m], m - r, cols, chain, want, joint, np.empty(0))
+    if not _takes_sweep_r(r, chain):
+        if r == 1:
+            return _sweep1(order[0], order[1:m], m - 1, cols, chain, want, joint, np.empty(n_factors + 1),
+                           np.empty(n_factors + 1), np.empty((n_max + 1, y_max)), np.empty((n_max + 1, y_max)))
+        return _sweep2(order[0], order[1], order[2:m], m - 2, cols, chain, want, joint,
+                       np.empty((4, n_factors + 1)), np.empty((4, n_max)))
+    return _sweep_r(r, order[:r], order[r:m], m - r, cols, chain, want, joint_r, np.empty(0))
 
 
-@njit(cache=True)
+@_internal
 def _cheapest_r(terms, total, r_low, m, bound):
     """The smallest r >= r_low whose signed terms cancel by at most `bound`, from the
     terms of one pass at r_low (`terms[t]`: bit i of t set when positive order[r_low + i]
@@ -1069,7 +1111,7 @@ def _cheapest_r(terms, total, r_low, m, bound):
     return m
 
 
-@njit(cache=True)
+@_internal
 def _order(values):
     """The indices that sort `values` ascending, ties in index order (a stable insertion
     sort: a query has a handful of positives, and np.argsort's quicksort adds seconds to
@@ -1088,7 +1130,7 @@ def _order(values):
 COMMON, REGION, WEAK = 0, 1, 2
 
 
-@njit(cache=True)
+@_internal
 def _columns(q, rows, tables, m, premise):
     """Each cause's branches for query q, as columns of the signed-term weights.
 
@@ -1233,7 +1275,7 @@ def _columns(q, rows, tables, m, premise):
 
 
 
-@njit(cache=True)
+@_internal
 def _program(q, rows, tables, n_y):
     """Query q's elimination `Program` of each factor: the layout's order
     (`tables.op_ptr` ...) with the exposures known in q left out, the table's columns
@@ -1319,7 +1361,7 @@ def _program(q, rows, tables, n_y):
     return Program(ptr, kind, arg, n_col, stride, off, col_y, w)
 
 
-@njit(cache=True)
+@_internal
 def _count_positives(q, rows, tables):
     """Query q's positives (the premise included when no region is observed present),
     and whether the premise is one of them; -1 when every region is observed absent
@@ -1349,7 +1391,7 @@ def _count_positives(q, rows, tables):
     return m, premise
 
 
-@njit(cache=True)
+@_inlined
 def _prepare(q, rows, tables, m, premise):
     """Query q laid out for the passes: the known exposures' probability (`scale`), its
     causes as branch columns (`Columns`), its chain over the unknown exposures (`Chain`),
@@ -1446,26 +1488,20 @@ def _prepare(q, rows, tables, m, premise):
     return scale, cols, chain, order, p_mean
 
 
-@njit(cache=True)
-def _query(q, rows, tables, bound, out):
-    """Answer query q: P(query) into total_out[q], P(query, cause present) into
-    joint_out[q] (when want_joint[q]), the path and r used."""
-    total_out, joint_out, path_out, r_out = out
-    m, premise = _count_positives(q, rows, tables)
-    if m < 0:
-        total_out[q] = 0.0
-        path_out[q] = IMPOSSIBLE
-        r_out[q] = 0
-        return
-    scale, cols, chain, order, p_mean = _prepare(q, rows, tables, m, premise)
-    n = p_mean.shape[0]
-    want = rows.want_joint[q]
-    joint = np.zeros(n + 1)
-    # A positive that no branch of any cause (nor the leak) can cover makes P(query) 0
-    # exactly (a triage box can ask that). Its signed terms cancel exactly, so kappa is
-    # infinite at every r and the ladder would climb to the full coverage recursion
-    # only to find 0: answer it here.
-    A = cols.A
+@_inlined
+def _impossible(q, out):
+    """Query q's answer: 0 exactly."""
+    out.total[q] = 0.0
+    out.path[q] = IMPOSSIBLE
+    out.r[q] = 0
+
+
+@_inlined
+def _uncoverable(m, A):
+    """Whether some positive has no branch of any cause (nor the leak) that can cover
+    it: P(query) is then 0 exactly (a triage box can ask that). Its signed terms cancel
+    exactly, so kappa is infinite at every r and the ladder would climb to the full
+    coverage recursion only to find 0: `_query` answers it at once."""
     for j in range(m):
         coverable = False
         for col in range(A.shape[1]):
@@ -1473,66 +1509,145 @@ def _query(q, rows, tables, bound, out):
                 coverable = True
                 break
         if not coverable:
-            total_out[q] = 0.0
-            path_out[q] = IMPOSSIBLE
-            r_out[q] = 0
-            return
-    # The cheapest r whose signed terms cancel by at most `bound`. Each try costs about
-    # as much as the last, so the ladder r = 1, 2, ... costs a multiple of the answer;
-    # instead r starts where the same sum on one averaged exposure configuration (each
-    # cause at its marginal probability: a chain of n causes, not of every hub and
-    # factor configuration) stops cancelling, ESTIMATE_MARGIN inside the bound: one
-    # pass of that chain with at most SIGNED_AT_MOST positives signed gives every larger
-    # r's kappa (`_cheapest_r`). (Passes with more signed cost the most, 2^(m - r)
-    # terms, and measured never pass the bound; a larger r than needed stays exact, it
-    # only cancels less.) The exact pass still checks its own kappa and grows r if it
-    # must: on 1,914 queries of 2-10 positives it never had to.
+            return True
+    return False
+
+
+@_inlined
+def _kappa(total, magnitude):
+    """How much a pass's signed terms cancel: sum |terms| / |sum|."""
+    if total != 0.0:
+        return magnitude / abs(total)
+    return math.inf if magnitude > 0.0 else 1.0
+
+
+@_inlined
+def _finish(q, out, scale, total, joint, want, r, m):
+    """Query q's answer from its last pass (at r): P(query), the joints, the path."""
+    out.total[q] = scale * total
+    if want:
+        for c in range(joint.shape[0] - 1):
+            out.joint[q, c] = scale * joint[c]
+    out.r[q] = r
+    if r >= m:
+        out.path[q] = COVERAGE
+    elif r == 1:
+        out.path[q] = TELESCOPED
+    else:
+        out.path[q] = MIXED
+
+
+@_inlined
+def _first_r(m, order, cols, p_mean, bound, joint_r):
+    """The r a query's ladder starts at. (joint_r: the caller's `_pass`'s, None or
+    `joint`, so that a kernel holds one copy of `_sweep_r`; the estimate wants no joints.)
+
+    The cheapest r whose signed terms cancel by at most `bound`. Each try costs about
+    as much as the last, so the ladder r = 1, 2, ... costs a multiple of the answer;
+    instead r starts where the same sum on one averaged exposure configuration (each
+    cause at its marginal probability: a chain of n causes, not of every hub and
+    factor configuration) stops cancelling, ESTIMATE_MARGIN inside the bound: one
+    pass of that chain with at most SIGNED_AT_MOST positives signed gives every larger
+    r's kappa (`_cheapest_r`). (Passes with more signed cost the most, 2^(m - r)
+    terms, and measured never pass the bound; a larger r than needed stays exact, it
+    only cancels less.) The exact pass still checks its own kappa and grows r if it
+    must: on 1,914 queries of 2-10 positives it never had to."""
     r = 1 if m > 0 else 0
-    if m >= ESTIMATE_FROM:
-        r = max(r, m - SIGNED_AT_MOST)
-        ends = np.array([0, n])
-        one = np.ones(1)
-        no_joints = want != want  # False, typed as `want` (a literal False would compile the passes again)
-        ones = np.ones(n, dtype=np.int64)
-        steps = Program(ends, np.zeros(n, dtype=np.int64), np.arange(n), ones, np.zeros(n, dtype=np.int64),
-                        np.zeros(n, dtype=np.int64), np.zeros(1, dtype=np.int64), one)  # n causes, one column
-        mean_chain = Chain(p_mean, np.int64(1), one, ends, np.arange(n), np.ones(1, dtype=np.int64),
-                           np.array([0, 1]), one, ends, np.int64(n), steps)
-        # one pass at r, every larger r's kappa from its terms (`_cheapest_r`)
-        terms = np.zeros(1 << (m - r))
-        est_total, _ = _sweep_r(r, order[:r], order[r:m], m - r, cols, mean_chain, no_joints, joint, terms)
-        r = _cheapest_r(terms, est_total, r, m, bound / ESTIMATE_MARGIN)
-        joint[:] = 0.0
-    total = 0.0
+    if m < ESTIMATE_FROM:
+        return r
+    n = p_mean.shape[0]
+    r = max(r, m - SIGNED_AT_MOST)
+    ends = np.array([0, n])
+    one = np.ones(1)
+    no_joints = n < 0  # False as a run-time value (a literal False would compile the passes again)
+    ones = np.ones(n, dtype=np.int64)
+    steps = Program(ends, np.zeros(n, dtype=np.int64), np.arange(n), ones, np.zeros(n, dtype=np.int64),
+                    np.zeros(n, dtype=np.int64), np.zeros(1, dtype=np.int64), one)  # n causes, one column
+    mean_chain = Chain(p_mean, np.int64(1), one, ends, np.arange(n), np.ones(1, dtype=np.int64),
+                       np.array([0, 1]), one, ends, np.int64(n), steps)
+    # one pass at r, every larger r's kappa from its terms (`_cheapest_r`)
+    terms = np.zeros(1 << (m - r))
+    est_total, _ = _sweep_r(r, order[:r], order[r:m], m - r, cols, mean_chain, no_joints, joint_r, terms)
+    return _cheapest_r(terms, est_total, r, m, bound / ESTIMATE_MARGIN)
+
+
+@_inlined
+def _query(q, rows, tables, bound, out):
+    """Answer query q: P(query) into out.total[q], P(query, cause present) into
+    out.joint[q] (when want_joint[q]), the path and r used. A query whose joints need
+    `_sweep_r` is left to `_query_rare` (`evaluate_rare_rows`): path DEFERRED, and in
+    out.r[q] the r its ladder has reached (0: not started)."""
+    m, premise = _count_positives(q, rows, tables)
+    if m < 0:
+        _impossible(q, out)
+        return
+    want = rows.want_joint[q]
+    if want and m >= ESTIMATE_FROM:
+        # most such queries take `_sweep_r` (r = m - SIGNED_AT_MOST or more): defer them
+        # before laying them out, which `_query_rare` does again
+        out.path[q] = DEFERRED
+        out.r[q] = 0
+        return
+    scale, cols, chain, order, p_mean = _prepare(q, rows, tables, m, premise)
+    if _uncoverable(m, cols.A):
+        _impossible(q, out)
+        return
+    joint = np.zeros(p_mean.shape[0] + 1)
+    r = _first_r(m, order, cols, p_mean, bound, None)
     while True:
+        if want and _takes_sweep_r(r, chain):
+            out.path[q] = DEFERRED
+            out.r[q] = r
+            return
         joint[:] = 0.0
-        total, magnitude = _pass(r, order, m, cols, chain, want, joint)
-        if total != 0.0:
-            kappa = magnitude / abs(total)
-        else:
-            kappa = math.inf if magnitude > 0.0 else 1.0
-        if kappa <= bound or r >= m:
+        total, magnitude = _pass(r, order, m, cols, chain, want, joint, None)
+        if _kappa(total, magnitude) <= bound or r >= m:
             break
         r += 1
-    total_out[q] = scale * total
-    if want:
-        for c in range(n):
-            joint_out[q, c] = scale * joint[c]
-    r_out[q] = r
-    if r >= m:
-        path_out[q] = COVERAGE
-    elif r == 1:
-        path_out[q] = TELESCOPED
-    else:
-        path_out[q] = MIXED
+    _finish(q, out, scale, total, joint, want, r, m)
 
 
-# The entry point takes the named tuples' fields flat, in their order (the engine passes
-# `*rows, *tables, bound, *answers`; a test checks the order), and rebuilds the tuples
+@_inlined
+def _query_rare(q, rows, tables, bound, out):
+    """Answer query q that `_query` deferred, from the r its ladder reached (out.r[q];
+    0: from the start): the ladder goes on with the same passes, `_sweep_r` with its
+    joints now, so the answer has the same digits as one answered at once."""
+    m, premise = _count_positives(q, rows, tables)
+    if m < 0:
+        _impossible(q, out)
+        return
+    scale, cols, chain, order, p_mean = _prepare(q, rows, tables, m, premise)
+    if _uncoverable(m, cols.A):
+        _impossible(q, out)
+        return
+    want = rows.want_joint[q]
+    joint = np.zeros(p_mean.shape[0] + 1)
+    r = out.r[q]
+    if r == 0:
+        r = _first_r(m, order, cols, p_mean, bound, joint)
+    while True:
+        joint[:] = 0.0
+        total, magnitude = _pass(r, order, m, cols, chain, want, joint, joint)
+        if _kappa(total, magnitude) <= bound or r >= m:
+            break
+        r += 1
+    _finish(q, out, scale, total, joint, want, r, m)
+
+
+# The entry points take the named tuples' fields flat, in their order (the engine passes
+# `*rows, *tables, bound, *answers`; a test checks the order), and rebuild the tuples
 # here: Numba types a flat array argument in C, but a tuple of 21 arrays in Python, which
-# cost 25 us a call, more than a single case's query. It releases the GIL (nogil), so
+# cost 25 us a call, more than a single case's query. They release the GIL (nogil), so
 # `model.inference.engine` runs chunks of rows on several Python threads at once: one compiled
 # kernel serves one row and a million.
+#
+# Two kernels, so that the first use compiles only what most queries need: compiling is
+# the first use's cost (an empty cache, after install), and `_sweep_r` is most of it.
+# `evaluate_rows` holds every pass, `_sweep_r` without its joints (`_factor_backward`
+# and the forward's snapshots); it defers the rows whose joints need `_sweep_r` (a
+# case's own query with many positives and the shared exposures unknown, r = 2 and
+# more: rare; its triage boxes want no joints), and `model.inference.engine` hands them
+# to `evaluate_rare_rows`, compiled (or loaded from the cache) on their first need.
 
 
 @njit(cache=True, nogil=True)
@@ -1540,7 +1655,8 @@ def evaluate_rows(lo, hi, exposure, absent, draw, want_joint,
                   flat, offsets, strides, e_prob, e_states, cum, pmf, n_states, regions, log_quiet, twitch, spread,
                   focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, op_ptr, op_kind, op_arg,
                   bound, total, joint, path, r):
-    """Every query of the rows in turn; each writes only its own outputs, so the
+    """Every query of the rows in turn (`_query`): answered, or path DEFERRED with the r
+    to start at for `evaluate_rare_rows`. Each writes only its own outputs, so the
     answers do not depend on how the rows are split between threads."""
     rows = Rows(lo, hi, exposure, absent, draw, want_joint)
     tables = Tables(flat, offsets, strides, e_prob, e_states, cum, pmf, n_states, regions, log_quiet, twitch, spread,
@@ -1548,3 +1664,18 @@ def evaluate_rows(lo, hi, exposure, absent, draw, want_joint,
     out = Answers(total, joint, path, r)
     for q in range(lo.shape[0]):
         _query(q, rows, tables, bound, out)
+
+
+@njit(cache=True, nogil=True)
+def evaluate_rare_rows(lo, hi, exposure, absent, draw, want_joint,
+                       flat, offsets, strides, e_prob, e_states, cum, pmf, n_states, regions, log_quiet, twitch,
+                       spread, focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, op_ptr,
+                       op_kind, op_arg, bound, total, joint, path, r):
+    """The rows `evaluate_rows` deferred (`_query_rare`), each from the r it left in r
+    (0: from the start; any row will do, `model.inference.engine.warm` loads it so)."""
+    rows = Rows(lo, hi, exposure, absent, draw, want_joint)
+    tables = Tables(flat, offsets, strides, e_prob, e_states, cum, pmf, n_states, regions, log_quiet, twitch, spread,
+                    focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, op_ptr, op_kind, op_arg)
+    out = Answers(total, joint, path, r)
+    for q in range(lo.shape[0]):
+        _query_rare(q, rows, tables, bound, out)
