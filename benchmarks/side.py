@@ -78,6 +78,14 @@ def main(plan_path: str, out_path: str) -> int:
         t = time.perf_counter()
         infer({"location": "eyelid"}, network=net)  # the first call: kernels loaded or compiled
         out["first_call"] = time.perf_counter() - t
+        # every kernel loaded before anything is timed: a checkout whose engine compiles a
+        # kernel on its first need would otherwise compile it inside a timed call
+        try:
+            from model.inference.engine import warm
+        except ImportError:  # a checkout from before the layout (--against)
+            warm = None
+        if warm is not None:
+            warm(net)
     except Exception:  # noqa: BLE001 - a checkout that cannot answer at all: said, and nothing else runs
         out["errors"]["side"] = traceback.format_exc(limit=6)
         with open(out_path, "w") as f:

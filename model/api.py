@@ -56,7 +56,10 @@ def _logit(p: np.ndarray | float) -> np.ndarray:
     return np.log(p) - np.log1p(-p)
 
 
-@dataclass(frozen=True, repr=False)
+# eq=False: a Result is compared by identity. Its Series are not fields (below), and
+# equality on the other fields alone (urgency, advice, reason, evidence) would call two
+# Results with different posteriors equal.
+@dataclass(frozen=True, repr=False, eq=False)
 class Result:
     """The answer for one case (docs/model.md).
 

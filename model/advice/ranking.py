@@ -113,7 +113,11 @@ def score_all(net: Network, price: float, now_total: float, now_triage: np.ndarr
     p = totals / now_total
     live = p > 0.0
     w = np.where(live, p, 0.0)
-    loss = L.expected_loss(net, np.where(live[:, None], levels, 0.0))  # (answers, advice)
+    # each answer's expected losses one row at a time, as `levels.Level.of` computes an
+    # advice (a matrix product of all rows at once can differ in the last bit, and an
+    # exact tie must break the same way for the ranking as for the advice it predicts)
+    safe = np.where(live[:, None], levels, 0.0)
+    loss = np.array([L.expected_loss(net, row) for row in safe]).reshape(len(safe), len(T.LEVELS))  # (answers, advice)
     choice = loss.argmin(axis=1)
     gap = np.delete(loss, advice_now, axis=1).min(axis=1) - loss[:, advice_now]
     after_loss = np.bincount(owner, w * loss.min(axis=1), minlength=n)

@@ -72,8 +72,8 @@ _POOL_LOCK = threading.Lock()
 # A kernel's first call in a process loads it from Numba's on-disk cache (about 0.3 s);
 # with an empty cache (the first use after install) it compiles: about 25 s for the
 # first kernel (`kernels.evaluate_rows`, which every query calls), and about 25 s more
-# for the second (`kernels.evaluate_rare_rows`) when a query first needs it (many
-# positive findings, the shared exposures unknown, the joints wanted: rare). Measured
+# for the second (`kernels.evaluate_rare_rows`) when a query first needs it (a case's
+# own query whose positive findings cancel enough to need `_sweep_r`). Measured
 # with an empty cache on 2 idle cores: `infer({"location": "eyelid"})` 24-26 s in all
 # (44.6 s with one kernel), the second kernel 21-24 s. A first call still running after
 # this many seconds is compiling: say so on stderr.
@@ -503,24 +503,17 @@ def _evaluate(net_or_tables, q: Queries, joint, bound: float, threads, kernel):
         answers = K.Answers(total, out_joint, path, used)
         n_threads = numba.config.NUMBA_NUM_THREADS if threads is True else int(threads)
         _dispatch(kernel, rows, tables, float(bound), answers, n_threads)
-        # The rows whose joints need `_sweep_r` (many positives, the shared exposures
-        # unknown: rare), deferred by the first kernel with the r their ladder reached:
-        # the second kernel, compiled on its first need (the comment above
-        # `kernels.evaluate_rows` says why), on copies of those rows.
-        deferred = np.flatnonzero(path == K.DEFERRED)
-        if deferred.size:
-            rare = K.Answers(*(a[deferred] for a in answers))
-            _dispatch(K.evaluate_rare_rows, K.Rows(*(a[deferred] for a in rows)), tables, float(bound), rare,
-                      n_threads)
-            for a, part in zip(answers, rare):
-                a[deferred] = part
     return total, (out_joint if want.any() else None), path
 
 
 def _dispatch(kernel, rows: "K.Rows", tables: "K.Tables", bound: float, answers: "K.Answers", n_threads: int) -> None:
-    """`kernel` on every row, on the calling thread or in chunks on `n_threads` threads."""
+    """`kernel` on every row, on the calling thread or in chunks on `n_threads` threads;
+    each chunk then answers the rows it deferred (`_finish_deferred`) on the same
+    thread, so that a heavy row (a single case's own query, spread to a chunk of its
+    own) goes on at once, beside the other chunks, not after them all."""
     if n_threads <= 1:
         _run(kernel, (*rows, *tables, bound, *answers))
+        _finish_deferred(rows, tables, bound, answers)
         return
     n_q = len(rows.lo)
     n_chunks = min(n_q, n_threads * CHUNKS_PER_THREAD)
@@ -528,10 +521,26 @@ def _dispatch(kernel, rows: "K.Rows", tables: "K.Tables", bound: float, answers:
 
     def chunk(i):
         part = slice(edges[i], edges[i + 1])
-        _run(kernel, (*(a[part] for a in rows), *tables, bound, *(a[part] for a in answers)))
+        mine_rows, mine = K.Rows(*(a[part] for a in rows)), K.Answers(*(a[part] for a in answers))
+        _run(kernel, (*mine_rows, *tables, bound, *mine))
+        _finish_deferred(mine_rows, tables, bound, mine)
 
     for _ in _pool(n_threads).map(chunk, range(n_chunks)):
         pass
+
+
+def _finish_deferred(rows: "K.Rows", tables: "K.Tables", bound: float, answers: "K.Answers") -> None:
+    """The rows whose joints need `_sweep_r` (many positives with cancellation),
+    deferred by the first kernel with the r their ladder reached: the second kernel,
+    compiled on its first need (the comment above `kernels.evaluate_rows` says why),
+    on copies of those rows, written back (`answers` are views of the caller's arrays)."""
+    deferred = np.flatnonzero(answers.path == K.DEFERRED)
+    if not deferred.size:
+        return
+    rare = K.Answers(*(a[deferred] for a in answers))
+    _run(K.evaluate_rare_rows, (*(a[deferred] for a in rows), *tables, bound, *rare))
+    for a, part in zip(answers, rare):
+        a[deferred] = part
 
 
 def _announce(notice: str) -> None:

@@ -1582,12 +1582,10 @@ def _query(q, rows, tables, bound, out):
         _impossible(q, out)
         return
     want = rows.want_joint[q]
-    if want and m >= ESTIMATE_FROM:
-        # most such queries take `_sweep_r` (r = m - SIGNED_AT_MOST or more): defer them
-        # before laying them out, which `_query_rare` does again
-        out.path[q] = DEFERRED
-        out.r[q] = 0
-        return
+    # (a query is deferred only once its ladder reaches a `_sweep_r` pass with joints:
+    # many with 5 or more positives end at r = 1 or take `_sweep2`, and answering them
+    # here keeps the second kernel from compiling for them; a deferred one is laid out
+    # again by `_query_rare`, about 10 us)
     scale, cols, chain, order, p_mean = _prepare(q, rows, tables, m, premise)
     if _uncoverable(m, cols.A):
         _impossible(q, out)
@@ -1645,9 +1643,10 @@ def _query_rare(q, rows, tables, bound, out):
 # the first use's cost (an empty cache, after install), and `_sweep_r` is most of it.
 # `evaluate_rows` holds every pass, `_sweep_r` without its joints (`_factor_backward`
 # and the forward's snapshots); it defers the rows whose joints need `_sweep_r` (a
-# case's own query with many positives and the shared exposures unknown, r = 2 and
-# more: rare; its triage boxes want no joints), and `model.inference.engine` hands them
-# to `evaluate_rare_rows`, compiled (or loaded from the cache) on their first need.
+# case's own query with many positive findings that cancel: r = 3 and more, or r = 2
+# where the elimination programs pay; its triage boxes want no joints), and
+# `model.inference.engine` hands them to `evaluate_rare_rows`, compiled (or loaded from
+# the cache) on their first need.
 
 
 @njit(cache=True, nogil=True)
