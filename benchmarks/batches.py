@@ -64,6 +64,16 @@ def reset_peak() -> bool:
         return False
 
 
+def _warm_every_kernel(net) -> None:
+    """Load every kernel of the checkout's engine before timing (or forking workers, who
+    inherit them), as `twitchdx validate` does; a checkout without `warm` has one."""
+    try:
+        from model.inference.engine import warm
+    except ImportError:
+        return
+    warm(net)
+
+
 def _infer_part(bounds: tuple[int, int]) -> int:
     from model import infer
 
@@ -90,6 +100,7 @@ def _job(path: str, workers: bool, conn) -> None:
     sampled = pd.read_pickle(path)
     n = len(sampled)
     infer(sampled.head(200), network=net)  # warm-up: kernels, tables
+    _warm_every_kernel(net)
     before = rss("VmRSS")
     is_inference = reset_peak()
     t = time.perf_counter()
