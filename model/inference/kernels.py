@@ -1671,7 +1671,8 @@ def evaluate_rare_rows(lo, hi, exposure, absent, draw, want_joint,
                        spread, focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, op_ptr,
                        op_kind, op_arg, bound, total, joint, path, r):
     """The rows `evaluate_rows` deferred (`_query_rare`), each from the r it left in r
-    (0: from the start; any row will do, `model.inference.engine.warm` loads it so)."""
+    (0: from the start). Any row will do: `model.inference.engine.warm` loads it so, and
+    once it is loaded in a process the engine hands it every row (nothing deferred)."""
     rows = Rows(lo, hi, exposure, absent, draw, want_joint)
     tables = Tables(flat, offsets, strides, e_prob, e_states, cum, pmf, n_states, regions, log_quiet, twitch, spread,
                     focal, weak_on, group, region_pos, hubs, fx_ptr, fx_idx, fc_ptr, fc_idx, op_ptr, op_kind, op_arg)
